@@ -1,0 +1,17 @@
+"""tracer_native: numba kernels over numpy / memory-mapped arrays (nogil, cached on disk)."""
+
+from tracer_native.docs import compact_even_positions, documents_of_positions
+from tracer_native.search import (
+    common_prefix,
+    compare_suffix,
+    count_batch,
+    count_sequence,
+    longest_prefix_lengths,
+    ranges_of_spans,
+    sa_range,
+)
+
+__all__ = [
+    "common_prefix", "compact_even_positions", "compare_suffix", "count_batch", "count_sequence",
+    "documents_of_positions", "longest_prefix_lengths", "ranges_of_spans", "sa_range",
+]

@@ -1,0 +1,140 @@
+"""Binary search of token sequences in one shard's suffix array.
+
+Arrays: ``tokens`` (u8/u16/u32, documents separated by a reserved id), ``sa`` (u32 suffix
+start positions in numeric token order), ``query`` (same dtype as tokens). Every read is
+bounds-checked against ``tokens``, so a corrupt ``sa`` gives wrong answers, never a crash.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, nogil=True, inline="always")
+def compare_suffix(tokens, pos, query, start, length):
+    """Compare the suffix at ``pos`` with query[start:start+length]: -1 less, 0 prefix-equal, 1 greater.
+
+    A suffix that ends (or a position out of range) before the query does sorts first.
+    """
+    n = tokens.shape[0]
+    for k in range(length):
+        j = pos + k
+        if j >= n:
+            return -1
+        a = tokens[j]
+        b = query[start + k]
+        if a < b:
+            return -1
+        if a > b:
+            return 1
+    return 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def common_prefix(tokens, pos, query, start, length):
+    """Length of the longest common prefix of the suffix at ``pos`` and query[start:start+length]."""
+    n = tokens.shape[0]
+    k = 0
+    while k < length and pos + k < n and tokens[pos + k] == query[start + k]:
+        k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def sa_range(tokens, sa, query, start, length):
+    """Half-open SA range [lo, hi) of suffixes that begin with query[start:start+length]."""
+    n = sa.shape[0]
+    lo = 0
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        c = compare_suffix(tokens, np.int64(sa[mid]), query, start, length)
+        if c < 0:
+            lo = mid + 1
+        elif c > 0:
+            hi = mid
+        else:
+            # split: lower bound in [lo, mid], upper bound in (mid, hi]
+            a, b = lo, mid
+            while a < b:
+                m = (a + b) >> 1
+                if compare_suffix(tokens, np.int64(sa[m]), query, start, length) < 0:
+                    a = m + 1
+                else:
+                    b = m
+            c2, d = mid + 1, hi
+            while c2 < d:
+                m = (c2 + d) >> 1
+                if compare_suffix(tokens, np.int64(sa[m]), query, start, length) <= 0:
+                    c2 = m + 1
+                else:
+                    d = m
+            return a, c2
+    return lo, lo
+
+
+@njit(cache=True, nogil=True)
+def count_sequence(tokens, sa, query):
+    """Number of occurrences of the whole ``query`` in the shard."""
+    lo, hi = sa_range(tokens, sa, query, 0, query.shape[0])
+    return hi - lo
+
+
+@njit(cache=True, nogil=True)
+def count_batch(tokens, sa, flat, offsets):
+    """Counts of queries packed as flat[offsets[i]:offsets[i+1]] (int64 result per query)."""
+    q = offsets.shape[0] - 1
+    out = np.zeros(q, dtype=np.int64)
+    for i in range(q):
+        s = offsets[i]
+        length = offsets[i + 1] - s
+        if length <= 0:
+            continue
+        lo, hi = sa_range(tokens, sa, flat, s, length)
+        out[i] = hi - lo
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def longest_prefix_lengths(tokens, sa, query, limits):
+    """For each start i, the length of the longest prefix of query[i:limits[i]] that occurs in the shard."""
+    t = query.shape[0]
+    n = sa.shape[0]
+    out = np.zeros(t, dtype=np.int64)
+    for i in prange(t):
+        length = limits[i] - i
+        if length <= 0 or n == 0:
+            continue
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if compare_suffix(tokens, np.int64(sa[mid]), query, i, length) < 0:
+                lo = mid + 1
+            else:
+                hi = mid
+        best = 0
+        if lo < n:
+            best = common_prefix(tokens, np.int64(sa[lo]), query, i, length)
+        if lo > 0:
+            k = common_prefix(tokens, np.int64(sa[lo - 1]), query, i, length)
+            if k > best:
+                best = k
+        out[i] = best
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def ranges_of_spans(tokens, sa, query, starts, lengths):
+    """SA ranges [lo, hi) of query[starts[j]:starts[j]+lengths[j]] for every j (empty span -> (0, 0))."""
+    m = starts.shape[0]
+    lo = np.zeros(m, dtype=np.int64)
+    hi = np.zeros(m, dtype=np.int64)
+    for j in prange(m):
+        if lengths[j] <= 0:
+            continue
+        a, b = sa_range(tokens, sa, query, starts[j], lengths[j])
+        lo[j] = a
+        hi[j] = b
+    return lo, hi

@@ -1,0 +1,48 @@
+"""tracer build: corpus files -> index directory (resumable, appendable)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("build", help="build an index from corpus files",
+                       description="Build a suffix-array index. Rerun the same command to resume an interrupted build.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="JSONL(.gz/.zst), Parquet, Arrow, text files or folders")
+    p.add_argument("--out", required=True, metavar="DIR", help="index directory to create")
+    p.add_argument("--tokenizer", default="bytes", help="'bytes' (default) or a tokenizer.json path")
+    p.add_argument("--text-field", default="text", help="record field holding the text (default: text)")
+    p.add_argument("--id-field", default=None, help="record field holding the document id")
+    p.add_argument("--normalize", action="store_true", help="index normalized text (case, whitespace, quotes...)")
+    p.add_argument("--shard-tokens", type=int, default=None, metavar="N",
+                   help="max tokens per shard (default: from available memory)")
+    p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel shard jobs (default: CPUs)")
+    p.add_argument("--append", action="store_true", help="add the inputs as new shards of an existing index")
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help="bad records: stop with a message (default) or skip and report them")
+    p.add_argument("--executor", choices=("local", "ray"), default="local", help="where shard jobs run")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tracer.errors import InputError
+    from tracer.index.builder import build
+
+    if args.shard_tokens is not None and args.shard_tokens < 1:
+        raise InputError("--shard-tokens must be positive")
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be positive")
+    m = build(args.inputs, args.out, tokenizer=args.tokenizer, text_field=args.text_field, id_field=args.id_field,
+              on_error=args.on_error, normalize=args.normalize, shard_tokens=args.shard_tokens,
+              workers=args.workers, append=args.append, executor=args.executor, progress=not args.quiet)
+    if m.get("_nothing_to_do"):
+        print(f"{args.out}: index is complete, nothing to do", file=sys.stderr)
+    if m.get("skipped_records"):
+        print(f"skipped {m['skipped_records']} bad records; first ones:", file=sys.stderr)
+        for w in m["_skipped_where"][:10]:
+            print(f"  {w}", file=sys.stderr)
+    print(f"built {args.out}: {m['n_docs']} documents, {m['n_tokens']} tokens, {len(m['shards'])} shards",
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,1 @@
+"""Index builder, on-disk format and memory-mapped reader."""

@@ -1,0 +1,210 @@
+"""Open an index directory: validate cheaply, memory-map every shard, read documents one at a time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from tracer.errors import IndexFormatError, NotFoundError
+from tracer.index.format import FORMAT_VERSION, MANIFEST, PLAN, RAW_FILES, SHARD_FILES, UNIGRAM, id_hash
+from tracer.tokenize import Tokenizer, tokenizer_from_spec
+
+REBUILD = "rebuild it with `tracer build` (or rerun the original build command to resume)"
+
+
+def _map(path: Path, dtype: np.dtype | str, count: int | None = None) -> np.ndarray:
+    """Read-only memory map as a plain ndarray (what numba kernels take); empty files give empty arrays."""
+    dtype = np.dtype(dtype)
+    if path.stat().st_size == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.asarray(np.memmap(path, dtype=dtype, mode="r"))
+
+
+@dataclass
+class DocumentRecord:
+    """A document read back from the index: its text (decoded tokens, or raw text if stored), id and metadata."""
+
+    doc_index: int
+    doc_id: str
+    meta: dict[str, Any]
+    text: str
+    n_tokens: int
+    shard: int
+
+    def to_json(self) -> dict:
+        return {"doc_index": self.doc_index, "doc_id": self.doc_id, "meta": self.meta, "n_tokens": self.n_tokens,
+                "text": self.text}
+
+
+class Shard:
+    """One shard part: memory-mapped tokens, suffix array, document starts, metadata and id table."""
+
+    def __init__(self, root: Path, entry: dict, dtype: np.dtype, doc_base: int, has_raw: bool):
+        self.path = root / entry["path"]
+        self.name = entry["name"]
+        self.n_tokens = int(entry["n_tokens"])
+        self.n_docs = int(entry["n_docs"])
+        self.doc_base = doc_base
+        self.entry = entry
+        self._check_sizes(dtype, has_raw)
+        self.tokens = _map(self.path / "tokens.bin", dtype)
+        self.sa = _map(self.path / "sa.bin", np.uint32)
+        self.doc_starts = _map(self.path / "docs.bin", np.uint64)
+        self.meta_idx = _map(self.path / "meta.idx", np.uint64)
+        ids = _map(self.path / "ids.bin", np.uint64)
+        self.id_hashes = ids.reshape(-1, 2)[:, 0] if ids.size else ids
+        self.id_docs = ids.reshape(-1, 2)[:, 1] if ids.size else ids
+        self.has_raw = has_raw
+        if has_raw:
+            self.raw_idx = _map(self.path / "raw.idx", np.uint64)
+
+    def _check_sizes(self, dtype: np.dtype, has_raw: bool) -> None:
+        expected = {
+            "tokens.bin": self.n_tokens * dtype.itemsize,
+            "sa.bin": self.n_tokens * 4,
+            "docs.bin": (self.n_docs + 1) * 8,
+            "meta.idx": (self.n_docs + 1) * 8,
+            "ids.bin": self.n_docs * 16,
+        }
+        names = SHARD_FILES + (RAW_FILES if has_raw else ())
+        for name in names:
+            f = self.path / name
+            if not f.exists():
+                raise IndexFormatError(f"{f}: missing shard file; the index is incomplete, {REBUILD}")
+            size = f.stat().st_size
+            want = self.entry["files"].get(name, {}).get("size")
+            if name in expected and expected[name] != size or want is not None and want != size:
+                raise IndexFormatError(
+                    f"{f}: size {size} bytes, expected {want if want is not None else expected[name]} "
+                    f"(truncated or corrupt); run `tracer verify` and {REBUILD}"
+                )
+
+    def doc_range(self, local: int) -> tuple[int, int]:
+        """Token range [start, end) of a local document, separator excluded."""
+        return int(self.doc_starts[local]), int(self.doc_starts[local + 1]) - 1
+
+    def meta(self, local: int) -> dict[str, Any]:
+        a, b = int(self.meta_idx[local]), int(self.meta_idx[local + 1])
+        with open(self.path / "meta.jsonl", "rb") as f:
+            f.seek(a)
+            return orjson.loads(f.read(b - a))
+
+    def raw_text(self, local: int) -> str:
+        import zstandard
+
+        a, b = int(self.raw_idx[local]), int(self.raw_idx[local + 1])
+        with open(self.path / "raw.bin", "rb") as f:
+            f.seek(a)
+            return zstandard.ZstdDecompressor().decompress(f.read(b - a)).decode("utf-8")
+
+    def find_id(self, doc_id: str) -> list[int]:
+        """Local indexes of documents whose id hashes like ``doc_id`` (the caller checks the id)."""
+        h = np.uint64(id_hash(doc_id))
+        lo = int(np.searchsorted(self.id_hashes, h, side="left"))
+        hi = int(np.searchsorted(self.id_hashes, h, side="right"))
+        return [int(x) for x in self.id_docs[lo:hi]]
+
+
+class IndexReader:
+    """A read-only, memory-mapped index. Opening is cheap; ``tracer verify`` checks checksums in full."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.manifest = self._load_manifest()
+        m = self.manifest
+        self.normalization = m.get("normalization")
+        self.tokenizer: Tokenizer = tokenizer_from_spec(m["tokenizer"], self.path, self.normalization)
+        self.dtype = np.dtype(m["dtype"])
+        if self.dtype != self.tokenizer.dtype:
+            raise IndexFormatError(f"{self.path}: dtype {self.dtype} does not fit the tokenizer; {REBUILD}")
+        self.separator = int(m["separator"])
+        self.shards: list[Shard] = []
+        base = 0
+        for entry in m["shards"]:
+            self.shards.append(Shard(self.path, entry, self.dtype, base, bool(self.normalization)))
+            base += int(entry["n_docs"])
+        self.n_docs = base
+        self.n_tokens = int(m["n_tokens"])
+        self._doc_bases = np.asarray([s.doc_base for s in self.shards] + [base], dtype=np.int64)
+        unigram = self.path / UNIGRAM
+        if not unigram.exists() or unigram.stat().st_size != self.tokenizer.vocab_size * 8:
+            raise IndexFormatError(f"{unigram}: missing or wrong size; {REBUILD}")
+        self.unigram = _map(unigram, np.uint64)
+
+    def _load_manifest(self) -> dict:
+        p = self.path / MANIFEST
+        if not self.path.is_dir():
+            raise IndexFormatError(f"{self.path}: no such index directory (build one with `tracer build`)")
+        if not p.exists():
+            if (self.path / PLAN).exists():
+                raise IndexFormatError(
+                    f"{self.path}: unfinished build (no manifest.json); rerun the same `tracer build` command to resume it"
+                )
+            raise IndexFormatError(f"{self.path}: not a tracer index (no manifest.json); build one with `tracer build`")
+        try:
+            m = json.loads(p.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise IndexFormatError(f"{p}: corrupt manifest ({e}); {REBUILD}") from None
+        if not isinstance(m, dict) or m.get("format_version") != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"{p}: index format version {m.get('format_version') if isinstance(m, dict) else '?'}, "
+                f"this tracer reads version {FORMAT_VERSION}; {REBUILD}"
+            )
+        for key in ("tokenizer", "dtype", "separator", "shards", "n_tokens"):
+            if key not in m:
+                raise IndexFormatError(f"{p}: manifest lacks '{key}'; {REBUILD}")
+        return m
+
+    # -- documents ------------------------------------------------------------------
+    def locate_doc(self, doc_index: int) -> tuple[Shard, int]:
+        if not 0 <= doc_index < self.n_docs:
+            raise NotFoundError(f"no document #{doc_index} (the index has {self.n_docs})")
+        s = int(np.searchsorted(self._doc_bases, doc_index, side="right")) - 1
+        shard = self.shards[s]
+        return shard, doc_index - shard.doc_base
+
+    def document_text(self, shard: Shard, local: int) -> str:
+        """The document's own text: raw text where stored (normalized indexes), else decoded tokens."""
+        if shard.has_raw:
+            return shard.raw_text(local)
+        a, b = shard.doc_range(local)
+        return self.tokenizer.decode(shard.tokens[a:b])
+
+    def document_by_index(self, doc_index: int) -> DocumentRecord:
+        shard, local = self.locate_doc(doc_index)
+        meta = shard.meta(local)
+        a, b = shard.doc_range(local)
+        return DocumentRecord(doc_index, str(meta.get("id")), meta, self.document_text(shard, local), b - a,
+                              self.shards.index(shard))
+
+    def document(self, doc_id: str | int) -> DocumentRecord:
+        """A document by its id (string) or its global number (int, or '#N')."""
+        if isinstance(doc_id, int):
+            return self.document_by_index(doc_id)
+        if doc_id.startswith("#") and doc_id[1:].isdigit():
+            return self.document_by_index(int(doc_id[1:]))
+        for shard in self.shards:
+            for local in shard.find_id(doc_id):
+                if str(shard.meta(local).get("id")) == doc_id:
+                    return self.document_by_index(shard.doc_base + local)
+        raise NotFoundError(f"no document with id {doc_id!r}")
+
+    def info(self) -> dict:
+        m = self.manifest
+        return {
+            "path": str(self.path),
+            "format_version": m["format_version"],
+            "tokenizer": m["tokenizer"],
+            "dtype": m["dtype"],
+            "normalization": m.get("normalization"),
+            "n_tokens": self.n_tokens,
+            "n_docs": self.n_docs,
+            "n_shards": len(self.shards),
+            "bytes_on_disk": sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()),
+            "tool": m.get("tool"),
+        }

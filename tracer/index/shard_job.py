@@ -1,0 +1,201 @@
+"""A shard job: (its slices of the input, the tokenizer, parameters) -> shard part files.
+
+The job is a pure function of its ``ShardJob`` description: no global state, output written
+atomically under ``DIR/shards``. The local builder runs it in a process pool; a cluster
+executor can run the very same function as a remote task.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from tracer.corpus import ReadOptions, SkipLog, Slice, read_slice
+from tracer.index.format import (
+    SHARDS,
+    fsync_dir,
+    id_hash,
+    write_array,
+    write_blob,
+    write_json_atomic,
+)
+from tracer.index.suffix import max_shard_tokens, suffix_array
+from tracer.tokenize import Tokenizer, load_tokenizer, normalize
+
+BATCH_DOCS = 512
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """Everything a job needs, serialisable to JSON (see ``to_json``)."""
+
+    job_id: int
+    slices: tuple[Slice, ...]
+    out_dir: str
+    tokenizer: str  # "bytes" or a tokenizer.json path readable by the worker
+    normalize: bool
+    read: ReadOptions
+    part_tokens: int
+
+    def to_json(self) -> dict:
+        return {
+            "job_id": self.job_id,
+            "slices": [s.to_json() for s in self.slices],
+            "out_dir": self.out_dir,
+            "tokenizer": self.tokenizer,
+            "normalize": self.normalize,
+            "read": {"text_field": self.read.text_field, "id_field": self.read.id_field, "on_error": self.read.on_error},
+            "part_tokens": self.part_tokens,
+        }
+
+    @staticmethod
+    def from_json(d: dict) -> ShardJob:
+        return ShardJob(
+            job_id=d["job_id"],
+            slices=tuple(Slice.from_json(s) for s in d["slices"]),
+            out_dir=d["out_dir"],
+            tokenizer=d["tokenizer"],
+            normalize=d["normalize"],
+            read=ReadOptions(**d["read"]),
+            part_tokens=d["part_tokens"],
+        )
+
+
+def job_marker(out_dir: Path, job_id: int) -> Path:
+    return out_dir / SHARDS / f"job-{job_id:05d}.json"
+
+
+class _PartBuffer:
+    """Tokens, document starts and metadata of the part being filled."""
+
+    def __init__(self) -> None:
+        self.pieces: list[np.ndarray] = []
+        self.n_tokens = 0
+        self.starts: list[int] = []
+        self.meta_lines: list[bytes] = []
+        self.ids: list[str] = []
+        self.raw: list[bytes] = []
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def _encode_batch(tok: Tokenizer, texts: list[str]) -> list[np.ndarray]:
+    return tok.encode_batch(texts)
+
+
+def _write_part(job: ShardJob, tok: Tokenizer, part: int, buf: _PartBuffer, skips: SkipLog) -> dict:
+    """Sort and write one part into a temporary folder, then rename it into place."""
+    name = f"{job.job_id:05d}-{part:02d}"
+    root = Path(job.out_dir) / SHARDS
+    tmp = root / (name + ".tmp")
+    final = root / name
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    tokens = np.concatenate(buf.pieces) if buf.pieces else np.zeros(0, dtype=tok.dtype)
+    buf.pieces.clear()
+    files: dict[str, dict] = {}
+    files["tokens.bin"] = write_array(tmp / "tokens.bin", tokens)
+    starts = np.asarray(buf.starts + [len(tokens)], dtype=np.uint64)
+    files["docs.bin"] = write_array(tmp / "docs.bin", starts)
+    meta_blob = b"".join(buf.meta_lines)
+    files["meta.jsonl"] = write_blob(tmp / "meta.jsonl", meta_blob)
+    offsets = np.zeros(len(buf.meta_lines) + 1, dtype=np.uint64)
+    np.cumsum([len(m) for m in buf.meta_lines], out=offsets[1:])
+    files["meta.idx"] = write_array(tmp / "meta.idx", offsets)
+    hashes = np.asarray([id_hash(i) for i in buf.ids], dtype=np.uint64)
+    order = np.argsort(hashes, kind="stable")
+    files["ids.bin"] = write_array(tmp / "ids.bin", np.stack([hashes[order], order.astype(np.uint64)], axis=1))
+    if tok.dtype.itemsize <= 2:
+        counts = np.bincount(tokens, minlength=tok.separator + 1).astype(np.uint64)
+    else:
+        counts = np.bincount(tokens[tokens != tok.separator], minlength=tok.vocab_size).astype(np.uint64)
+    counts = counts[: tok.vocab_size].copy()
+    if tok.separator < tok.vocab_size:
+        counts[tok.separator] = 0
+    files["unigram.bin"] = write_array(tmp / "unigram.bin", counts)
+    if job.normalize:
+        raw_blob = b"".join(buf.raw)
+        files["raw.bin"] = write_blob(tmp / "raw.bin", raw_blob)
+        raw_off = np.zeros(len(buf.raw) + 1, dtype=np.uint64)
+        np.cumsum([len(r) for r in buf.raw], out=raw_off[1:])
+        files["raw.idx"] = write_array(tmp / "raw.idx", raw_off)
+    sa = suffix_array(tokens)
+    files["sa.bin"] = write_array(tmp / "sa.bin", sa)
+    del sa, tokens
+    for f in tmp.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    os.replace(tmp, final)
+    fsync_dir(root)
+    return {"name": name, "n_tokens": int(starts[-1]), "n_docs": len(buf), "files": files}
+
+
+def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) -> dict:
+    """Read, tokenize, sort and write every part of one job; return the job record (also saved)."""
+    tok = load_tokenizer(job.tokenizer)
+    sep = np.asarray([tok.separator], dtype=tok.dtype)
+    limit = min(job.part_tokens, max_shard_tokens(tok.dtype.itemsize))
+    skips = SkipLog()
+    parts: list[dict] = []
+    buf = _PartBuffer()
+    compressor = None
+    if job.normalize:
+        import zstandard
+
+        compressor = zstandard.ZstdCompressor(level=3)
+
+    def flush() -> None:
+        nonlocal buf
+        if len(buf):
+            parts.append(_write_part(job, tok, len(parts), buf, skips))
+        buf = _PartBuffer()
+
+    def add_batch(docs: list) -> None:
+        texts = [normalize(d.text) for d in docs] if job.normalize else [d.text for d in docs]
+        encoded = _encode_batch(tok, texts)
+        done = 0
+        for doc, ids in zip(docs, encoded, strict=True):
+            need = len(ids) + 1
+            if need > limit:
+                raise ValueError(f"{doc.doc_id}: document of {need} tokens exceeds the shard size {limit}")
+            if buf.n_tokens + need > limit:
+                flush()
+            buf.starts.append(buf.n_tokens)
+            buf.pieces.append(ids)
+            buf.pieces.append(sep)
+            buf.n_tokens += need
+            buf.ids.append(doc.doc_id)
+            buf.meta_lines.append(orjson.dumps({"id": doc.doc_id, **doc.meta}, option=orjson.OPT_SORT_KEYS) + b"\n")
+            if compressor is not None:
+                buf.raw.append(compressor.compress(doc.text.encode("utf-8")))
+            done += len(doc.text)
+        if progress:
+            progress(done)
+
+    batch: list = []
+    for s in job.slices:
+        for doc in read_slice(s, job.read, skips):
+            batch.append(doc)
+            if len(batch) >= BATCH_DOCS:
+                add_batch(batch)
+                batch = []
+    if batch:
+        add_batch(batch)
+    flush()
+    record = {
+        "job_id": job.job_id,
+        "parts": parts,
+        "skipped": skips.count,
+        "skipped_where": skips.where,
+        "input_bytes": sum(s.size for s in job.slices),
+    }
+    write_json_atomic(job_marker(Path(job.out_dir), job.job_id), record)
+    return record

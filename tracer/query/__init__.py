@@ -1,0 +1,1 @@
+"""Queries on top of the native kernels: count, find, documents, trace, overlap."""

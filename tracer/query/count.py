@@ -1,0 +1,36 @@
+"""Exact counts of token sequences, summed over shards (overlapping, never across documents)."""
+
+from __future__ import annotations
+
+import numpy as np
+from tracer_native import count_batch, count_sequence
+
+from tracer.index.reader import IndexReader
+from tracer.query.tokens import Query, query_variants
+
+
+def count(index: IndexReader, query: Query) -> int:
+    total = 0
+    for ids in query_variants(index, query):
+        for shard in index.shards:
+            total += count_sequence(shard.tokens, shard.sa, ids)
+    return int(total)
+
+
+def count_many(index: IndexReader, queries: list[Query]) -> list[int]:
+    """Counts of many queries at once: one kernel call per shard for the whole batch."""
+    owner: list[int] = []
+    seqs: list[np.ndarray] = []
+    for qi, q in enumerate(queries):
+        for ids in query_variants(index, q):
+            owner.append(qi)
+            seqs.append(ids)
+    offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in seqs], out=offsets[1:])
+    flat = np.concatenate(seqs).astype(index.dtype) if seqs else np.zeros(0, dtype=index.dtype)
+    per_seq = np.zeros(len(seqs), dtype=np.int64)
+    for shard in index.shards:
+        per_seq += count_batch(shard.tokens, shard.sa, flat, offsets)
+    out = np.zeros(len(queries), dtype=np.int64)
+    np.add.at(out, np.asarray(owner, dtype=np.int64), per_seq)
+    return [int(x) for x in out]

@@ -1,0 +1,75 @@
+"""Token positions -> documents, character offsets in the document's own text, and snippets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tracer_native import documents_of_positions
+
+from tracer.index.reader import IndexReader, Shard
+
+
+@dataclass
+class DocSpan:
+    """A token range inside one document, with its character range in the document's own text."""
+
+    doc_index: int
+    doc_id: str
+    meta: dict[str, Any]
+    shard: int
+    token_start: int  # within the document
+    token_end: int
+    char_start: int  # within the document's text (raw text for normalized indexes)
+    char_end: int
+    snippet: str
+    snippet_start: int  # char offset of the snippet in the document
+
+    def to_json(self) -> dict:
+        return {
+            "doc_index": self.doc_index, "doc_id": self.doc_id, "meta": self.meta, "shard": self.shard,
+            "token_start": self.token_start, "token_end": self.token_end,
+            "char_start": self.char_start, "char_end": self.char_end,
+            "snippet": self.snippet, "snippet_start": self.snippet_start,
+        }
+
+
+def positions_to_docs(shard: Shard, positions: np.ndarray) -> np.ndarray:
+    return documents_of_positions(shard.doc_starts, np.asarray(positions, dtype=np.uint64))
+
+
+def _char_offset(index: IndexReader, tokens: np.ndarray) -> int:
+    return len(index.tokenizer.decode(tokens)) if len(tokens) else 0
+
+
+def doc_span(index: IndexReader, shard_no: int, position: int, length: int, context: int = 80) -> DocSpan:
+    """Describe the occurrence of ``length`` tokens at ``position`` of shard ``shard_no``."""
+    shard = index.shards[shard_no]
+    local = int(positions_to_docs(shard, np.asarray([position]))[0])
+    a, b = shard.doc_range(local)
+    t0, t1 = position - a, min(position + length, b) - a
+    doc_tokens = shard.tokens[a:b]
+    cs = _char_offset(index, doc_tokens[:t0])
+    ce = cs + _char_offset(index, doc_tokens[t0:t1])
+    if index.normalization:
+        from tracer.tokenize import normalize_with_map
+
+        text = shard.raw_text(local)
+        _, raw_of = normalize_with_map(text)
+        cs, ce = int(raw_of[min(cs, len(raw_of) - 1)]), int(raw_of[min(ce, len(raw_of) - 1)])
+    else:
+        lo_tok = max(0, t0 - 4 * context)
+        text_before = index.tokenizer.decode(doc_tokens[lo_tok:t0])
+        text_mid = index.tokenizer.decode(doc_tokens[t0:t1])
+        text_after = index.tokenizer.decode(doc_tokens[t1 : t1 + 4 * context])
+        text = None
+    if text is None:
+        before = text_before[-context:]
+        snippet = before + text_mid + text_after[:context]
+        snippet_start = cs - len(before)
+    else:
+        s0, s1 = max(0, cs - context), min(len(text), ce + context)
+        snippet, snippet_start = text[s0:s1], s0
+    meta = shard.meta(local)
+    return DocSpan(shard.doc_base + local, str(meta.get("id")), meta, shard_no, t0, t1, cs, ce, snippet, snippet_start)

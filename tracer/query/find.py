@@ -1,0 +1,45 @@
+"""Locate occurrences of a query: SA ranges on every shard -> positions -> documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tracer_native import sa_range
+
+from tracer.index.reader import IndexReader
+from tracer.query.documents import DocSpan, doc_span
+from tracer.query.tokens import Query, query_variants
+
+
+@dataclass
+class FindResult:
+    count: int
+    occurrences: list[DocSpan]
+
+    def to_json(self) -> dict:
+        return {"count": self.count, "occurrences": [o.to_json() for o in self.occurrences]}
+
+
+def sample_evenly(n: int, k: int) -> np.ndarray:
+    """k indexes spread evenly over range(n): a deterministic sample."""
+    if n <= k:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, k).round().astype(np.int64))
+
+
+def find(index: IndexReader, query: Query, limit: int = 10, context: int = 80) -> FindResult:
+    """Total count and up to ``limit`` occurrences in corpus order (evenly sampled when more)."""
+    hits: list[tuple[int, int, int]] = []  # (shard, position, length)
+    total = 0
+    for ids in query_variants(index, query):
+        for s, shard in enumerate(index.shards):
+            lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
+            total += hi - lo
+            if hi > lo:
+                take = sample_evenly(hi - lo, max(limit, 0) * 4 if hi - lo > 100_000 else hi - lo)
+                positions = np.sort(shard.sa[lo:hi][take].astype(np.int64))
+                hits.extend((s, int(p), len(ids)) for p in positions)
+    hits.sort()
+    chosen = [hits[i] for i in sample_evenly(len(hits), limit)] if limit > 0 else []
+    return FindResult(int(total), [doc_span(index, s, p, n, context) for s, p, n in chosen])

@@ -1,0 +1,53 @@
+"""Longest match at every query position, over all shards: the base of tracing and overlap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tracer_native import longest_prefix_lengths, ranges_of_spans
+
+from tracer.index.reader import IndexReader
+
+
+@dataclass
+class LongestMatches:
+    """For each start i: ``lengths[i]`` tokens of query[i:limits[i]] occur in the corpus, ``counts[i]`` times.
+
+    ``ranges[s]`` holds the (lo, hi) SA ranges of those spans in shard s.
+    """
+
+    lengths: np.ndarray  # int64 [T]
+    counts: np.ndarray  # int64 [T]
+    ranges: list[tuple[np.ndarray, np.ndarray]]
+
+
+def longest_matches(index: IndexReader, ids: np.ndarray, limits: np.ndarray | None = None) -> LongestMatches:
+    """Longest prefix of query[i:limits[i]] found in the corpus, for every i (limits default: the end).
+
+    Matches never cross documents: the query cannot contain the separator. Costs one binary
+    search per position and shard, run in parallel over positions.
+    """
+    ids = np.ascontiguousarray(ids, dtype=index.dtype)
+    t = len(ids)
+    if limits is None:
+        limits = np.full(t, t, dtype=np.int64)
+    limits = np.minimum(np.asarray(limits, dtype=np.int64), t)
+    lengths = np.zeros(t, dtype=np.int64)
+    for shard in index.shards:
+        np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, ids, limits), out=lengths)
+    return spans_with_counts(index, ids, np.arange(t, dtype=np.int64), lengths)
+
+
+def spans_with_counts(index: IndexReader, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> LongestMatches:
+    """Counts and per-shard SA ranges of the spans ids[starts[j]:starts[j]+lengths[j]]."""
+    ids = np.ascontiguousarray(ids, dtype=index.dtype)
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    counts = np.zeros(len(starts), dtype=np.int64)
+    ranges = []
+    for shard in index.shards:
+        lo, hi = ranges_of_spans(shard.tokens, shard.sa, ids, starts, lengths)
+        counts += hi - lo
+        ranges.append((lo, hi))
+    return LongestMatches(lengths, counts, ranges)
