@@ -191,8 +191,12 @@ class Builder:
                 return
             workers = min(self.workers, len(jobs))
             if workers <= 1:
+                done = 0
                 for job in jobs:
                     run_shard_job(job, progress=bar.update)
+                    done += sum(s.size for s in job.slices)
+                    bar.n = done  # text characters approximate input bytes; settle on the exact figure
+                    bar.refresh()
                 return
             ctx = get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:

@@ -86,10 +86,6 @@ class _PartBuffer:
         return len(self.starts)
 
 
-def _encode_batch(tok: Tokenizer, texts: list[str]) -> list[np.ndarray]:
-    return tok.encode_batch(texts)
-
-
 def _write_part(job: ShardJob, tok: Tokenizer, part: int, buf: _PartBuffer, skips: SkipLog) -> dict:
     """Sort and write one part into a temporary folder, then rename it into place."""
     name = f"{job.job_id:05d}-{part:02d}"
@@ -160,7 +156,7 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
 
     def add_batch(docs: list) -> None:
         texts = [normalize(d.text) for d in docs] if job.normalize else [d.text for d in docs]
-        encoded = _encode_batch(tok, texts)
+        encoded = tok.encode_batch(texts)
         done = 0
         for doc, ids in zip(docs, encoded, strict=True):
             need = len(ids) + 1
