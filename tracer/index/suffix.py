@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 from pydivsufsort import divsufsort
-from tracer_native import compact_even_positions
 
 from tracer.index.format import MAX_SA_BYTES
+from tracer_native import compact_even_positions
 
 
 def max_shard_tokens(itemsize: int) -> int:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from tracer_native import count_batch, count_sequence
 
 from tracer.index.reader import IndexReader
 from tracer.query.tokens import Query, query_variants
+from tracer_native import count_batch, count_sequence
 
 
 def count(index: IndexReader, query: Query) -> int:

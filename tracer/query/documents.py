@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from tracer_native import documents_of_positions
 
 from tracer.index.reader import IndexReader, Shard
+from tracer_native import documents_of_positions
 
 
 @dataclass

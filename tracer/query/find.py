@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from tracer_native import sa_range
 
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span
 from tracer.query.tokens import Query, query_variants
+from tracer_native import sa_range
 
 
 @dataclass

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 
+import numba
 import numpy as np
-from tracer_native import longest_prefix_lengths, ranges_of_spans
 
 from tracer.index.reader import IndexReader
+from tracer_native import longest_prefix_lengths, ranges_of_spans
+
+_WORKQUEUE_LOCK = threading.Lock()
+
+
+def _parallel_guard():
+    """numba's fallback 'workqueue' threading layer is not thread-safe (omp and tbb are): serialize there."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet in this process
+        return _WORKQUEUE_LOCK
+    return _WORKQUEUE_LOCK if layer == "workqueue" else nullcontext()
 
 
 @dataclass
@@ -34,8 +48,9 @@ def longest_matches(index: IndexReader, ids: np.ndarray, limits: np.ndarray | No
         limits = np.full(t, t, dtype=np.int64)
     limits = np.minimum(np.asarray(limits, dtype=np.int64), t)
     lengths = np.zeros(t, dtype=np.int64)
-    for shard in index.shards:
-        np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, ids, limits), out=lengths)
+    with _parallel_guard():
+        for shard in index.shards:
+            np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, ids, limits), out=lengths)
     return spans_with_counts(index, ids, np.arange(t, dtype=np.int64), lengths)
 
 
@@ -46,8 +61,9 @@ def spans_with_counts(index: IndexReader, ids: np.ndarray, starts: np.ndarray, l
     lengths = np.asarray(lengths, dtype=np.int64)
     counts = np.zeros(len(starts), dtype=np.int64)
     ranges = []
-    for shard in index.shards:
-        lo, hi = ranges_of_spans(shard.tokens, shard.sa, ids, starts, lengths)
-        counts += hi - lo
-        ranges.append((lo, hi))
+    with _parallel_guard():
+        for shard in index.shards:
+            lo, hi = ranges_of_spans(shard.tokens, shard.sa, ids, starts, lengths)
+            counts += hi - lo
+            ranges.append((lo, hi))
     return LongestMatches(lengths, counts, ranges)
