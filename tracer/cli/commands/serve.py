@@ -1,0 +1,82 @@
+"""tracer serve: the gRPC query server (tracer.v1.Tracer + health + reflection) over one or more indexes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from tracer.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve indexes over gRPC (for evaluation harnesses)")
+    p.add_argument("--index", action="append", required=True, metavar="DIR|NAME=DIR",
+                   help="index to serve; repeat with NAME=DIR for several (the first is the default)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: local only)")
+    p.add_argument("--port", type=int, default=50051, help="port (default 50051; 0 picks a free one)")
+    p.add_argument("--max-workers", type=int, default=16, metavar="N", help="worker threads (default 16)")
+    p.add_argument("--auth-token-file", metavar="F",
+                   help="require `authorization: Bearer <token>` on every call (token = the file's content)")
+    p.add_argument("--tls-cert", metavar="F", help="server certificate chain (PEM)")
+    p.add_argument("--tls-key", metavar="F", help="server private key (PEM)")
+    p.add_argument("--tls-client-ca", metavar="F", help="require client certificates signed by this CA (PEM)")
+    p.add_argument("--max-message-mb", type=int, default=64, metavar="MB",
+                   help="largest request accepted (default 64 MiB; larger ones get RESOURCE_EXHAUSTED)")
+    p.add_argument("--grace", type=float, default=10.0, metavar="S",
+                   help="seconds in-flight calls may finish after SIGTERM (default 10)")
+    p.set_defaults(func=run)
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read {what} ({e.strerror})") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from tracer.server.app import ServerConfig, TLSConfig, TracerServer
+    from tracer.server.auth import read_token_file
+    from tracer.server.limits import Limits, MiB
+    from tracer.server.registry import IndexRegistry, parse_index_spec
+
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port {args.port}: must be in 0..65535")
+    if args.max_workers < 1:
+        raise InputError("--max-workers must be >= 1")
+    if args.max_message_mb < 1:
+        raise InputError("--max-message-mb must be >= 1")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise InputError("--tls-cert and --tls-key go together")
+    if args.tls_client_ca and not args.tls_cert:
+        raise InputError("--tls-client-ca needs --tls-cert and --tls-key")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    tls = None
+    if args.tls_cert:
+        tls = TLSConfig(_read(args.tls_cert, "the TLS certificate"), _read(args.tls_key, "the TLS key"),
+                        _read(args.tls_client_ca, "the client CA") if args.tls_client_ca else None)
+    token = read_token_file(args.auth_token_file) if args.auth_token_file else None
+    if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("tracer.server").warning("listening on %s without --auth-token-file", args.host)
+    registry = IndexRegistry.open([parse_index_spec(s) for s in args.index])
+    config = ServerConfig(host=args.host, port=args.port, max_workers=args.max_workers, token=token, tls=tls,
+                          limits=Limits(max_receive_bytes=args.max_message_mb * MiB), grace_s=args.grace)
+    server = TracerServer(registry, config).start()
+    print(f"tracer serve: listening on {args.host}:{server.port} ({'TLS' if tls else 'plaintext'}"
+          f"{', token auth' if token else ''}); indexes: {', '.join(registry.names)}", file=sys.stderr, flush=True)
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        done.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    while not done.wait(3600):
+        pass
+    print("tracer serve: shutting down (health NOT_SERVING, finishing in-flight calls)", file=sys.stderr, flush=True)
+    server.stop()
+    return 0

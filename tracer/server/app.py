@@ -1,0 +1,113 @@
+"""Assemble the gRPC server: Tracer service, health, reflection, auth, TLS, caps, graceful stop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent import futures
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from tracer.errors import InputError
+from tracer.server.auth import BearerTokenInterceptor
+from tracer.server.limits import Limits
+from tracer.server.registry import IndexRegistry
+from tracer.server.servicer import TracerServicer
+from tracer.v1 import tracer_pb2 as pb
+from tracer.v1 import tracer_pb2_grpc as pb_grpc
+
+log = logging.getLogger("tracer.server")
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Tracer"].full_name
+
+
+@dataclass
+class TLSConfig:
+    """Server certificate chain and key (PEM); with ``client_ca`` clients must present a certificate."""
+
+    cert_chain: bytes
+    private_key: bytes
+    client_ca: bytes | None = None
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 50051  # 0 picks a free port (tests)
+    max_workers: int = 16
+    token: bytes | None = None
+    tls: TLSConfig | None = None
+    limits: Limits = field(default_factory=Limits)
+    grace_s: float = 10.0
+
+
+class TracerServer:
+    """A started server. ``stop()`` flips health to NOT_SERVING, then stops with a grace period."""
+
+    def __init__(self, registry: IndexRegistry, config: ServerConfig):
+        self.registry = registry
+        self.config = config
+        lim = config.limits
+        interceptors = [BearerTokenInterceptor(config.token)] if config.token else []
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="tracer-rpc"),
+            interceptors=interceptors,
+            options=[
+                ("grpc.max_receive_message_length", lim.max_receive_bytes),
+                ("grpc.max_send_message_length", lim.max_send_bytes),
+                ("grpc.so_reuseport", 0),
+            ],
+            maximum_concurrent_rpcs=config.max_workers * 64,
+        )
+        pb_grpc.add_TracerServicer_to_server(TracerServicer(registry, lim), self.server)
+        self.health = health.HealthServicer(experimental_non_blocking=True)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server)
+        address = f"{_host_for_address(config.host)}:{config.port}"
+        if config.tls:
+            creds = grpc.ssl_server_credentials(
+                [(config.tls.private_key, config.tls.cert_chain)],
+                root_certificates=config.tls.client_ca,
+                require_client_auth=config.tls.client_ca is not None,
+            )
+            self.port = self.server.add_secure_port(address, creds)
+        else:
+            self.port = self.server.add_insecure_port(address)
+        if not self.port:
+            raise InputError(f"cannot listen on {address} (port in use or address not local)")
+        self._stopped = threading.Event()
+
+    def start(self) -> TracerServer:
+        self.server.start()
+        for name in ("", SERVICE_NAME):
+            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("serving %s on %s:%d", ", ".join(self.registry.names), self.config.host, self.port)
+        return self
+
+    def stop(self, grace: float | None = None) -> None:
+        """Health NOT_SERVING first (balancers drain), then finish in-flight calls within ``grace``."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self.health.enter_graceful_shutdown()
+        self.server.stop(self.config.grace_s if grace is None else grace).wait()
+        log.info("stopped")
+
+    def wait(self) -> None:
+        self.server.wait_for_termination()
+
+    def __enter__(self) -> TracerServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop(0)
+
+
+def _host_for_address(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def start_server(registry: IndexRegistry, config: ServerConfig | None = None) -> TracerServer:
+    return TracerServer(registry, config or ServerConfig()).start()
