@@ -1,0 +1,114 @@
+"""tracer score: membership scores (loss, zlib, Min-K%, Min-K%++, DC-PDD) from log-probs or a model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tracer.cli.output import add_format, add_index, dumps, print_json
+from tracer.errors import InputError, MismatchError
+
+COLUMNS = ("loss", "zlib", "min_k", "min_k_pp", "dc_pdd")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "score",
+        help="membership scores from token log-probs or a local model",
+        description="Pretraining-data detection scores (higher = more likely a member). Give either "
+        "--logprobs FILE.jsonl (token_ids, logprobs, optional logprob_mean, logprob_var, text, id) or "
+        "--model DIR TEXTS.jsonl. Scores are not verdicts: thresholds do not transfer between models.",
+    )
+    add_index(p)
+    p.add_argument("texts", nargs="?", metavar="TEXTS.jsonl", help="texts to run through --model")
+    p.add_argument("--logprobs", metavar="FILE", help="JSONL of per-text token_ids and logprobs")
+    p.add_argument("--model", metavar="DIR", help="local Hugging Face causal LM directory (needs tracer[model])")
+    p.add_argument("--text-field", default="text", help="text field of TEXTS.jsonl (default: text)")
+    p.add_argument("--label-field", metavar="F", help="field with 1 (member) / 0 (non-member): adds AUROC, TPR@FPR")
+    p.add_argument("--k", type=float, default=0.2, help="fraction of lowest tokens for Min-K%% (default 0.2)")
+    p.add_argument("--a", type=float, default=0.01, help="DC-PDD cap per token (default 0.01)")
+    p.add_argument("--tokenizer-fingerprint", metavar="FP", help="fingerprint of the tokenizer the ids came from")
+    p.add_argument("--device", default="cpu", help="torch device for --model (cpu, cuda, cuda:1)")
+    p.add_argument("--bf16", action="store_true", help="run --model in bfloat16")
+    p.add_argument("--batch-size", type=int, default=8, help="texts per forward pass for --model")
+    p.add_argument("--max-length", type=int, help="cut texts to this many tokens (default: the model's window)")
+    p.add_argument("--prepend-bos", action="store_true", help="feed the model's BOS first so token 1 is scored")
+    add_format(p, ("text", "json", "jsonl"))
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import tracer
+    from tracer.membership import score_inputs, summarize
+    from tracer.membership.inputs import read_logprobs_jsonl
+
+    if (args.logprobs is None) == (args.model is None):
+        raise InputError("give either --logprobs FILE.jsonl or --model DIR TEXTS.jsonl")
+    if args.logprobs is not None and args.texts is not None:
+        raise InputError("TEXTS.jsonl goes with --model; with --logprobs the texts are in the log-probs file")
+    index = tracer.open(args.index)
+    if args.logprobs is not None:
+        inputs = list(read_logprobs_jsonl(args.logprobs, args.label_field))
+    else:
+        inputs = _model_inputs(args, index)
+    results = score_inputs(index, inputs, args.k, args.a, args.tokenizer_fingerprint)
+    summary = None
+    if args.label_field:
+        labels = [r.label for r in results]
+        summary = summarize({name: [r.get(name) for r in results] for name in COLUMNS}, labels)
+    if args.format == "jsonl":
+        out = sys.stdout
+        for r in results:
+            out.write(dumps(r) + "\n")
+        if summary is not None:
+            sys.stderr.write(_summary_table(summary))
+    elif args.format == "json":
+        print_json({"scores": results, "summary": summary} if summary is not None else results)
+    else:
+        sys.stdout.write(_scores_table(results))
+        if summary is not None:
+            sys.stdout.write("\n" + _summary_table(summary))
+    return 0
+
+
+def _model_inputs(args: argparse.Namespace, index):
+    from tracer.membership.adapters import load_hf_causal_lm, same_tokenizer
+    from tracer.membership.inputs import read_texts_jsonl
+
+    if args.texts is None:
+        raise InputError("--model needs a TEXTS.jsonl file of texts to score")
+    rows = list(read_texts_jsonl(args.texts, args.text_field, args.label_field))
+    adapter = load_hf_causal_lm(args.model, device=args.device, bf16=args.bf16, batch_size=args.batch_size,
+                                max_length=args.max_length, prepend_bos=args.prepend_bos)
+    if not same_tokenizer(adapter.tokenizer, index.tokenizer):
+        raise MismatchError(
+            f"--model {args.model}: its tokenizer ({adapter.tokenizer.fingerprint}) is not the index's "
+            f"({index.tokenizer.fingerprint}); build the index with the model's tokenizer.json"
+        )
+    inputs = adapter.score_inputs([r.text for r in rows], [r.id for r in rows], [r.label for r in rows])
+    for inp in inputs:  # verified equivalent above, possibly with a differently serialised tokenizer.json
+        inp.tokenizer_fingerprint = index.tokenizer.fingerprint
+    return inputs
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.6g}"
+
+
+def _scores_table(results) -> str:
+    head = ["id", "n_tokens", *COLUMNS]
+    rows = [[r.id, str(r.n_tokens), *(_fmt(r.get(c)) for c in COLUMNS)] for r in results]
+    return _table(head, rows)
+
+
+def _summary_table(summary: list[dict]) -> str:
+    head = ["score", "AUROC", "TPR@1%FPR", "TPR@5%FPR", "members", "non-members"]
+    rows = [[s["score"], _fmt(s["auroc"]), _fmt(s["tpr_at_1pct_fpr"]), _fmt(s["tpr_at_5pct_fpr"]),
+             str(s["n_members"]), str(s["n_nonmembers"])] for s in summary]
+    return _table(head, rows)
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=False)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]]
+    return "\n".join(lines) + "\n"
