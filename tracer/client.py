@@ -68,6 +68,7 @@ class TracerClient:
             self.channel = grpc.secure_channel(address, cfg.credentials(), options=options)
         else:
             self.channel = grpc.insecure_channel(address, options=options)
+        self.address = address
         self.stub = pb_grpc.TracerStub(self.channel)
         self.index = index
         self.timeout = timeout
