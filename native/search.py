@@ -44,6 +44,9 @@ def common_prefix(tokens, pos, query, start, length):
 @njit(cache=True, nogil=True)
 def sa_range(tokens, sa, query, start, length):
     """Half-open SA range [lo, hi) of suffixes that begin with query[start:start+length]."""
+    length = min(length, query.shape[0] - start)  # never read past the query, whatever the caller says
+    if start < 0 or length < 0:
+        return 0, 0
     n = sa.shape[0]
     lo = 0
     hi = n
@@ -103,7 +106,7 @@ def longest_prefix_lengths(tokens, sa, query, limits):
     n = sa.shape[0]
     out = np.zeros(t, dtype=np.int64)
     for i in prange(t):
-        length = limits[i] - i
+        length = min(limits[i], t) - i
         if length <= 0 or n == 0:
             continue
         lo = 0
