@@ -1,0 +1,43 @@
+"""Okapi BM25 of short texts (document snippets) against one query text.
+
+Tracing ranks the documents of a span by how relevant their snippet is to the whole traced
+text (as OLMoTrace does): a snippet that shares many rare words with the model output is a
+better explanation than one that only shares the span. The collection for the IDF is the set
+of snippets being scored, so scores compare documents within one trace, not across traces.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens (Unicode letters, digits, underscore)."""
+    return _WORD.findall(text.lower())
+
+
+def bm25_scores(query: str, texts: list[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
+    """BM25 of each text against ``query``, IDF over ``texts``: log(1 + (N - n + 0.5) / (n + 0.5))."""
+    if not texts:
+        return []
+    q_terms = Counter(words(query))
+    docs = [Counter(words(t)) for t in texts]
+    n_docs = len(docs)
+    lengths = [sum(d.values()) for d in docs]
+    avg_len = (sum(lengths) / n_docs) or 1.0
+    df = Counter(term for d in docs for term in d.keys() & q_terms.keys())
+    idf = {t: math.log(1.0 + (n_docs - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+    scores = []
+    for d, length in zip(docs, lengths, strict=True):
+        norm = k1 * (1.0 - b + b * length / avg_len)
+        s = 0.0
+        for term, w in idf.items():
+            tf = d.get(term, 0)
+            if tf:
+                s += w * q_terms[term] * tf * (k1 + 1.0) / (tf + norm)
+        scores.append(s)
+    return scores

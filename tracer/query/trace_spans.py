@@ -1,0 +1,72 @@
+"""Maximal verbatim spans of a query that occur in the corpus, under delimiter and word-boundary rules.
+
+The rules (OLMoTrace's): a span never runs past a delimiter token (it may end with one), starts
+and ends at allowed token boundaries (word starts; for bytes also whole UTF-8 characters), and
+is maximal: a span contained in an earlier-starting span is dropped. Everything here is
+vectorized over query positions; the only per-position work is the native longest-match kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tracer.index.reader import IndexReader
+from tracer.tokenize.boundaries import delimiter_after
+from tracer_native import longest_prefix_lengths
+
+
+def delimiter_limits(text: str, starts: np.ndarray, ends: np.ndarray, delimiters: str) -> np.ndarray:
+    """Per token i, the exclusive end a span starting at i may reach: one past the first delimiter token >= i.
+
+    A token is a delimiter token when any character it covers is one of ``delimiters``.
+    """
+    t = len(starts)
+    if t == 0:
+        return np.zeros(0, dtype=np.int64)
+    is_delim_char = delimiter_after(text, delimiters)
+    csum = np.zeros(len(text) + 1, dtype=np.int64)
+    np.cumsum(is_delim_char, out=csum[1:])
+    s = np.clip(starts, 0, len(text))
+    e = np.clip(np.maximum(ends, starts), 0, len(text))
+    delim_tokens = np.flatnonzero(csum[e] - csum[s] > 0)
+    nxt = np.searchsorted(delim_tokens, np.arange(t), side="left")
+    limits = np.full(t, t, dtype=np.int64)
+    has = nxt < len(delim_tokens)
+    limits[has] = delim_tokens[nxt[has]] + 1
+    return limits
+
+
+def longest_lengths(index: IndexReader, ids: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """Longest prefix of ids[i:limits[i]] found in any shard (0 where limits[i] <= i)."""
+    ids = np.ascontiguousarray(ids, dtype=index.dtype)
+    lengths = np.zeros(len(ids), dtype=np.int64)
+    for shard in index.shards:
+        np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, ids, limits), out=lengths)
+    return lengths
+
+
+def maximal_spans(
+    index: IndexReader, ids: np.ndarray, limits: np.ndarray, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, lengths) of the maximal boundary-aligned spans of ``ids`` that occur in the corpus.
+
+    ``allowed`` (len T+1) marks token indexes where a span may start or end. Each allowed start
+    takes its longest occurring prefix within ``limits``, shrunk to the last allowed end; a span
+    whose end does not pass the ends of all earlier spans is contained in one and dropped.
+    """
+    t = len(ids)
+    if t == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    positions = np.arange(t, dtype=np.int64)
+    lim = np.where(allowed[:t], np.minimum(limits, t), positions)  # disallowed starts: empty search
+    lengths = longest_lengths(index, ids, lim)
+    last_allowed = np.maximum.accumulate(np.where(allowed, np.arange(t + 1), -1))
+    ends = last_allowed[positions + lengths]
+    ends = np.where(ends > positions, ends, -1)
+    prior_max = np.empty(t, dtype=np.int64)
+    prior_max[0] = -1
+    if t > 1:
+        prior_max[1:] = np.maximum.accumulate(ends)[:-1]
+    keep = (ends > positions) & (ends > prior_max)
+    starts = positions[keep]
+    return starts, ends[keep] - starts
