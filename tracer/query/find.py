@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tracer.errors import IndexFormatError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span
 from tracer.query.tokens import Query, query_variants
@@ -39,6 +40,9 @@ def find(index: IndexReader, query: Query, limit: int = 10, context: int = 80) -
             if hi > lo:
                 take = sample_evenly(hi - lo, max(limit, 0) * 4 if hi - lo > 100_000 else hi - lo)
                 positions = np.sort(shard.sa[lo:hi][take].astype(np.int64))
+                if positions[-1] >= shard.n_tokens:  # only a corrupt sa.bin points past its shard
+                    raise IndexFormatError(f"{shard.path / 'sa.bin'}: position {positions[-1]} is out of range "
+                                           "(corrupt); run `tracer verify` and rebuild the index")
                 hits.extend((s, int(p), len(ids)) for p in positions)
     hits.sort()
     chosen = [hits[i] for i in sample_evenly(len(hits), limit)] if limit > 0 else []
