@@ -6,6 +6,7 @@ from tracer_native.search import (
     compare_suffix,
     count_batch,
     count_sequence,
+    ids_searchable,
     longest_prefix_lengths,
     ranges_of_spans,
     sa_range,
@@ -13,5 +14,5 @@ from tracer_native.search import (
 
 __all__ = [
     "common_prefix", "compact_even_positions", "compare_suffix", "count_batch", "count_sequence",
-    "documents_of_positions", "longest_prefix_lengths", "ranges_of_spans", "sa_range",
+    "documents_of_positions", "ids_searchable", "longest_prefix_lengths", "ranges_of_spans", "sa_range",
 ]

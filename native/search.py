@@ -141,3 +141,13 @@ def ranges_of_spans(tokens, sa, query, starts, lengths):
         lo[j] = a
         hi[j] = b
     return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def ids_searchable(query, vocab_size, separator):
+    """True when every id is below ``vocab_size`` and none is the separator (one pass, no copies)."""
+    for k in range(query.shape[0]):
+        v = query[k]
+        if v >= vocab_size or v == separator:
+            return False
+    return True
