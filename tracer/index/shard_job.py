@@ -17,6 +17,7 @@ import numpy as np
 import orjson
 
 from tracer.corpus import ReadOptions, SkipLog, Slice, read_slice
+from tracer.errors import InputError
 from tracer.index.format import (
     SHARDS,
     fsync_dir,
@@ -161,7 +162,8 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
         for doc, ids in zip(docs, encoded, strict=True):
             need = len(ids) + 1
             if need > limit:
-                raise ValueError(f"{doc.doc_id}: document of {need} tokens exceeds the shard size {limit}")
+                raise InputError(f"{doc.doc_id}: document of {need} tokens exceeds the shard size {limit}; "
+                                 "raise --shard-tokens")
             if buf.n_tokens + need > limit:
                 flush()
             buf.starts.append(buf.n_tokens)
