@@ -1,0 +1,341 @@
+"""``check_items``: benchmark items -> per-item metrics, verdicts and matched documents.
+
+Items are processed in batches: the tokens of all their parts go into one query array and
+one parallel kernel call per shard computes the longest corpus match at every word start
+(other positions get an empty limit and cost nothing; a match never runs past its part).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tracer.contamination.inputs import BenchItem
+from tracer.contamination.metrics import PartMetrics, combine, part_metrics, runs, template_mask, word_matches
+from tracer.contamination.options import CheckOptions
+from tracer.contamination.verdict import judge
+from tracer.contamination.words import PreparedText, json_escaped, ngram_hashes, prepare
+from tracer.errors import InputError
+from tracer.index.reader import IndexReader
+from tracer.query.documents import DocSpan, doc_span, positions_to_docs
+from tracer.query.longest import spans_with_counts
+from tracer.tokenize import normalize_with_map
+from tracer_native import longest_prefix_lengths
+
+BATCH_TOKENS = 1 << 20
+PART_NAMES = ("input", "label")
+
+
+@dataclass
+class MatchedSpan:
+    """A matched run of an item's words and where one of its occurrences lies in a document."""
+
+    part: str
+    start: int  # char range in the part's raw text
+    end: int
+    words: int
+    count: int  # corpus occurrences of the span
+    char_start: int  # char range in the document's own (raw) text
+    char_end: int
+    snippet: str
+    snippet_start: int
+
+    def to_json(self) -> dict:
+        return {"part": self.part, "start": self.start, "end": self.end, "words": self.words, "count": self.count,
+                "char_start": self.char_start, "char_end": self.char_end, "snippet": self.snippet,
+                "snippet_start": self.snippet_start}
+
+
+@dataclass
+class DocumentMatch:
+    """A corpus document that holds some of the item's matched spans."""
+
+    doc_index: int
+    doc_id: str
+    meta: dict[str, Any]
+    matched_words: int
+    spans: list[MatchedSpan] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"doc_index": self.doc_index, "doc_id": self.doc_id, "meta": self.meta,
+                "matched_words": self.matched_words, "spans": [s.to_json() for s in self.spans]}
+
+
+@dataclass
+class ItemResult:
+    """Everything found for one item; ``to_json`` is the JSONL line of ``tracer contamination``."""
+
+    item: BenchItem
+    parts: dict[str, PartMetrics]
+    documents: list[DocumentMatch]
+    contaminated: bool
+    category: str
+    short: bool
+    verdict_on: str
+    method: str
+
+    @property
+    def verdict_part(self) -> PartMetrics:
+        return self.parts[self.verdict_on]
+
+    def to_json(self) -> dict:
+        vp = self.verdict_part
+        return {
+            "id": self.item.id, "benchmark": self.item.benchmark, "split": self.item.split,
+            "contaminated": self.contaminated, "category": self.category, "method": self.method,
+            "coverage": round(vp.coverage, 4), "longest_match": vp.longest_match,
+            "longest_match_fraction": round(vp.longest_match_fraction, 4), "short": self.short,
+            "source": self.item.source,
+            "parts": {k: v.to_json() for k, v in self.parts.items()},
+            "documents": [d.to_json() for d in self.documents],
+        }
+
+
+@dataclass
+class _Part:
+    item_no: int
+    name: str
+    prep: PreparedText
+    offset: int  # of its tokens in the batch query
+
+
+@dataclass
+class _Span:
+    """A span whose count (and SA ranges) the batch asks for."""
+
+    part: _Part
+    word: int
+    words: int
+    tok_start: int  # in the batch query
+    tok_len: int
+
+
+def _spellings(index: IndexReader, text: str, variants: bool) -> list[PreparedText]:
+    """The part as written and, if it differs, as escaped inside a JSON string."""
+    out = [prepare(index, text)]
+    esc = json_escaped(text) if variants and text else None
+    if esc is not None:
+        out.append(prepare(index, text, esc))
+    return out
+
+
+def check_items(
+    index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[ItemResult]:
+    """Check every item against the index; ``progress(k)`` is called after each batch of k items.
+
+    Each part is matched as written and as JSON-escaped text (benchmark copies inside JSON
+    strings); the spelling with the higher coverage is reported.
+    """
+    opts = options or CheckOptions()
+    prepared = []
+    for item in items:
+        preps = [_spellings(index, item.input, opts.json_variants), _spellings(index, item.label, opts.json_variants)]
+        if preps[0][0].n_words + preps[1][0].n_words == 0:
+            raise InputError(f"{item.source or item.id}: benchmark item has no text in its input or label")
+        prepared.append((item, preps))
+    templates = _template_ngrams(prepared, opts)
+    out: list[ItemResult] = []
+    batch: list[tuple[BenchItem, list[list[PreparedText]]]] = []
+    size = 0
+    for item, preps in prepared:
+        batch.append((item, preps))
+        size += sum(len(p.ids) for ps in preps for p in ps)
+        if size >= BATCH_TOKENS:
+            out.extend(_check_batch(index, batch, opts, templates))
+            if progress:
+                progress(len(batch))
+            batch, size = [], 0
+    if batch:
+        out.extend(_check_batch(index, batch, opts, templates))
+        if progress:
+            progress(len(batch))
+    return out
+
+
+def _template_ngrams(prepared: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions):
+    """Per benchmark: word n-grams found in >= opts.template_items of its items (see metrics.py)."""
+    if not opts.template_items:
+        return {}
+    counts: dict[str, Counter[int]] = {}
+    for item, preps in prepared:
+        own: set[int] = set()
+        for spellings in preps:
+            own.update(ngram_hashes(spellings[0], opts.ngram))
+        counts.setdefault(item.benchmark, Counter()).update(own)
+    return {b: {h for h, k in c.items() if k >= opts.template_items} for b, c in counts.items()}
+
+
+def _longest_lengths(index: IndexReader, query: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    lengths = np.zeros(len(query), dtype=np.int64)
+    for shard in index.shards:
+        np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, query, limits), out=lengths)
+    return lengths
+
+
+def _check_batch(
+    index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
+    templates: dict[str, set[int]],
+):
+    parts: list[_Part] = []
+    offset = 0
+    for i, (_, preps) in enumerate(batch):
+        for name, spellings in zip(PART_NAMES, preps, strict=True):
+            for p in spellings:
+                parts.append(_Part(i, name, p, offset))
+                offset += len(p.ids)
+    query = np.zeros(offset, dtype=index.dtype)
+    limits = np.arange(offset, dtype=np.int64)  # empty range: not a word start
+    for part in parts:
+        p, o = part.prep, part.offset
+        query[o : o + len(p.ids)] = p.ids
+        limits[o + p.word_tok] = o + len(p.ids)
+    tok_lengths = _longest_lengths(index, query, limits)
+
+    # per part: the best spelling's word matches and metrics; spans to count and locate
+    chosen: dict[tuple[int, str], tuple[_Part, np.ndarray, PartMetrics]] = {}
+    for part in parts:
+        p, o = part.prep, part.offset
+        preps = batch[part.item_no][1]
+        longest_part = max(ps[0].n_words for ps in preps)
+        n_eff = min(opts.ngram, longest_part)
+        gpt3_n = min(opts.gpt3_ngram, longest_part)
+        lens = tok_lengths[o : o + len(p.ids)]
+        m = word_matches(p.word_tok, p.word_ends, p.tok_ends, lens)
+        template = templates.get(batch[part.item_no][0].benchmark)
+        tmask = template_mask(ngram_hashes(p, opts.ngram), opts.ngram, p.n_words, template) if template else None
+        pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask)
+        pm.text = p.text
+        pm.spans = [p.raw_range(int(p.word_starts[a]), int(p.word_ends[b - 1])) for a, b in runs(covered)]
+        key = (part.item_no, part.name)
+        old = chosen.get(key)
+        if old is None or (pm.coverage, pm.longest_match_fraction) > (old[2].coverage, old[2].longest_match_fraction):
+            chosen[key] = (part, m, pm)
+
+    spans: list[_Span] = []
+    best_span: dict[tuple[int, str], int] = {}
+    doc_spans: dict[int, list[int]] = {}
+    for (i, name), (part, m, pm) in chosen.items():
+        p, o = part.prep, part.offset
+        lens = tok_lengths[o : o + len(p.ids)]
+        if pm.longest_match > 0:
+            w = int(np.argmax(m))
+            best_span[(i, name)] = len(spans)
+            spans.append(_Span(part, w, int(m[w]), o + int(p.word_tok[w]), int(lens[p.word_tok[w]])))
+        if opts.max_documents and pm.covered_words:
+            for w in _maximal_starts(m, pm.ngram)[: opts.max_spans]:
+                doc_spans.setdefault(i, []).append(len(spans))
+                spans.append(_Span(part, w, int(m[w]), o + int(p.word_tok[w]), int(lens[p.word_tok[w]])))
+
+    counted = spans_with_counts(index, query, np.asarray([s.tok_start for s in spans], np.int64),
+                                np.asarray([s.tok_len for s in spans], np.int64)) if spans else None
+    locator = _Locator(index, opts.context)
+    results = []
+    for i, (item, preps) in enumerate(batch):
+        parts_m: dict[str, PartMetrics] = {}
+        for name in PART_NAMES:
+            pm = chosen[(i, name)][2]
+            k = best_span.get((i, name))
+            if k is not None and counted is not None:
+                s = spans[k]
+                pm.longest_match_count = int(counted.counts[k])
+                a, b = _span_chars(s)
+                pm.longest_match_text = s.part.prep.text[a:b]
+            if name == "input" or pm.words:
+                parts_m[name] = pm
+        parts_m["both"] = combine([parts_m[n] for n in PART_NAMES if n in parts_m and parts_m[n].words])
+        contaminated, cat, verdict_on = judge(parts_m, opts)
+        docs = _documents(locator, spans, doc_spans.get(i, []), counted, opts) if counted is not None else []
+        results.append(ItemResult(
+            item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
+            short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,
+        ))
+    return results
+
+
+class _Locator:
+    """doc_span, with the raw-offset map of normalized documents computed once per document."""
+
+    def __init__(self, index: IndexReader, context: int):
+        self.index = index
+        self.context = context
+        self.maps: dict[tuple[int, int], tuple[str, np.ndarray]] = {}
+
+    def __call__(self, shard_no: int, position: int, length: int) -> DocSpan:
+        index = self.index
+        if not index.normalization:
+            return doc_span(index, shard_no, position, length, self.context)
+        shard = index.shards[shard_no]
+        local = int(positions_to_docs(shard, np.asarray([position]))[0])
+        if (shard_no, local) not in self.maps:
+            raw = shard.raw_text(local)
+            self.maps[(shard_no, local)] = (raw, normalize_with_map(raw)[1])
+        raw, raw_of = self.maps[(shard_no, local)]
+        a, b = shard.doc_range(local)
+        t0, t1 = position - a, min(position + length, b) - a
+        ns = len(index.tokenizer.decode(shard.tokens[a : a + t0])) if t0 else 0
+        ne = ns + len(index.tokenizer.decode(shard.tokens[a + t0 : a + t1]))
+        cs, ce = int(raw_of[min(ns, len(raw_of) - 1)]), int(raw_of[min(ne, len(raw_of) - 1)])
+        while ce > cs and raw[ce - 1].isspace():
+            ce -= 1
+        s0, s1 = max(0, cs - self.context), min(len(raw), ce + self.context)
+        meta = shard.meta(local)
+        return DocSpan(shard.doc_base + local, str(meta.get("id")), meta, shard_no, t0, t1, cs, ce, raw[s0:s1], s0)
+
+
+def _maximal_starts(m: np.ndarray, n: int) -> list[int]:
+    """Starts of matches of >= n words not inside an earlier match, longest first."""
+    starts, reach = [], 0
+    for w in np.flatnonzero(m >= n).tolist():
+        if w + m[w] > reach:
+            starts.append(w)
+            reach = w + int(m[w])
+    return sorted(starts, key=lambda w: -int(m[w]))
+
+
+def _span_chars(s: _Span) -> tuple[int, int]:
+    p = s.part.prep
+    return p.raw_range(int(p.word_starts[s.word]), int(p.word_ends[s.word + s.words - 1]))
+
+
+def _documents(locator: _Locator, spans: list[_Span], which: list[int], counted, opts: CheckOptions):
+    """Top documents by matched words, each with the item's spans located in its own text."""
+    found: dict[int, list[tuple[int, int, int]]] = {}  # doc -> [(span no, shard, position)]
+    for k in which:
+        for shard_no, shard in enumerate(locator.index.shards):
+            lo, hi = counted.ranges[shard_no][0][k], counted.ranges[shard_no][1][k]
+            if hi <= lo:
+                continue
+            positions = np.asarray(shard.sa[lo : min(hi, lo + opts.max_documents)], dtype=np.int64)
+            for pos, local in zip(positions.tolist(), positions_to_docs(shard, positions).tolist(), strict=True):
+                found.setdefault(shard.doc_base + int(local), []).append((k, shard_no, pos))
+    ranked = sorted(found.items(), key=lambda kv: (-sum(spans[k].words for k, _, _ in _first_per_span(kv[1])), kv[0]))
+    docs = []
+    for doc_index, hits in ranked[: opts.max_documents]:
+        dm: DocumentMatch | None = None
+        for k, shard_no, pos in _first_per_span(hits):
+            s = spans[k]
+            ds = locator(shard_no, pos, s.tok_len)
+            if dm is None:
+                dm = DocumentMatch(doc_index, ds.doc_id, ds.meta, 0)
+            a, b = _span_chars(s)
+            dm.matched_words += s.words
+            dm.spans.append(MatchedSpan(s.part.name, a, b, s.words, int(counted.counts[k]), ds.char_start,
+                                        ds.char_end, ds.snippet, ds.snippet_start))
+        if dm is not None:
+            docs.append(dm)
+    return docs
+
+
+def _first_per_span(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    seen, out = set(), []
+    for h in hits:
+        if h[0] not in seen:
+            seen.add(h[0])
+            out.append(h)
+    return out

@@ -1,0 +1,108 @@
+"""Words: the tokenizer-independent unit in which every span length is measured.
+
+Rule: a *word* is a match of ``\\w+|[^\\w\\s]`` (a run of letters, digits and ``_``, or one
+other non-space character) in the text as the index sees it (normalized for a normalized
+index). A span of n words starts at the index token that holds the first word's first
+character and counts the words that lie wholly inside the corpus match from there. So
+``--ngram 8`` means 8 words whether the index holds UTF-8 bytes (about 5 tokens per word)
+or BPE tokens (about 1.3): verdicts agree across tokenizers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracer.index.reader import IndexReader
+from tracer.tokenize import Normalizing, normalize_with_map
+
+WORD = re.compile(r"\w+|[^\w\s]")
+
+
+@dataclass
+class PreparedText:
+    """One part of an item, tokenized for the index, with its words.
+
+    Offsets of tokens and words are into ``qtext`` (the text the tokenizer saw); ``raw_of``
+    maps them back to ``text`` (None when the two are the same).
+    """
+
+    text: str
+    qtext: str
+    raw_of: np.ndarray | None
+    ids: np.ndarray
+    tok_starts: np.ndarray
+    tok_ends: np.ndarray
+    word_starts: np.ndarray
+    word_ends: np.ndarray
+    word_tok: np.ndarray  # index token holding each word's first character
+    hashes: list[int] | None = None  # word n-gram hashes, filled by ngram_hashes
+
+    @property
+    def n_words(self) -> int:
+        return len(self.word_starts)
+
+    def raw_range(self, a: int, b: int) -> tuple[int, int]:
+        """Raw-text char range of qtext[a:b], trailing whitespace trimmed."""
+        if self.raw_of is None:
+            return a, b
+        s, e = int(self.raw_of[a]), int(self.raw_of[b])
+        while e > s and self.text[e - 1].isspace():
+            e -= 1
+        return s, e
+
+
+def json_escaped(text: str) -> tuple[str, np.ndarray] | None:
+    """``text`` as it reads inside a JSON string (newlines as ``\\n``, quotes as ``\\"``), with the
+    raw offset of every escaped char (plus a final len(text)); None when escaping changes nothing.
+
+    Training corpora hold many benchmark copies inside JSON (datasets, notebooks, API logs),
+    where every line break becomes two characters and exact matching breaks at each one.
+    """
+    if not any(c in text for c in '\n"\\\t\r\b\f') and all(ord(c) >= 32 for c in text):
+        return None
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, c in enumerate(text):
+        e = json.dumps(c, ensure_ascii=False)[1:-1]
+        out.append(e)
+        offsets.extend([i] * len(e))
+    offsets.append(len(text))
+    return "".join(out), np.asarray(offsets, dtype=np.int64)
+
+
+def prepare(index: IndexReader, text: str, variant: tuple[str, np.ndarray] | None = None) -> PreparedText:
+    """Tokenize ``text`` as the index does (normalizing first for a normalized index).
+
+    ``variant``: (another spelling of text, its char -> text char map), e.g. ``json_escaped``;
+    the result's offsets still map back to ``text``.
+    """
+    tok = index.tokenizer
+    qtext, raw_of = variant if variant is not None else (text, None)
+    if isinstance(tok, Normalizing):
+        qtext, norm_of = normalize_with_map(qtext)
+        raw_of = norm_of if raw_of is None else raw_of[norm_of]
+        tok = tok.inner
+    enc = tok.encode_with_offsets(qtext) if qtext else None
+    if enc is None or len(enc.ids) == 0:
+        empty = np.zeros(0, np.int64)
+        return PreparedText(text, qtext, raw_of, np.zeros(0, index.dtype), empty, empty, empty, empty, empty)
+    spans = [m.span() for m in WORD.finditer(qtext)]
+    ws = np.fromiter((s for s, _ in spans), np.int64, len(spans))
+    we = np.fromiter((e for _, e in spans), np.int64, len(spans))
+    ends = np.maximum.accumulate(np.asarray(enc.ends, dtype=np.int64))
+    word_tok = np.minimum(np.searchsorted(ends, ws, side="right"), len(ends) - 1)
+    return PreparedText(text, qtext, raw_of, np.asarray(enc.ids, dtype=index.dtype),
+                        np.asarray(enc.starts, dtype=np.int64), ends, ws, we, word_tok)
+
+
+def ngram_hashes(p: PreparedText, n: int) -> list[int]:
+    """Hash of the casefolded word n-gram starting at each word (len = max(0, words - n + 1)); cached."""
+    if p.hashes is not None:
+        return p.hashes
+    words = [p.qtext[a:b].casefold() for a, b in zip(p.word_starts.tolist(), p.word_ends.tolist(), strict=True)]
+    p.hashes = [hash(tuple(words[i : i + n])) for i in range(len(words) - n + 1)]
+    return p.hashes
