@@ -163,17 +163,31 @@ class Builder:
             raise InputError(f"{self.out}: no index to --append to (build one first)")
         if self.out.exists() and any(self.out.iterdir()):
             raise InputError(f"{self.out} exists and is not a tracer build; choose an empty or new directory")
+        existed = self.out.exists()
         self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / SHARDS).mkdir(exist_ok=True)
-        tok_arg = "bytes"
-        kind = "bytes"
-        if self.opts.tokenizer != "bytes":
-            tok = load_tokenizer(self.opts.tokenizer)  # validates the file before copying
-            shutil.copyfile(tok.path, self.out / TOKENIZER_FILE)
-            tok_arg, kind = str(self.out / TOKENIZER_FILE), "hf"
-        plan = {"format_version": FORMAT_VERSION, "tokenizer_kind": kind, "normalize": self.opts.normalize,
-                "batches": [self._new_batch(0, tok_arg)]}
-        write_json_atomic(self.out / PLAN, plan)
+        try:
+            (self.out / SHARDS).mkdir(exist_ok=True)
+            tok_arg = "bytes"
+            kind = "bytes"
+            if self.opts.tokenizer != "bytes":
+                tok = load_tokenizer(self.opts.tokenizer)  # validates the file before copying
+                shutil.copyfile(tok.path, self.out / TOKENIZER_FILE)
+                tok_arg, kind = str(self.out / TOKENIZER_FILE), "hf"
+            plan = {"format_version": FORMAT_VERSION, "tokenizer_kind": kind, "normalize": self.opts.normalize,
+                    "batches": [self._new_batch(0, tok_arg)]}
+            write_json_atomic(self.out / PLAN, plan)
+        except BaseException:
+            # The directory was empty or absent: undo, so that a failed plan (a mistyped input path,
+            # a bad tokenizer) leaves nothing that would block the corrected command.
+            if existed:
+                for child in self.out.iterdir():
+                    if child.is_dir():
+                        shutil.rmtree(child)
+                    else:
+                        child.unlink()
+            else:
+                shutil.rmtree(self.out, ignore_errors=True)
+            raise
         return plan
 
     # -- running ------------------------------------------------------------------
