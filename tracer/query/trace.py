@@ -25,7 +25,7 @@ from tracer.index.reader import IndexReader
 from tracer.query.bm25 import bm25_scores
 from tracer.query.longest import spans_with_counts
 from tracer.query.trace_docs import TracedDocument, span_documents
-from tracer.query.trace_spans import delimiter_limits, maximal_spans
+from tracer.query.trace_spans import delimiter_limits, kernel_threads, maximal_spans
 from tracer.tokenize.boundaries import token_boundaries
 
 MAX_TRACE_TOKENS = 100_000  # longer texts: split them; spans and documents grow with the text
@@ -165,10 +165,11 @@ def trace(
         return TraceResult([], [], 0)
     limits = delimiter_limits(searched, starts, ends, delimiters)
     allowed = token_boundaries(starts, searched, index.tokenizer.ascii_words)
-    span_starts, span_lengths = maximal_spans(index, ids, limits, allowed)
-    long_enough = span_lengths >= min_len
-    span_starts, span_lengths = span_starts[long_enough], span_lengths[long_enough]
-    found = spans_with_counts(index, ids, span_starts, span_lengths)
+    with kernel_threads(t):
+        span_starts, span_lengths = maximal_spans(index, ids, limits, allowed)
+        long_enough = span_lengths >= min_len
+        span_starts, span_lengths = span_starts[long_enough], span_lengths[long_enough]
+        found = spans_with_counts(index, ids, span_starts, span_lengths)
     rare = (found.counts >= 1) & (found.counts <= max_count)
     chosen = np.flatnonzero(rare)
 

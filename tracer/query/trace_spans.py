@@ -8,11 +8,34 @@ vectorized over query positions; the only per-position work is the native longes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numba
 import numpy as np
 
 from tracer.index.reader import IndexReader
 from tracer.tokenize.boundaries import delimiter_after
 from tracer_native import longest_prefix_lengths
+
+# Below this many query tokens the kernels run on the calling thread only: a parallel region costs
+# little on an idle machine but tens of milliseconds when the cores are busy (the region waits for
+# its slowest, descheduled thread), while a 1,000-token trace is ~2 ms of serial work.
+PARALLEL_MIN_TOKENS = 16_384
+
+
+@contextmanager
+def kernel_threads(n_tokens: int) -> Iterator[None]:
+    """Run numba parallel kernels single-threaded for short queries (the setting is per thread)."""
+    if n_tokens >= PARALLEL_MIN_TOKENS:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def delimiter_limits(text: str, starts: np.ndarray, ends: np.ndarray, delimiters: str) -> np.ndarray:
