@@ -71,32 +71,32 @@ def judge(parts: dict[str, PartMetrics], opts: CheckOptions) -> tuple[bool, str,
     return is_contaminated(pm, opts), category(pm.coverage, opts), part
 
 
-def summarize(results: Iterable[Any], opts: CheckOptions) -> list[dict]:
-    """One row per (benchmark, split): items, contaminated share, Llama 2 subsets, mean metrics."""
-    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for r in results:
-        groups[(r.item.benchmark, r.item.split)].append(r)
+def summarize(results: Iterable[Any], opts: CheckOptions | None = None) -> list[dict]:
+    """One row per (benchmark, split) of ItemResults: see ``summarize_dicts``."""
+    return summarize_dicts([r.to_json() for r in results])
+
+
+def summarize_dicts(items: list[dict]) -> list[dict]:
+    """One row per (benchmark, split) of item JSON dicts: items, contaminated share, Llama 2 subsets, means."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for it in items:
+        groups[(str(it["benchmark"]), str(it["split"]))].append(it)
     rows = []
     for (bench, split), rs in groups.items():
         n = len(rs)
-        cov = [r.verdict_part.coverage for r in rs]
-        cats = [r.category for r in rs]
+        cats = [r["category"] for r in rs]
+        bad = sum(bool(r["contaminated"]) for r in rs)
 
         def pct(k: int, n: int = n) -> float:
             return round(100.0 * k / n, 2) if n else 0.0
 
         rows.append({
-            "benchmark": bench, "split": split, "items": n,
-            "contaminated": sum(r.contaminated for r in rs),
-            "contaminated_pct": pct(sum(r.contaminated for r in rs)),
-            "clean_pct": pct(cats.count("clean")),
-            "not_clean_pct": pct(n - cats.count("clean")),
-            "not_dirty_pct": pct(n - cats.count("dirty")),
-            "dirty_pct": pct(cats.count("dirty")),
-            "mean_coverage": round(sum(cov) / n, 4) if n else 0.0,
-            "mean_longest_match_fraction": round(sum(r.verdict_part.longest_match_fraction for r in rs) / n, 4),
-            "any_13gram_pct": pct(sum(r.verdict_part.any_13gram for r in rs)),
-            "short_items": sum(r.short for r in rs),
+            "benchmark": bench, "split": split, "items": n, "contaminated": bad, "contaminated_pct": pct(bad),
+            "clean_pct": pct(cats.count("clean")), "not_clean_pct": pct(n - cats.count("clean")),
+            "not_dirty_pct": pct(n - cats.count("dirty")), "dirty_pct": pct(cats.count("dirty")),
+            "mean_coverage": round(sum(r["coverage"] for r in rs) / n, 4),
+            "mean_longest_match_fraction": round(sum(r.get("longest_match_fraction", 0.0) for r in rs) / n, 4),
+            "short_items": sum(bool(r.get("short")) for r in rs),
         })
     return rows
 
