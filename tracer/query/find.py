@@ -31,9 +31,9 @@ def sample_evenly(n: int, k: int) -> np.ndarray:
 
 def find(index: IndexReader, query: Query, limit: int = 10, context: int = 80) -> FindResult:
     """Total count and up to ``limit`` occurrences in corpus order (evenly sampled when more)."""
-    hits: list[tuple[int, int, int]] = []  # (shard, position, length)
+    hits: list[tuple[int, int, int, bool]] = []  # (shard, position, length, space-prefixed variant)
     total = 0
-    for ids in query_variants(index, query):
+    for variant, ids in enumerate(query_variants(index, query)):
         for s, shard in enumerate(index.shards):
             lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
             total += hi - lo
@@ -43,7 +43,15 @@ def find(index: IndexReader, query: Query, limit: int = 10, context: int = 80) -
                 if positions[-1] >= shard.n_tokens:  # only a corrupt sa.bin points past its shard
                     raise IndexFormatError(f"{shard.path / 'sa.bin'}: position {positions[-1]} is out of range "
                                            "(corrupt); run `tracer verify` and rebuild the index")
-                hits.extend((s, int(p), len(ids)) for p in positions)
+                hits.extend((s, int(p), len(ids), variant > 0) for p in positions)
     hits.sort()
     chosen = [hits[i] for i in sample_evenly(len(hits), limit)] if limit > 0 else []
-    return FindResult(int(total), [doc_span(index, s, p, n, context) for s, p, n in chosen])
+    spans = []
+    for s, p, n, spaced in chosen:
+        span = doc_span(index, s, p, n, context)
+        # the space-prefixed spelling (BPE, mid-document) also matched the space before the
+        # query text: report the characters of the query itself
+        while spaced and span.char_start < span.char_end and span.snippet[span.char_start - span.snippet_start].isspace():
+            span.char_start += 1
+        spans.append(span)
+    return FindResult(int(total), spans)

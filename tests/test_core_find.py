@@ -1,0 +1,114 @@
+"""find and doc: every occurrence's character offsets point at the query in the document's own text
+(bytes, BPE and normalized indexes; raw offsets for normalized ones); doc by id returns the input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import NgramOracle, make_texts, write_jsonl
+
+import tracer
+from tracer.tokenize import normalize
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    texts = make_texts(200, seed=31)
+    texts[5] = "naïve café ÿÿ\uffff hello world, 日本語 hello"
+    path = write_jsonl(tmp_path_factory.mktemp("find") / "c.jsonl",
+                       [{"id": f"doc-{i}", "text": t, "lang": "xx"} for i, t in enumerate(texts)])
+    return path, texts
+
+
+def _check_occurrences(result, texts: list[str], query: str) -> None:
+    for o in result.occurrences:
+        text = texts[o.doc_index]
+        assert o.doc_id == f"doc-{o.doc_index}"
+        assert text[o.char_start : o.char_end] == query, (o, text)
+        a = o.char_start - o.snippet_start
+        assert o.snippet == text[o.snippet_start : o.snippet_start + len(o.snippet)]
+        assert o.snippet[a : a + len(query)] == query
+        assert o.meta["lang"] == "xx" and o.meta["line"] == o.doc_index + 1
+
+
+def test_cli_find_offsets_bytes(corpus, tmp_path, tracer_cli):
+    path, texts = corpus
+    out = tmp_path / "i"
+    assert tracer_cli("build", path, "--out", out, "--id-field", "id", "--shard-tokens", "3000",
+                      "--quiet").returncode == 0
+    oracle = NgramOracle([list(t.encode()) for t in texts])
+    for query in ["ÿ", "日本語 hello"]:
+        proc = tracer_cli("find", "--index", out, query, "--limit", "1000", "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        result = json.loads(proc.stdout)
+        assert result["count"] == oracle.count(list(query.encode())) == len(result["occurrences"]) > 0
+        for o in result["occurrences"]:
+            text = texts[o["doc_index"]]
+            assert text[o["char_start"] : o["char_end"]] == query
+            assert o["snippet"][o["char_start"] - o["snippet_start"] :][: len(query)] == query
+    # limit caps the occurrences, not the count
+    proc = tracer_cli("find", "--index", out, "the", "--limit", "3", "--format", "json")
+    result = json.loads(proc.stdout)
+    assert len(result["occurrences"]) == 3 and result["count"] == oracle.count(list(b"the"))
+    # doc by id, and #N
+    proc = tracer_cli("doc", "--index", out, "doc-5", "--format", "json")
+    doc = json.loads(proc.stdout)
+    assert doc["text"] == texts[5] and doc["doc_id"] == "doc-5" and doc["meta"]["line"] == 6
+    proc = tracer_cli("doc", "--index", out, "#5")
+    assert proc.stdout == texts[5] + "\n"
+
+
+def test_find_offsets_in_process_all_occurrences(corpus, tmp_path):
+    path, texts = corpus
+    tracer.build([str(path)], str(tmp_path / "i"), id_field="id", progress=False)
+    index = tracer.open(str(tmp_path / "i"))
+    for query in ["a", "cat sat", "😀", "Ω x", "\x00", "hello", "café ÿÿ\uffff"]:
+        result = index.find(query, limit=10_000, context=5)
+        assert result.count == len(result.occurrences)
+        assert result.count == sum(_overlapping(t, query) for t in texts)
+        _check_occurrences(result, texts, query)
+
+
+def _overlapping(text: str, query: str) -> int:
+    return sum(1 for i in range(len(text)) if text.startswith(query, i))
+
+
+def test_find_offsets_bpe(corpus, tmp_path, bpe_tokenizer):
+    """Mid-document matches come from the space-prefixed spelling; offsets still cover just the query."""
+    path, texts = corpus
+    tracer.build([str(path)], str(tmp_path / "i"), id_field="id", tokenizer=str(bpe_tokenizer),
+                 shard_tokens=2000, progress=False)
+    index = tracer.open(str(tmp_path / "i"))
+    for query in ["hello", "world", "café", "hello world"]:
+        result = index.find(query, limit=10_000)
+        assert result.count == len(result.occurrences) > 0
+        _check_occurrences(result, texts, query)
+        for o in result.occurrences:
+            assert o.char_start == 0 or not texts[o.doc_index][o.char_start].isspace()
+
+
+def test_find_offsets_normalized_index(tmp_path, tracer_cli):
+    texts = ["He said: Hello,   WORLD!", "HELLO, world", "“hello, world”\n and\n\nthen", "Tom &amp; Jerry",
+             "tom\u00a0&\tjerry and hello,\nworld", "nothing here"]
+    path = write_jsonl(tmp_path / "c.jsonl", [{"text": t} for t in texts])
+    tracer.build([str(path)], str(tmp_path / "i"), normalize=True, progress=False)
+    index = tracer.open(str(tmp_path / "i"))
+    assert index.normalization
+    cases = {"hello, world": ["Hello,   WORLD", "HELLO, world", "hello, world", "hello,\nworld"],
+             "TOM & JERRY": ["Tom &amp; Jerry", "tom\u00a0&\tjerry"], "and then": ["and\n\nthen"]}
+    for query, raws in cases.items():
+        result = index.find(query, limit=100)
+        assert result.count == len(raws)
+        got = []
+        for o in result.occurrences:
+            raw = texts[o.doc_index]
+            span = raw[o.char_start : o.char_end]
+            assert normalize(span) == normalize(query)
+            got.append(span)
+        assert sorted(got) == sorted(raws)
+    assert index.document(3).text == "Tom &amp; Jerry"  # raw text is kept
+    proc = tracer_cli("find", "--index", tmp_path / "i", "tom & jerry", "--format", "json")
+    occ = json.loads(proc.stdout)["occurrences"]
+    assert [texts[o["doc_index"]][o["char_start"] : o["char_end"]] for o in occ] == ["Tom &amp; Jerry",
+                                                                                      "tom\u00a0&\tjerry"]
