@@ -155,11 +155,11 @@ def test_largest_accepted_query_is_answered(index, docs):
     if index.tokenizer.name != "bytes":
         pytest.skip("one size check is enough")
     rng = random.Random(3)
-    text = ""
-    while len(text) < 99_000:
-        text += planted_text(docs, rng.randrange(10**6), n=1)[0]
-    result = index.trace(text[:99_000], all_spans=True, max_docs=2)
-    assert len(result.spans) > 100
+    pieces = [planted_text(docs, rng.randrange(10**6), n=1)[0] for _ in range(200)]
+    text = ("".join(pieces) * (1_000_000 // sum(map(len, pieces)) + 1))[:1_000_000]
+    assert len(index.tokenizer.encode(text)) == 1_000_000
+    result = index.trace(text, max_docs=2)
+    assert len(result.spans) >= 200 and all(1 <= len(s.documents) <= 2 for s in result.spans)
 
 
 def test_cli_json(index, docs, tmp_path, tracer_cli):

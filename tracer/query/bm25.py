@@ -21,7 +21,11 @@ def words(text: str) -> list[str]:
 
 
 def bm25_scores(query: str, texts: list[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
-    """BM25 of each text against ``query``, IDF over ``texts``: log(1 + (N - n + 0.5) / (n + 0.5))."""
+    """BM25 of each text against ``query``, IDF over ``texts``: log(1 + (N - n + 0.5) / (n + 0.5)).
+
+    A query term repeated in the query counts that many times (the query is a long text, not a
+    keyword list).
+    """
     if not texts:
         return []
     q_terms = Counter(words(query))
@@ -35,9 +39,9 @@ def bm25_scores(query: str, texts: list[str], k1: float = 1.2, b: float = 0.75) 
     for d, length in zip(docs, lengths, strict=True):
         norm = k1 * (1.0 - b + b * length / avg_len)
         s = 0.0
-        for term, w in idf.items():
-            tf = d.get(term, 0)
-            if tf:
+        for term, tf in d.items():
+            w = idf.get(term)
+            if w is not None:
                 s += w * q_terms[term] * tf * (k1 + 1.0) / (tf + norm)
         scores.append(s)
     return scores

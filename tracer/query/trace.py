@@ -28,7 +28,7 @@ from tracer.query.trace_docs import TracedDocument, span_documents
 from tracer.query.trace_spans import delimiter_limits, kernel_threads, maximal_spans
 from tracer.tokenize.boundaries import token_boundaries
 
-MAX_TRACE_TOKENS = 100_000  # longer texts: split them; spans and documents grow with the text
+MAX_TRACE_TOKENS = 1_000_000  # longer texts: split them (a 10^6-token trace takes seconds)
 DEFAULT_MIN_LEN_BYTES = 24
 DEFAULT_MIN_LEN_TOKENS = 6
 RANKS = ("unigram", "length")
