@@ -8,7 +8,7 @@ one parallel kernel call per shard computes the longest corpus match at every wo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,6 +132,14 @@ def check_items(
     Each part is matched as written and as JSON-escaped text (benchmark copies inside JSON
     strings); the spelling with the higher coverage is reported.
     """
+    return list(iter_check_items(index, items, options, progress))
+
+
+def iter_check_items(
+    index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[ItemResult]:
+    """``check_items`` yielding each batch's results as soon as it is done (gRPC streams them)."""
     opts = options or CheckOptions()
     prepared = []
     for item in items:
@@ -140,22 +148,20 @@ def check_items(
             raise InputError(f"{item.source or item.id}: benchmark item has no text in its input or label")
         prepared.append((item, preps))
     templates = _template_ngrams(prepared, opts)
-    out: list[ItemResult] = []
     batch: list[tuple[BenchItem, list[list[PreparedText]]]] = []
     size = 0
     for item, preps in prepared:
         batch.append((item, preps))
         size += sum(len(p.ids) for ps in preps for p in ps)
         if size >= BATCH_TOKENS:
-            out.extend(_check_batch(index, batch, opts, templates))
+            yield from _check_batch(index, batch, opts, templates)
             if progress:
                 progress(len(batch))
             batch, size = [], 0
     if batch:
-        out.extend(_check_batch(index, batch, opts, templates))
+        yield from _check_batch(index, batch, opts, templates)
         if progress:
             progress(len(batch))
-    return out
 
 
 def _template_ngrams(prepared: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions):
