@@ -87,6 +87,20 @@ def test_parquet_row_groups_fields_and_ids(tmp_path):
     assert doc.meta["source"].endswith("c.parquet") and "content" not in doc.meta
 
 
+def test_parquet_split_over_several_jobs_keeps_row_numbers(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = make_texts(2500, seed=27, max_words=50)
+    pq.write_table(pa.table({"text": texts, "i": list(range(len(texts)))}), tmp_path / "c.parquet",
+                   row_group_size=100, compression="none")
+    index = _build([tmp_path / "c.parquet"], tmp_path / "i", shard_tokens=65536)
+    assert index.manifest["build"]["batches"][0]["jobs"] > 2
+    _check_index(index, texts)
+    for i in range(0, len(texts), 97):
+        assert index.document(i).meta["row"] == index.document(i).meta["i"] == i
+
+
 def test_hf_save_to_disk_folder(tmp_path):
     import pyarrow as pa
 
