@@ -232,11 +232,11 @@ def _check_batch(
         if pm.longest_match > 0:
             w = int(np.argmax(m))
             best_span[(i, name)] = len(spans)
-            spans.append(_Span(part, w, int(m[w]), o + int(p.word_tok[w]), int(lens[p.word_tok[w]])))
+            spans.append(_word_span(part, w, int(m[w])))
         if opts.max_documents and pm.covered_words:
             for w in _maximal_starts(m, pm.ngram)[: opts.max_spans]:
                 doc_spans.setdefault(i, []).append(len(spans))
-                spans.append(_Span(part, w, int(m[w]), o + int(p.word_tok[w]), int(lens[p.word_tok[w]])))
+                spans.append(_word_span(part, w, int(m[w])))
 
     counted = spans_with_counts(index, query, np.asarray([s.tok_start for s in spans], np.int64),
                                 np.asarray([s.tok_len for s in spans], np.int64)) if spans else None
@@ -292,6 +292,15 @@ class _Locator:
         s0, s1 = max(0, cs - self.context), min(len(raw), ce + self.context)
         meta = shard.meta(local)
         return DocSpan(shard.doc_base + local, str(meta.get("id")), meta, shard_no, t0, t1, cs, ce, raw[s0:s1], s0)
+
+
+def _word_span(part: _Part, w: int, words: int) -> _Span:
+    """The tokens of words w .. w+words-1: from the token holding the first word's start to the
+    token holding the last word's end (a sub-span of the corpus match found from word w)."""
+    p = part.prep
+    first = int(p.word_tok[w])
+    last = int(np.searchsorted(p.tok_ends, p.word_ends[w + words - 1], side="left"))
+    return _Span(part, w, words, part.offset + first, last - first + 1)
 
 
 def _maximal_starts(m: np.ndarray, n: int) -> list[int]:
