@@ -56,7 +56,7 @@ class HFTokenizer:
         return Encoding(ids=np.asarray(enc.ids, dtype=self.dtype), starts=offs[:, 0].copy(), ends=offs[:, 1].copy())
 
     def decode(self, ids: np.ndarray) -> str:
-        return self._tok.decode([int(i) for i in ids], skip_special_tokens=False)
+        return self._tok.decode(np.asarray(ids).tolist(), skip_special_tokens=False)
 
     def query_variants(self, text: str) -> list[np.ndarray]:
         first = self._ids(text)
