@@ -59,11 +59,12 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "jsonl":
         out = sys.stdout
         for r in results:
-            out.write(dumps(r) + "\n")
+            out.write(dumps(r.to_json()) + "\n")
         if summary is not None:
             sys.stderr.write(_summary_table(summary))
     elif args.format == "json":
-        print_json({"scores": results, "summary": summary} if summary is not None else results)
+        rows = [r.to_json() for r in results]  # not the dataclass: orjson would serialise every field
+        print_json({"scores": rows, "summary": summary} if summary is not None else rows)
     else:
         sys.stdout.write(_scores_table(results))
         if summary is not None:
