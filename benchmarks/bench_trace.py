@@ -100,7 +100,11 @@ def run(index_path: str, ig_path: str | None, repeats: int, texts_per_length: in
             id_lists = [[int(x) for x in index.tokenizer.encode(t)] for t in texts]
             calls = [lambda ids=ids: ig.attribute(ids, delim_ids, min_len, 10, False) for ids in id_lists]
             row["ig_attribute"] = timed(calls, repeats)
-            row["ig_n_spans"] = float(np.median([len(c().get("spans", [])) for c in calls]))
+            ig_sets = [{(sp["l"], sp["r"]) for sp in c().get("spans", [])} for c in calls]
+            ours = [{(sp.start_token, sp.end_token) for sp in index.trace(t, all_spans=True, max_docs=0).spans}
+                    for t in texts]
+            row["ig_n_spans"] = float(np.median([len(x) for x in ig_sets]))
+            row["ig_same_spans"] = sum(a == b for a, b in zip(ig_sets, ours, strict=True))
         rows.append(row)
     return {
         "index": {"path": index_path, "n_tokens": index.n_tokens, "shards": len(index.shards),
@@ -120,7 +124,7 @@ def table(result: dict) -> str:
         cells = [f"{r[c]['p50_ms']:.2f} / {r[c]['p90_ms']:.2f}" for c in cols]
         spans = f"{r['n_spans_top_k']:.0f} / {r['n_spans_all']:.0f}"
         if result["ig_index"]:
-            spans += f" (ig {r['ig_n_spans']:.0f})"
+            spans += f" (ig {r['ig_n_spans']:.0f}; same set in {r['ig_same_spans']}/{r['texts']} texts)"
         lines.append(f"| {r['tokens']} | " + " | ".join(cells) + f" | {spans} | {r['n_docs_full']:.0f} |")
     return "\n".join(lines)
 

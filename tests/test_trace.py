@@ -17,7 +17,7 @@ import pytest
 from conftest import WORDS, NgramOracle, make_texts, write_jsonl
 
 import tracer
-from tracer.query.trace_spans import longest_lengths
+from tracer.query.longest import longest_lengths
 
 DELIMS = "\n."
 

@@ -47,11 +47,19 @@ def longest_matches(index: IndexReader, ids: np.ndarray, limits: np.ndarray | No
     if limits is None:
         limits = np.full(t, t, dtype=np.int64)
     limits = np.minimum(np.asarray(limits, dtype=np.int64), t)
-    lengths = np.zeros(t, dtype=np.int64)
+    lengths = longest_lengths(index, ids, limits)
+    return spans_with_counts(index, ids, np.arange(t, dtype=np.int64), lengths)
+
+
+def longest_lengths(index: IndexReader, ids: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """Only the lengths of ``longest_matches`` (0 where limits[i] <= i): callers that count a few spans later."""
+    ids = np.ascontiguousarray(ids, dtype=index.dtype)
+    limits = np.minimum(np.asarray(limits, dtype=np.int64), len(ids))
+    lengths = np.zeros(len(ids), dtype=np.int64)
     with _parallel_guard():
         for shard in index.shards:
             np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, ids, limits), out=lengths)
-    return spans_with_counts(index, ids, np.arange(t, dtype=np.int64), lengths)
+    return lengths
 
 
 def spans_with_counts(index: IndexReader, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> LongestMatches:

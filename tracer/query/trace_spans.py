@@ -15,8 +15,8 @@ import numba
 import numpy as np
 
 from tracer.index.reader import IndexReader
+from tracer.query.longest import longest_lengths
 from tracer.tokenize.boundaries import delimiter_after
-from tracer_native import longest_prefix_lengths
 
 # Below this many query tokens the kernels run on the calling thread only: a parallel region costs
 # little on an idle machine but tens of milliseconds when the cores are busy (the region waits for
@@ -57,15 +57,6 @@ def delimiter_limits(text: str, starts: np.ndarray, ends: np.ndarray, delimiters
     has = nxt < len(delim_tokens)
     limits[has] = delim_tokens[nxt[has]] + 1
     return limits
-
-
-def longest_lengths(index: IndexReader, ids: np.ndarray, limits: np.ndarray) -> np.ndarray:
-    """Longest prefix of ids[i:limits[i]] found in any shard (0 where limits[i] <= i)."""
-    ids = np.ascontiguousarray(ids, dtype=index.dtype)
-    lengths = np.zeros(len(ids), dtype=np.int64)
-    for shard in index.shards:
-        np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, ids, limits), out=lengths)
-    return lengths
 
 
 def maximal_spans(
