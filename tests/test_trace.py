@@ -17,7 +17,7 @@ import pytest
 from conftest import WORDS, NgramOracle, make_texts, write_jsonl
 
 import tracer
-from tracer.query.longest import longest_lengths
+from tracer.query.longest import longest_lengths, longest_matches
 
 DELIMS = "\n."
 
@@ -218,3 +218,6 @@ def test_longest_match_kernel_equals_brute_force(which, request, texts, hf_encod
         got = longest_lengths(index, np.asarray(ids), limits)
         want = [brute_longest(oracle, ids, i, int(limits[i])) for i in range(t)]
         assert got.tolist() == want
+        full = longest_matches(index, np.asarray(ids), limits)
+        assert full.lengths.tolist() == want
+        assert full.counts.tolist() == [oracle.count(ids[i:i + n]) if n else 0 for i, n in enumerate(want)]
