@@ -55,7 +55,6 @@ def render_trace(console: Console, text: str, result: TraceResult, max_docs_show
 def _passage(text: str, min_chars: int = 60, max_chars: int = 120) -> str | None:
     """A stretch of one sentence of ``text`` (no '.' or newline), cut at spaces, or None."""
     for piece in re.split(r"[.\n]", text):
-        piece = " ".join(piece.split(" "))
         start = piece.find(" ") + 1 if len(piece) > max_chars else 0
         cut = piece[start:start + max_chars]
         if len(cut) > max_chars - 1 and " " in cut:
