@@ -218,9 +218,34 @@ def test_unexpected_errors_are_internal_without_traceback(corpus, tmp_path):
         srv.stop(0)
 
 
-def test_client_deadline(client):
-    slow = TracerClient(client.address, token=TOKEN, timeout=1e-6)
-    assert code_of(lambda: slow.count_many(["alpha beta"] * 400)) == grpc.StatusCode.DEADLINE_EXCEEDED
+def test_client_deadline(indexes):
+    with start_server(IndexRegistry.of(indexes), ServerConfig(port=0)) as srv:
+        slow = TracerClient(f"127.0.0.1:{srv.port}", timeout=0.005)
+        # 100k queries take the server far longer than 5 ms; it gives up at its next deadline check
+        assert code_of(lambda: slow.count_many(["alpha beta"] * 100_000)) == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class _ExpiredContext:
+    """The two ServicerContext calls the servicer makes between work chunks, for a deadline that has passed."""
+
+    def is_active(self) -> bool:
+        return True
+
+    def time_remaining(self) -> float:
+        return 0.0
+
+    def abort(self, code, details):
+        raise grpc.RpcError(code, details)
+
+
+def test_server_stops_batches_after_the_deadline(indexes):
+    from tracer.server.servicer import TracerServicer
+
+    servicer = TracerServicer(IndexRegistry.of(indexes))
+    req = pb.CountRequest(queries=[pb.Query(text="alpha")] * 10)
+    with pytest.raises(grpc.RpcError) as e:
+        servicer.Count(req, _ExpiredContext())
+    assert e.value.args[0] == grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 def test_parse_index_spec():

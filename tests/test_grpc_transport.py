@@ -131,7 +131,8 @@ def test_health_and_reflection(index):
         db = ProtoReflectionDescriptorDatabase(ch)
         assert {"tracer.v1.Tracer", "grpc.health.v1.Health"} <= set(db.get_services())
         svc = db.FindFileContainingSymbol("tracer.v1.Tracer")
-        assert {m.name for m in svc.service[0].method} >= {"Info", "Count", "Find", "GetDocument"}
+        assert {m.name for m in svc.service[0].method} == {
+            "Info", "Count", "Find", "GetDocument", "Trace", "ScoreMembership", "CheckContamination", "StreamContamination"}
 
 
 # -- the `tracer serve` command ----------------------------------------------------------------

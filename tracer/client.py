@@ -11,15 +11,19 @@ query, NOT_FOUND for an unknown document or index, UNAUTHENTICATED for a bad tok
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import numpy as np
 
+from tracer.contamination import BenchItem, CheckOptions, ItemResult
 from tracer.index.reader import DocumentRecord
+from tracer.membership.inputs import ScoreInput, parse_row
+from tracer.membership.scoring import MembershipScore
 from tracer.query.find import FindResult
+from tracer.query.trace import TraceResult
 from tracer.v1 import convert
 from tracer.v1 import tracer_pb2 as pb
 from tracer.v1 import tracer_pb2_grpc as pb_grpc
@@ -118,3 +122,53 @@ class TracerClient:
         else:
             req = pb.GetDocumentRequest(index=self.index, doc_id=doc_id)
         return convert.msg_to_document(self._call(self.stub.GetDocument, req))
+
+    def trace(self, text: str, *, max_count: int | None = None, min_len: int | None = None,
+              delimiters: str | None = None, rank: str | None = None, k: int | None = None,
+              all_spans: bool = False, max_docs: int | None = None, context: int | None = None) -> TraceResult:
+        """``Index.trace`` on the server; options left as None take the library's defaults."""
+        opts = {"max_count": max_count, "min_len": min_len, "delimiters": delimiters, "rank": rank, "k": k,
+                "max_docs": max_docs, "context": context}
+        req = pb.TraceRequest(index=self.index, text=text, all_spans=all_spans,
+                              **{name: v for name, v in opts.items() if v is not None})
+        return convert.msg_to_trace_result(self._call(self.stub.Trace, req))
+
+    def score(self, rows: list[dict | ScoreInput], k: float = 0.2, a: float = 0.01,
+              tokenizer_fingerprint: str | None = None) -> list[MembershipScore]:
+        """``tracer.membership.score(index, rows, ...)`` on the server: rows with token_ids and logprobs
+        (dicts as in a log-probs file, or ScoreInput). Rows are validated here first, and again there."""
+        items = []
+        for i, row in enumerate(rows):
+            inp = row if isinstance(row, ScoreInput) else parse_row(row, f"rows[{i}]", str(i),
+                                                                     "label" if "label" in row else None)
+            items.append(convert.score_input_to_msg(inp))
+        return self._score(items, k, a, tokenizer_fingerprint)
+
+    def score_texts(self, texts: list[str], ids: list[str] | None = None, k: float = 0.2,
+                    a: float = 0.01) -> list[MembershipScore]:
+        """Scores of texts run through the server's model (FAILED_PRECONDITION when it has none)."""
+        items = [pb.ScoreItem(id=ids[i] if ids else str(i), text=t) for i, t in enumerate(texts)]
+        return self._score(items, k, a, None)
+
+    def _score(self, items: list[pb.ScoreItem], k: float, a: float, fp: str | None) -> list[MembershipScore]:
+        req = pb.ScoreRequest(index=self.index, items=items, k=k, a=a, tokenizer_fingerprint=fp or "")
+        return [convert.msg_to_membership(m) for m in self._call(self.stub.ScoreMembership, req).scores]
+
+    def contamination(self, items: Iterable[BenchItem | dict], options: CheckOptions | None = None) -> list[ItemResult]:
+        """``tracer.contamination.check_items(index, items, options)`` on the server, one request."""
+        return [convert.msg_to_item_result(m) for m in self._call(self.stub.CheckContamination,
+                                                                   self._contamination_request(items, options)).results]
+
+    def contamination_stream(self, items: Iterable[BenchItem | dict], options: CheckOptions | None = None,
+                             timeout: float | None = None) -> Iterator[ItemResult]:
+        """Like ``contamination`` for a whole benchmark: results arrive in item order as batches finish.
+
+        No deadline unless ``timeout`` is given (a large benchmark can take minutes)."""
+        stream = self.stub.StreamContamination(self._contamination_request(items, options), timeout=timeout,
+                                               metadata=self._metadata)
+        for m in stream:
+            yield convert.msg_to_item_result(m)
+
+    def _contamination_request(self, items: Iterable[BenchItem | dict], options: CheckOptions | None):
+        return pb.ContaminationRequest(index=self.index, items=[convert.bench_item_to_msg(i) for i in items],
+                                       options=convert.options_to_msg(options))

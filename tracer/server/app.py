@@ -6,6 +6,7 @@ import logging
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -41,6 +42,7 @@ class ServerConfig:
     tls: TLSConfig | None = None
     limits: Limits = field(default_factory=Limits)
     grace_s: float = 10.0
+    model: Any | None = None  # membership model adapter for ScoreMembership items given as text
 
 
 class TracerServer:
@@ -61,7 +63,7 @@ class TracerServer:
             ],
             maximum_concurrent_rpcs=config.max_workers * 64,
         )
-        pb_grpc.add_TracerServicer_to_server(TracerServicer(registry, lim), self.server)
+        pb_grpc.add_TracerServicer_to_server(TracerServicer(registry, lim, config.model), self.server)
         self.health = health.HealthServicer(experimental_non_blocking=True)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server)

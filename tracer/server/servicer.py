@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from typing import Any
+
 import grpc
 
 from tracer import __version__
+from tracer.contamination.check import iter_check_items
 from tracer.errors import InputError
+from tracer.membership import score_inputs
+from tracer.membership.inputs import ScoreInput
 from tracer.query.index import Index
 from tracer.server.limits import Limits, check_cap
 from tracer.server.registry import IndexRegistry
-from tracer.server.status import check_alive, unary
+from tracer.server.status import NoModelError, check_alive, streaming, unary
 from tracer.v1 import convert
 from tracer.v1 import tracer_pb2 as pb
 from tracer.v1 import tracer_pb2_grpc as pb_grpc
 
 
 class TracerServicer(pb_grpc.TracerServicer):
-    def __init__(self, registry: IndexRegistry, limits: Limits | None = None):
+    """``model`` (optional) is a membership adapter with ``score_inputs(texts, ids, labels)``, used for
+    ScoreMembership items that carry only a text; calls into it are serialized by a lock."""
+
+    def __init__(self, registry: IndexRegistry, limits: Limits | None = None, model: Any | None = None):
         self.registry = registry
         self.limits = limits or Limits()
+        self.model = model
+        self._model_lock = threading.Lock()
 
     # -- helpers -----------------------------------------------------------------------
     def _query(self, index: Index, msg: pb.Query, field: str = "query"):
@@ -75,3 +87,69 @@ class TracerServicer(pb_grpc.TracerServicer):
             raise InputError("field 'key': give doc_id or doc_index")
         doc = index.document(request.doc_id if key == "doc_id" else int(request.doc_index))
         return convert.document_to_msg(doc)
+
+    @unary
+    def Trace(self, request: pb.TraceRequest, context: grpc.ServicerContext) -> pb.TraceResponse:
+        _, index = self.registry.get(request.index)
+        check_cap(len(request.text), self.limits.max_query_chars, "text length")
+        kwargs = convert.trace_request_kwargs(request)
+        if "max_docs" in kwargs:
+            check_cap(kwargs["max_docs"], self.limits.max_find_limit, "Trace max_docs")
+        if "context" in kwargs:
+            check_cap(kwargs["context"], self.limits.max_context, "Trace context")
+        return convert.trace_result_to_msg(index.trace(request.text, **kwargs))
+
+    @unary
+    def ScoreMembership(self, request: pb.ScoreRequest, context: grpc.ServicerContext) -> pb.ScoreResponse:
+        _, index = self.registry.get(request.index)
+        check_cap(len(request.items), self.limits.max_batch, "items in one ScoreMembership")
+        fingerprint = index.tokenizer.fingerprint
+        inputs: list[ScoreInput | None] = []
+        by_model: list[int] = []
+        for i, item in enumerate(request.items):
+            if convert.is_text_only(item):
+                by_model.append(i)
+                inputs.append(None)
+            else:
+                inputs.append(convert.msg_to_score_row(item, f"items[{i}]", fingerprint))
+        if by_model:
+            for i, row in zip(by_model, self._run_model([request.items[i] for i in by_model]), strict=True):
+                inputs[i] = row
+        check_alive(context)
+        k = request.k if request.HasField("k") else 0.2
+        a = request.a if request.HasField("a") else 0.01
+        scores = score_inputs(index, inputs, k, a, request.tokenizer_fingerprint or None)
+        return pb.ScoreResponse(scores=[convert.membership_to_msg(s) for s in scores])
+
+    def _run_model(self, items: list[pb.ScoreItem]) -> list[ScoreInput]:
+        if self.model is None:
+            raise NoModelError("this server has no model: send token_ids and logprobs with each item "
+                               "(or start `tracer serve` with --model DIR)")
+        texts = [it.text for it in items]
+        ids = [it.id or str(n) for n, it in enumerate(items)]
+        labels = [it.label if it.HasField("label") else None for it in items]
+        with self._model_lock:
+            return self.model.score_inputs(texts, ids, labels)
+
+    @unary
+    def CheckContamination(self, request: pb.ContaminationRequest,
+                           context: grpc.ServicerContext) -> pb.ContaminationResponse:
+        return pb.ContaminationResponse(results=list(self._contamination(request, context)))
+
+    @streaming
+    def StreamContamination(self, request: pb.ContaminationRequest,
+                            context: grpc.ServicerContext) -> Iterator[pb.ItemResult]:
+        yield from self._contamination(request, context)
+
+    def _contamination(self, request: pb.ContaminationRequest, context: grpc.ServicerContext) -> Iterator[pb.ItemResult]:
+        """Results batch by batch (templates are found over all items first, as in the library);
+        between batches, stop if the client went away or its deadline passed."""
+        _, index = self.registry.get(request.index)
+        check_cap(len(request.items), self.limits.max_batch, "items in one contamination request")
+        opts = convert.msg_to_options(request.options)
+        items = [convert.msg_to_bench_item(m, i) for i, m in enumerate(request.items)]
+        for i, item in enumerate(items):
+            check_cap(len(item.input) + len(item.label), self.limits.max_query_chars, f"items[{i}] length")
+        check_alive(context)
+        for result in iter_check_items(index, items, opts, progress=lambda _n: check_alive(context)):
+            yield convert.item_result_to_msg(result)

@@ -31,6 +31,10 @@ CODES: list[tuple[type[BaseException], grpc.StatusCode]] = [
 ]
 
 
+class NoModelError(Exception):
+    """A request needs a server-side model that this server was not started with."""
+
+
 class DeadlineExceeded(Exception):
     """Raised between work units when the client's deadline has passed or it went away."""
 
@@ -39,6 +43,8 @@ def status_of(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     """The status code and one-line detail a client sees for ``exc``."""
     if isinstance(exc, DeadlineExceeded):
         return grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded before the work finished"
+    if isinstance(exc, NoModelError):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
     for cls, code in CODES:
         if isinstance(exc, cls):
             return code, str(exc).splitlines()[0] if str(exc) else cls.__name__

@@ -13,9 +13,17 @@ from typing import Any
 import numpy as np
 import orjson
 
+from tracer.contamination.check import DocumentMatch, ItemResult, MatchedSpan
+from tracer.contamination.inputs import BenchItem
+from tracer.contamination.metrics import PartMetrics
+from tracer.contamination.options import CheckOptions
 from tracer.errors import InputError, MismatchError
 from tracer.index.reader import DocumentRecord
+from tracer.membership.inputs import ScoreInput, parse_row
+from tracer.membership.scoring import MembershipScore
 from tracer.query.documents import DocSpan
+from tracer.query.trace import TracedSpan, TraceResult
+from tracer.query.trace_docs import TracedDocument
 from tracer.v1 import tracer_pb2 as pb
 
 _DTYPE_OF = {
@@ -125,3 +133,215 @@ def document_to_msg(d: DocumentRecord) -> pb.Document:
 def msg_to_document(m: pb.Document) -> DocumentRecord:
     return DocumentRecord(doc_index=m.doc_index, doc_id=m.doc_id, meta=loads_json(m.meta_json, "meta_json"),
                           text=m.text, n_tokens=m.n_tokens, shard=m.shard)
+
+
+# -- trace ------------------------------------------------------------------------------
+
+TRACE_OPTIONS = ("max_count", "min_len", "delimiters", "rank", "k", "max_docs", "context")
+
+
+def trace_request_kwargs(req: pb.TraceRequest) -> dict[str, Any]:
+    """Keyword arguments for Index.trace: only the options the caller set (the rest keep library defaults)."""
+    kwargs: dict[str, Any] = {name: getattr(req, name) for name in TRACE_OPTIONS if req.HasField(name)}
+    kwargs["all_spans"] = req.all_spans
+    return kwargs
+
+
+def trace_result_to_msg(r: TraceResult) -> pb.TraceResponse:
+    return pb.TraceResponse(
+        spans=[
+            pb.TracedSpan(
+                start_char=s.start_char, end_char=s.end_char, start_token=s.start_token, end_token=s.end_token,
+                text=s.text, count=s.count, unigram_logprob=s.unigram_logprob,
+                documents=[
+                    pb.TracedDocument(doc_index=d.doc_index, doc_id=d.doc_id, meta_json=dumps_json(d.meta),
+                                      char_start=d.char_start, char_end=d.char_end, snippet=d.snippet,
+                                      snippet_start=d.snippet_start, score=d.score)
+                    for d in s.documents
+                ],
+            )
+            for s in r.spans
+        ],
+        highlights=[pb.CharRange(start=a, end=b) for a, b in r.highlights],
+        n_tokens=r.n_tokens,
+    )
+
+
+def msg_to_trace_result(m: pb.TraceResponse) -> TraceResult:
+    spans = [
+        TracedSpan(
+            start_char=s.start_char, end_char=s.end_char, start_token=s.start_token, end_token=s.end_token,
+            text=s.text, count=s.count, unigram_logprob=s.unigram_logprob,
+            documents=[
+                TracedDocument(doc_index=d.doc_index, doc_id=d.doc_id, meta=loads_json(d.meta_json, "meta_json"),
+                               char_start=d.char_start, char_end=d.char_end, snippet=d.snippet,
+                               snippet_start=d.snippet_start, score=d.score)
+                for d in s.documents
+            ],
+        )
+        for s in m.spans
+    ]
+    return TraceResult(spans, [(h.start, h.end) for h in m.highlights], m.n_tokens)
+
+
+# -- membership scores ------------------------------------------------------------------
+
+_F64 = np.dtype("<f8")
+
+
+def _pack_floats(values: np.ndarray | None) -> bytes:
+    return b"" if values is None else np.asarray(values, dtype=_F64).tobytes()
+
+
+def _unpack_floats(data: bytes, field: str) -> np.ndarray:
+    if len(data) % 8:
+        raise InputError(f"field '{field}': {len(data)} bytes is not a whole number of float64 values")
+    return np.frombuffer(data, dtype=_F64)
+
+
+def score_input_to_msg(inp: ScoreInput) -> pb.ScoreItem:
+    item = pb.ScoreItem(
+        id=inp.id, token_ids=pack_tokens(inp.token_ids, inp.tokenizer_fingerprint or ""),
+        logprobs=_pack_floats(inp.logprobs), logprob_mean=_pack_floats(inp.logprob_mean),
+        logprob_var=_pack_floats(inp.logprob_var),
+    )
+    if inp.text is not None:
+        item.text = inp.text
+    if inp.label is not None:
+        item.label = inp.label
+    return item
+
+
+def is_text_only(item: pb.ScoreItem) -> bool:
+    """An item for the server's model: a text without token ids or log-probs."""
+    return item.HasField("text") and not item.HasField("token_ids") and not item.logprobs
+
+
+def msg_to_score_row(item: pb.ScoreItem, where: str, fingerprint: str) -> ScoreInput:
+    """Validate one item exactly as a log-probs file row is validated (same messages, same checks)."""
+    ids = unpack_tokens(item.token_ids, fingerprint) if item.HasField("token_ids") else np.zeros(0, np.int64)
+    row: dict[str, Any] = {
+        "token_ids": ids.astype(np.int64).tolist(),
+        "logprobs": _unpack_floats(item.logprobs, f"{where}.logprobs").tolist(),
+    }
+    if item.id:
+        row["id"] = item.id
+    for name in ("logprob_mean", "logprob_var"):
+        data = getattr(item, name)
+        if data:
+            row[name] = _unpack_floats(data, f"{where}.{name}").tolist()
+    if item.HasField("text"):
+        row["text"] = item.text
+    if item.token_ids.tokenizer_fingerprint:
+        row["tokenizer_fingerprint"] = item.token_ids.tokenizer_fingerprint
+    label_field = None
+    if item.HasField("label"):
+        row["label"], label_field = item.label, "label"
+    return parse_row(row, where, where.rsplit("[", 1)[-1].rstrip("]"), label_field)
+
+
+_SCORE_FIELDS = ("loss", "zlib", "min_k", "min_k_pp", "dc_pdd")
+
+
+def membership_to_msg(s: MembershipScore) -> pb.MembershipScore:
+    m = pb.MembershipScore(id=s.id, n_tokens=s.n_tokens, unavailable=s.unavailable)
+    for name in _SCORE_FIELDS:
+        if s.get(name) is not None:
+            setattr(m, name, s.get(name))
+    if s.label is not None:
+        m.label = s.label
+    return m
+
+
+def msg_to_membership(m: pb.MembershipScore) -> MembershipScore:
+    values = {name: (getattr(m, name) if m.HasField(name) else None) for name in _SCORE_FIELDS}
+    return MembershipScore(id=m.id, n_tokens=m.n_tokens, unavailable=list(m.unavailable),
+                           label=m.label if m.HasField("label") else None, **values)
+
+
+# -- contamination ----------------------------------------------------------------------
+
+_OPTION_FIELDS = ("ngram", "skip_budget", "gpt3_ngram", "clean_below", "dirty_from", "method", "threshold", "part",
+                  "max_documents", "max_spans", "context", "template_items", "json_variants")
+_PART_SCALARS = ("words", "tokens", "ngram", "template_words", "covered_words", "covered_tokens", "skip_words",
+                 "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "longest_match_text")
+_ITEM_FIELDS = ("id", "benchmark", "split", "input", "label", "source")
+
+
+def options_to_msg(opts: CheckOptions | None) -> pb.ContaminationOptions:
+    """Only the options that differ from the defaults travel, so the server's defaults apply to the rest."""
+    msg = pb.ContaminationOptions()
+    if opts is None:
+        return msg
+    default = CheckOptions()
+    for name in _OPTION_FIELDS:
+        value = getattr(opts, name)
+        if value != getattr(default, name) and value is not None:
+            setattr(msg, name, value)
+    return msg
+
+
+def msg_to_options(msg: pb.ContaminationOptions) -> CheckOptions:
+    return CheckOptions(**{name: getattr(msg, name) for name in _OPTION_FIELDS if msg.HasField(name)})
+
+
+def bench_item_to_msg(item: BenchItem | dict) -> pb.BenchItem:
+    if isinstance(item, dict):
+        unknown = set(item) - set(_ITEM_FIELDS)
+        if unknown:
+            raise InputError(f"benchmark item: unknown field(s) {', '.join(sorted(unknown))}")
+        return pb.BenchItem(**{k: str(v) for k, v in item.items()})
+    return pb.BenchItem(**{name: getattr(item, name) for name in _ITEM_FIELDS})
+
+
+def msg_to_bench_item(m: pb.BenchItem, number: int) -> BenchItem:
+    """An item as the library takes it, echoed back unchanged in its result; a missing id is its position."""
+    return BenchItem(id=m.id or str(number), benchmark=m.benchmark, split=m.split or "test", input=m.input,
+                     label=m.label, source=m.source)
+
+
+def part_to_msg(name: str, p: PartMetrics) -> pb.PartMetrics:
+    m = pb.PartMetrics(part=name, spans=[pb.CharRange(start=a, end=b) for a, b in p.spans],
+                       **{k: getattr(p, k) for k in _PART_SCALARS})
+    if p.text is not None:
+        m.text = p.text
+    return m
+
+
+def msg_to_part(m: pb.PartMetrics) -> PartMetrics:
+    return PartMetrics(spans=[(r.start, r.end) for r in m.spans], text=m.text if m.HasField("text") else None,
+                       **{k: getattr(m, k) for k in _PART_SCALARS})
+
+
+def item_result_to_msg(r: ItemResult) -> pb.ItemResult:
+    return pb.ItemResult(
+        item=bench_item_to_msg(r.item), parts=[part_to_msg(k, v) for k, v in r.parts.items()],
+        documents=[
+            pb.DocumentMatch(
+                doc_index=d.doc_index, doc_id=d.doc_id, meta_json=dumps_json(d.meta), matched_words=d.matched_words,
+                spans=[pb.MatchedSpan(part=s.part, start=s.start, end=s.end, words=s.words, count=s.count,
+                                      char_start=s.char_start, char_end=s.char_end, snippet=s.snippet,
+                                      snippet_start=s.snippet_start) for s in d.spans],
+            )
+            for d in r.documents
+        ],
+        contaminated=r.contaminated, category=r.category, short=r.short, verdict_on=r.verdict_on, method=r.method,
+    )
+
+
+def msg_to_item_result(m: pb.ItemResult) -> ItemResult:
+    return ItemResult(
+        item=BenchItem(**{name: getattr(m.item, name) for name in _ITEM_FIELDS}),
+        parts={p.part: msg_to_part(p) for p in m.parts},
+        documents=[
+            DocumentMatch(
+                doc_index=d.doc_index, doc_id=d.doc_id, meta=loads_json(d.meta_json, "meta_json"),
+                matched_words=d.matched_words,
+                spans=[MatchedSpan(part=s.part, start=s.start, end=s.end, words=s.words, count=s.count,
+                                   char_start=s.char_start, char_end=s.char_end, snippet=s.snippet,
+                                   snippet_start=s.snippet_start) for s in d.spans],
+            )
+            for d in m.documents
+        ],
+        contaminated=m.contaminated, category=m.category, short=m.short, verdict_on=m.verdict_on, method=m.method,
+    )

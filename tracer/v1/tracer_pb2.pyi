@@ -153,3 +153,299 @@ class Document(_message.Message):
     n_tokens: int
     shard: int
     def __init__(self, doc_index: _Optional[int] = ..., doc_id: _Optional[str] = ..., meta_json: _Optional[str] = ..., text: _Optional[str] = ..., n_tokens: _Optional[int] = ..., shard: _Optional[int] = ...) -> None: ...
+
+class TraceRequest(_message.Message):
+    __slots__ = ("index", "text", "max_count", "min_len", "delimiters", "rank", "k", "all_spans", "max_docs", "context")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    MAX_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MIN_LEN_FIELD_NUMBER: _ClassVar[int]
+    DELIMITERS_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    ALL_SPANS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DOCS_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    text: str
+    max_count: int
+    min_len: int
+    delimiters: str
+    rank: str
+    k: int
+    all_spans: bool
+    max_docs: int
+    context: int
+    def __init__(self, index: _Optional[str] = ..., text: _Optional[str] = ..., max_count: _Optional[int] = ..., min_len: _Optional[int] = ..., delimiters: _Optional[str] = ..., rank: _Optional[str] = ..., k: _Optional[int] = ..., all_spans: _Optional[bool] = ..., max_docs: _Optional[int] = ..., context: _Optional[int] = ...) -> None: ...
+
+class TracedDocument(_message.Message):
+    __slots__ = ("doc_index", "doc_id", "meta_json", "char_start", "char_end", "snippet", "snippet_start", "score")
+    DOC_INDEX_FIELD_NUMBER: _ClassVar[int]
+    DOC_ID_FIELD_NUMBER: _ClassVar[int]
+    META_JSON_FIELD_NUMBER: _ClassVar[int]
+    CHAR_START_FIELD_NUMBER: _ClassVar[int]
+    CHAR_END_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_START_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    doc_index: int
+    doc_id: str
+    meta_json: str
+    char_start: int
+    char_end: int
+    snippet: str
+    snippet_start: int
+    score: float
+    def __init__(self, doc_index: _Optional[int] = ..., doc_id: _Optional[str] = ..., meta_json: _Optional[str] = ..., char_start: _Optional[int] = ..., char_end: _Optional[int] = ..., snippet: _Optional[str] = ..., snippet_start: _Optional[int] = ..., score: _Optional[float] = ...) -> None: ...
+
+class TracedSpan(_message.Message):
+    __slots__ = ("start_char", "end_char", "start_token", "end_token", "text", "count", "unigram_logprob", "documents")
+    START_CHAR_FIELD_NUMBER: _ClassVar[int]
+    END_CHAR_FIELD_NUMBER: _ClassVar[int]
+    START_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    END_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    UNIGRAM_LOGPROB_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    start_char: int
+    end_char: int
+    start_token: int
+    end_token: int
+    text: str
+    count: int
+    unigram_logprob: float
+    documents: _containers.RepeatedCompositeFieldContainer[TracedDocument]
+    def __init__(self, start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., start_token: _Optional[int] = ..., end_token: _Optional[int] = ..., text: _Optional[str] = ..., count: _Optional[int] = ..., unigram_logprob: _Optional[float] = ..., documents: _Optional[_Iterable[_Union[TracedDocument, _Mapping]]] = ...) -> None: ...
+
+class CharRange(_message.Message):
+    __slots__ = ("start", "end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+
+class TraceResponse(_message.Message):
+    __slots__ = ("spans", "highlights", "n_tokens")
+    SPANS_FIELD_NUMBER: _ClassVar[int]
+    HIGHLIGHTS_FIELD_NUMBER: _ClassVar[int]
+    N_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    spans: _containers.RepeatedCompositeFieldContainer[TracedSpan]
+    highlights: _containers.RepeatedCompositeFieldContainer[CharRange]
+    n_tokens: int
+    def __init__(self, spans: _Optional[_Iterable[_Union[TracedSpan, _Mapping]]] = ..., highlights: _Optional[_Iterable[_Union[CharRange, _Mapping]]] = ..., n_tokens: _Optional[int] = ...) -> None: ...
+
+class ScoreItem(_message.Message):
+    __slots__ = ("id", "token_ids", "logprobs", "logprob_mean", "logprob_var", "text", "label")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_IDS_FIELD_NUMBER: _ClassVar[int]
+    LOGPROBS_FIELD_NUMBER: _ClassVar[int]
+    LOGPROB_MEAN_FIELD_NUMBER: _ClassVar[int]
+    LOGPROB_VAR_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    token_ids: TokenIds
+    logprobs: bytes
+    logprob_mean: bytes
+    logprob_var: bytes
+    text: str
+    label: int
+    def __init__(self, id: _Optional[str] = ..., token_ids: _Optional[_Union[TokenIds, _Mapping]] = ..., logprobs: _Optional[bytes] = ..., logprob_mean: _Optional[bytes] = ..., logprob_var: _Optional[bytes] = ..., text: _Optional[str] = ..., label: _Optional[int] = ...) -> None: ...
+
+class ScoreRequest(_message.Message):
+    __slots__ = ("index", "items", "k", "a", "tokenizer_fingerprint")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    A_FIELD_NUMBER: _ClassVar[int]
+    TOKENIZER_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    items: _containers.RepeatedCompositeFieldContainer[ScoreItem]
+    k: float
+    a: float
+    tokenizer_fingerprint: str
+    def __init__(self, index: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ScoreItem, _Mapping]]] = ..., k: _Optional[float] = ..., a: _Optional[float] = ..., tokenizer_fingerprint: _Optional[str] = ...) -> None: ...
+
+class MembershipScore(_message.Message):
+    __slots__ = ("id", "loss", "zlib", "min_k", "min_k_pp", "dc_pdd", "n_tokens", "unavailable", "label")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    ZLIB_FIELD_NUMBER: _ClassVar[int]
+    MIN_K_FIELD_NUMBER: _ClassVar[int]
+    MIN_K_PP_FIELD_NUMBER: _ClassVar[int]
+    DC_PDD_FIELD_NUMBER: _ClassVar[int]
+    N_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    UNAVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    loss: float
+    zlib: float
+    min_k: float
+    min_k_pp: float
+    dc_pdd: float
+    n_tokens: int
+    unavailable: _containers.RepeatedScalarFieldContainer[str]
+    label: int
+    def __init__(self, id: _Optional[str] = ..., loss: _Optional[float] = ..., zlib: _Optional[float] = ..., min_k: _Optional[float] = ..., min_k_pp: _Optional[float] = ..., dc_pdd: _Optional[float] = ..., n_tokens: _Optional[int] = ..., unavailable: _Optional[_Iterable[str]] = ..., label: _Optional[int] = ...) -> None: ...
+
+class ScoreResponse(_message.Message):
+    __slots__ = ("scores",)
+    SCORES_FIELD_NUMBER: _ClassVar[int]
+    scores: _containers.RepeatedCompositeFieldContainer[MembershipScore]
+    def __init__(self, scores: _Optional[_Iterable[_Union[MembershipScore, _Mapping]]] = ...) -> None: ...
+
+class BenchItem(_message.Message):
+    __slots__ = ("id", "benchmark", "split", "input", "label", "source")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BENCHMARK_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    benchmark: str
+    split: str
+    input: str
+    label: str
+    source: str
+    def __init__(self, id: _Optional[str] = ..., benchmark: _Optional[str] = ..., split: _Optional[str] = ..., input: _Optional[str] = ..., label: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+
+class ContaminationOptions(_message.Message):
+    __slots__ = ("ngram", "skip_budget", "gpt3_ngram", "clean_below", "dirty_from", "method", "threshold", "part", "max_documents", "max_spans", "context", "template_items", "json_variants")
+    NGRAM_FIELD_NUMBER: _ClassVar[int]
+    SKIP_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    GPT3_NGRAM_FIELD_NUMBER: _ClassVar[int]
+    CLEAN_BELOW_FIELD_NUMBER: _ClassVar[int]
+    DIRTY_FROM_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    PART_FIELD_NUMBER: _ClassVar[int]
+    MAX_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SPANS_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    JSON_VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    ngram: int
+    skip_budget: int
+    gpt3_ngram: int
+    clean_below: float
+    dirty_from: float
+    method: str
+    threshold: float
+    part: str
+    max_documents: int
+    max_spans: int
+    context: int
+    template_items: int
+    json_variants: bool
+    def __init__(self, ngram: _Optional[int] = ..., skip_budget: _Optional[int] = ..., gpt3_ngram: _Optional[int] = ..., clean_below: _Optional[float] = ..., dirty_from: _Optional[float] = ..., method: _Optional[str] = ..., threshold: _Optional[float] = ..., part: _Optional[str] = ..., max_documents: _Optional[int] = ..., max_spans: _Optional[int] = ..., context: _Optional[int] = ..., template_items: _Optional[int] = ..., json_variants: _Optional[bool] = ...) -> None: ...
+
+class ContaminationRequest(_message.Message):
+    __slots__ = ("index", "items", "options")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    items: _containers.RepeatedCompositeFieldContainer[BenchItem]
+    options: ContaminationOptions
+    def __init__(self, index: _Optional[str] = ..., items: _Optional[_Iterable[_Union[BenchItem, _Mapping]]] = ..., options: _Optional[_Union[ContaminationOptions, _Mapping]] = ...) -> None: ...
+
+class PartMetrics(_message.Message):
+    __slots__ = ("part", "words", "tokens", "ngram", "covered_words", "covered_tokens", "skip_words", "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "spans", "text", "longest_match_text", "template_words")
+    PART_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    NGRAM_FIELD_NUMBER: _ClassVar[int]
+    COVERED_WORDS_FIELD_NUMBER: _ClassVar[int]
+    COVERED_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    SKIP_WORDS_FIELD_NUMBER: _ClassVar[int]
+    NGRAM_HITS_FIELD_NUMBER: _ClassVar[int]
+    NGRAM_SLOTS_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_MATCH_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_MATCH_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ANY_13GRAM_FIELD_NUMBER: _ClassVar[int]
+    SPANS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_MATCH_TEXT_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_WORDS_FIELD_NUMBER: _ClassVar[int]
+    part: str
+    words: int
+    tokens: int
+    ngram: int
+    covered_words: int
+    covered_tokens: int
+    skip_words: int
+    ngram_hits: int
+    ngram_slots: int
+    longest_match: int
+    longest_match_count: int
+    any_13gram: bool
+    spans: _containers.RepeatedCompositeFieldContainer[CharRange]
+    text: str
+    longest_match_text: str
+    template_words: int
+    def __init__(self, part: _Optional[str] = ..., words: _Optional[int] = ..., tokens: _Optional[int] = ..., ngram: _Optional[int] = ..., covered_words: _Optional[int] = ..., covered_tokens: _Optional[int] = ..., skip_words: _Optional[int] = ..., ngram_hits: _Optional[int] = ..., ngram_slots: _Optional[int] = ..., longest_match: _Optional[int] = ..., longest_match_count: _Optional[int] = ..., any_13gram: _Optional[bool] = ..., spans: _Optional[_Iterable[_Union[CharRange, _Mapping]]] = ..., text: _Optional[str] = ..., longest_match_text: _Optional[str] = ..., template_words: _Optional[int] = ...) -> None: ...
+
+class MatchedSpan(_message.Message):
+    __slots__ = ("part", "start", "end", "words", "count", "char_start", "char_end", "snippet", "snippet_start")
+    PART_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    CHAR_START_FIELD_NUMBER: _ClassVar[int]
+    CHAR_END_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_FIELD_NUMBER: _ClassVar[int]
+    SNIPPET_START_FIELD_NUMBER: _ClassVar[int]
+    part: str
+    start: int
+    end: int
+    words: int
+    count: int
+    char_start: int
+    char_end: int
+    snippet: str
+    snippet_start: int
+    def __init__(self, part: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., words: _Optional[int] = ..., count: _Optional[int] = ..., char_start: _Optional[int] = ..., char_end: _Optional[int] = ..., snippet: _Optional[str] = ..., snippet_start: _Optional[int] = ...) -> None: ...
+
+class DocumentMatch(_message.Message):
+    __slots__ = ("doc_index", "doc_id", "meta_json", "matched_words", "spans")
+    DOC_INDEX_FIELD_NUMBER: _ClassVar[int]
+    DOC_ID_FIELD_NUMBER: _ClassVar[int]
+    META_JSON_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_WORDS_FIELD_NUMBER: _ClassVar[int]
+    SPANS_FIELD_NUMBER: _ClassVar[int]
+    doc_index: int
+    doc_id: str
+    meta_json: str
+    matched_words: int
+    spans: _containers.RepeatedCompositeFieldContainer[MatchedSpan]
+    def __init__(self, doc_index: _Optional[int] = ..., doc_id: _Optional[str] = ..., meta_json: _Optional[str] = ..., matched_words: _Optional[int] = ..., spans: _Optional[_Iterable[_Union[MatchedSpan, _Mapping]]] = ...) -> None: ...
+
+class ItemResult(_message.Message):
+    __slots__ = ("item", "parts", "documents", "contaminated", "category", "short", "verdict_on", "method")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    CONTAMINATED_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    SHORT_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_ON_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    item: BenchItem
+    parts: _containers.RepeatedCompositeFieldContainer[PartMetrics]
+    documents: _containers.RepeatedCompositeFieldContainer[DocumentMatch]
+    contaminated: bool
+    category: str
+    short: bool
+    verdict_on: str
+    method: str
+    def __init__(self, item: _Optional[_Union[BenchItem, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[PartMetrics, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentMatch, _Mapping]]] = ..., contaminated: _Optional[bool] = ..., category: _Optional[str] = ..., short: _Optional[bool] = ..., verdict_on: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
+
+class ContaminationResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ItemResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[ItemResult, _Mapping]]] = ...) -> None: ...

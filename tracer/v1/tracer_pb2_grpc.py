@@ -54,6 +54,26 @@ class TracerStub:
                 request_serializer=tracer_dot_v1_dot_tracer__pb2.GetDocumentRequest.SerializeToString,
                 response_deserializer=tracer_dot_v1_dot_tracer__pb2.Document.FromString,
                 _registered_method=True)
+        self.Trace = channel.unary_unary(
+                '/tracer.v1.Tracer/Trace',
+                request_serializer=tracer_dot_v1_dot_tracer__pb2.TraceRequest.SerializeToString,
+                response_deserializer=tracer_dot_v1_dot_tracer__pb2.TraceResponse.FromString,
+                _registered_method=True)
+        self.ScoreMembership = channel.unary_unary(
+                '/tracer.v1.Tracer/ScoreMembership',
+                request_serializer=tracer_dot_v1_dot_tracer__pb2.ScoreRequest.SerializeToString,
+                response_deserializer=tracer_dot_v1_dot_tracer__pb2.ScoreResponse.FromString,
+                _registered_method=True)
+        self.CheckContamination = channel.unary_unary(
+                '/tracer.v1.Tracer/CheckContamination',
+                request_serializer=tracer_dot_v1_dot_tracer__pb2.ContaminationRequest.SerializeToString,
+                response_deserializer=tracer_dot_v1_dot_tracer__pb2.ContaminationResponse.FromString,
+                _registered_method=True)
+        self.StreamContamination = channel.unary_stream(
+                '/tracer.v1.Tracer/StreamContamination',
+                request_serializer=tracer_dot_v1_dot_tracer__pb2.ContaminationRequest.SerializeToString,
+                response_deserializer=tracer_dot_v1_dot_tracer__pb2.ItemResult.FromString,
+                _registered_method=True)
 
 
 class TracerServicer:
@@ -87,6 +107,35 @@ class TracerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Trace(self, request, context):
+        """Long, rare verbatim spans of a text (a model output) and the documents that hold them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ScoreMembership(self, request, context):
+        """Membership scores (loss, zlib, Min-K%, Min-K%++, DC-PDD) from client-supplied token ids and
+        log-probs, or from texts run through the server's model when one is configured.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckContamination(self, request, context):
+        """Per-item contamination metrics, verdicts and matched documents for a batch of benchmark items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamContamination(self, request, context):
+        """The same for a whole benchmark: results stream back in item order as batches finish.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TracerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -109,6 +158,26 @@ def add_TracerServicer_to_server(servicer, server):
                     servicer.GetDocument,
                     request_deserializer=tracer_dot_v1_dot_tracer__pb2.GetDocumentRequest.FromString,
                     response_serializer=tracer_dot_v1_dot_tracer__pb2.Document.SerializeToString,
+            ),
+            'Trace': grpc.unary_unary_rpc_method_handler(
+                    servicer.Trace,
+                    request_deserializer=tracer_dot_v1_dot_tracer__pb2.TraceRequest.FromString,
+                    response_serializer=tracer_dot_v1_dot_tracer__pb2.TraceResponse.SerializeToString,
+            ),
+            'ScoreMembership': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScoreMembership,
+                    request_deserializer=tracer_dot_v1_dot_tracer__pb2.ScoreRequest.FromString,
+                    response_serializer=tracer_dot_v1_dot_tracer__pb2.ScoreResponse.SerializeToString,
+            ),
+            'CheckContamination': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckContamination,
+                    request_deserializer=tracer_dot_v1_dot_tracer__pb2.ContaminationRequest.FromString,
+                    response_serializer=tracer_dot_v1_dot_tracer__pb2.ContaminationResponse.SerializeToString,
+            ),
+            'StreamContamination': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamContamination,
+                    request_deserializer=tracer_dot_v1_dot_tracer__pb2.ContaminationRequest.FromString,
+                    response_serializer=tracer_dot_v1_dot_tracer__pb2.ItemResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -219,6 +288,114 @@ class Tracer:
             '/tracer.v1.Tracer/GetDocument',
             tracer_dot_v1_dot_tracer__pb2.GetDocumentRequest.SerializeToString,
             tracer_dot_v1_dot_tracer__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Trace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracer.v1.Tracer/Trace',
+            tracer_dot_v1_dot_tracer__pb2.TraceRequest.SerializeToString,
+            tracer_dot_v1_dot_tracer__pb2.TraceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScoreMembership(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracer.v1.Tracer/ScoreMembership',
+            tracer_dot_v1_dot_tracer__pb2.ScoreRequest.SerializeToString,
+            tracer_dot_v1_dot_tracer__pb2.ScoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckContamination(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracer.v1.Tracer/CheckContamination',
+            tracer_dot_v1_dot_tracer__pb2.ContaminationRequest.SerializeToString,
+            tracer_dot_v1_dot_tracer__pb2.ContaminationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamContamination(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tracer.v1.Tracer/StreamContamination',
+            tracer_dot_v1_dot_tracer__pb2.ContaminationRequest.SerializeToString,
+            tracer_dot_v1_dot_tracer__pb2.ItemResult.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tls-cert", metavar="F", help="server certificate chain (PEM)")
     p.add_argument("--tls-key", metavar="F", help="server private key (PEM)")
     p.add_argument("--tls-client-ca", metavar="F", help="require client certificates signed by this CA (PEM)")
+    p.add_argument("--model", metavar="DIR",
+                   help="local Hugging Face causal LM for ScoreMembership requests that send texts (tracer[model])")
+    p.add_argument("--device", default="cpu", help="torch device for --model (default cpu)")
     p.add_argument("--max-message-mb", type=int, default=64, metavar="MB",
                    help="largest request accepted (default 64 MiB; larger ones get RESOURCE_EXHAUSTED)")
     p.add_argument("--grace", type=float, default=10.0, metavar="S",
@@ -63,8 +66,14 @@ def run(args: argparse.Namespace) -> int:
     if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger("tracer.server").warning("listening on %s without --auth-token-file", args.host)
     registry = IndexRegistry.open([parse_index_spec(s) for s in args.index])
+    model = None
+    if args.model:
+        from tracer.membership.adapters import load_hf_causal_lm
+
+        model = load_hf_causal_lm(args.model, device=args.device)
     config = ServerConfig(host=args.host, port=args.port, max_workers=args.max_workers, token=token, tls=tls,
-                          limits=Limits(max_receive_bytes=args.max_message_mb * MiB), grace_s=args.grace)
+                          limits=Limits(max_receive_bytes=args.max_message_mb * MiB), grace_s=args.grace,
+                          model=model)
     server = TracerServer(registry, config).start()
     print(f"tracer serve: listening on {args.host}:{server.port} ({'TLS' if tls else 'plaintext'}"
           f"{', token auth' if token else ''}); indexes: {', '.join(registry.names)}", file=sys.stderr, flush=True)
