@@ -266,3 +266,22 @@ def test_random_items_metrics_bounds_and_order(corpus):
             if p.words >= 8:
                 assert (p.coverage > 0) == (p.longest_match >= p.ngram) == (p.ngram_fraction > 0)
         assert r.parts["input"].coverage == 1.0 or re.search(r"\S", r.item.input) is None
+
+
+def test_raw_map_equals_normalize_with_map():
+    from tracer.contamination.check import RawMap
+    from tracer.tokenize import normalize_with_map
+
+    rng = random.Random(5)
+    alphabet = list("abcXYZ019 .,\n\t&;'\"") + ["\u2019", "\u00a0", "\u200b", "\u2026", "&amp;", "&#8217;",
+                                                "\ufb01", "\u00df", "  ", "\r\n", "\u03a9", "\u65e5"]
+    for trial in range(300):
+        raw = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 12000 if trial % 10 == 0 else 300)))
+        norm, raw_of = normalize_with_map(raw)
+        if not norm:
+            continue
+        rmap = RawMap(raw)
+        for _ in range(5):
+            ns = rng.randrange(0, len(norm))
+            ne = rng.randrange(ns, min(len(norm), ns + 2000) + 1)
+            assert rmap.offsets(ns, ne) == (int(raw_of[ns]), int(raw_of[ne]))
