@@ -153,6 +153,11 @@ def _write_part(job: ShardJob, tok: Tokenizer, part: int, buf: _PartBuffer, skip
     return {"name": name, "n_tokens": int(starts[-1]), "n_docs": len(buf), "files": files}
 
 
+# Also cut a batch at this much text: a HF tokenizer holds ~300 bytes per token of a batch while
+# encoding it, so 512 large files (a source tree) made a transient 0.4 GB+ (benchmarks/RESULTS.md).
+BATCH_CHARS = 1 << 20
+
+
 def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) -> dict:
     """Read, tokenize, sort and write every part of one job; return the job record (also saved)."""
     tok = load_tokenizer(job.tokenizer)
@@ -197,12 +202,14 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
             progress(done)
 
     batch: list = []
+    batch_chars = 0
     for s in job.slices:
         for doc in read_slice(s, job.read, skips):
             batch.append(doc)
-            if len(batch) >= BATCH_DOCS:
+            batch_chars += len(doc.text)
+            if len(batch) >= BATCH_DOCS or batch_chars >= BATCH_CHARS:
                 add_batch(batch)
-                batch = []
+                batch, batch_chars = [], 0
     if batch:
         add_batch(batch)
     flush()
