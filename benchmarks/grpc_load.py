@@ -141,6 +141,7 @@ def main() -> int:
 
         c = TracerClient(addr, timeout=60)
         info = c.server_info()
+        rss_start = rss_mb(proc.pid)
         for rpc in RPCS:  # compile numba kernels, fault in the hot pages
             for q in queries[rpc][:20]:
                 call(c, rpc, q)
@@ -183,7 +184,7 @@ def main() -> int:
         "client_procs": args.procs, "server_workers": args.server_workers, "duration_s": args.duration,
         "wall_s": wall, "mix": dict(zip(RPCS, mix, strict=True)), "throughput_per_s": len(calls) / args.duration,
         "errors": len(errors), "error_samples": errors[:5], "per_rpc": per_rpc, "unloaded": unloaded,
-        "server_rss_mb_before": rss_before, "server_rss_mb_after": rss_after, "cpus": os.cpu_count(),
+        "server_rss_mb_start": rss_start, "server_rss_mb_before": rss_before, "server_rss_mb_after": rss_after, "cpus": os.cpu_count(),
     }
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
@@ -191,8 +192,8 @@ def main() -> int:
           f"({args.procs} procs) x {args.duration:.0f} s, server {args.server_workers} workers, {os.cpu_count()} CPUs")
     print(f"unloaded Count (1 client, {unloaded['calls']} calls): p50 {unloaded['count_p50_ms']:.3f} ms, "
           f"p99 {unloaded['count_p99_ms']:.3f} ms")
-    print(f"load: {result['throughput_per_s']:.0f} calls/s, errors {len(errors)}, server RSS "
-          f"{rss_before:.0f} -> {rss_after:.0f} MB")
+    print(f"load: {result['throughput_per_s']:.0f} calls/s, errors {len(errors)}; server RSS {rss_start:.0f} MB "
+          f"at start, {rss_before:.0f} MB after warm-up (before load), {rss_after:.0f} MB after load")
     print("| RPC | calls | calls/s | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|")
     for rpc, r in per_rpc.items():
         print(f"| {rpc} | {r['calls']} | {r['per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
