@@ -94,4 +94,12 @@ def run(args: argparse.Namespace) -> int:
     for o in result.occurrences:
         console.print(f"  [cyan]{o.doc_id}[/cyan] char {o.char_start}: "
                       f"…{o.snippet.replace(chr(10), ' ')[:140]}…")
+
+    from tracer.cli.trace_view import demo_trace
+    from tracer.contamination.demo import demo_contamination
+
+    console.print()
+    demo_trace(index, console)
+    console.print()
+    demo_contamination(console, cache)
     return 0
