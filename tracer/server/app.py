@@ -32,6 +32,14 @@ class TLSConfig:
     private_key: bytes
     client_ca: bytes | None = None
 
+    def check(self) -> None:
+        """PEM markers present: gRPC's own failure on a bad file names no file and no reason."""
+        for what, data, marker in (("--tls-cert", self.cert_chain, b"-----BEGIN CERTIFICATE-----"),
+                                   ("--tls-key", self.private_key, b"PRIVATE KEY-----"),
+                                   ("--tls-client-ca", self.client_ca, b"-----BEGIN CERTIFICATE-----")):
+            if data is not None and marker not in data:
+                raise InputError(f"{what}: not a PEM {'private key' if what == '--tls-key' else 'certificate'}")
+
 
 @dataclass
 class ServerConfig:
@@ -68,17 +76,22 @@ class TracerServer:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server)
         address = f"{_host_for_address(config.host)}:{config.port}"
-        if config.tls:
-            creds = grpc.ssl_server_credentials(
-                [(config.tls.private_key, config.tls.cert_chain)],
-                root_certificates=config.tls.client_ca,
-                require_client_auth=config.tls.client_ca is not None,
-            )
-            self.port = self.server.add_secure_port(address, creds)
-        else:
-            self.port = self.server.add_insecure_port(address)
+        try:
+            if config.tls:
+                config.tls.check()
+                creds = grpc.ssl_server_credentials(
+                    [(config.tls.private_key, config.tls.cert_chain)],
+                    root_certificates=config.tls.client_ca,
+                    require_client_auth=config.tls.client_ca is not None,
+                )
+                self.port = self.server.add_secure_port(address, creds)
+            else:
+                self.port = self.server.add_insecure_port(address)
+        except RuntimeError:
+            self.port = 0
         if not self.port:
-            raise InputError(f"cannot listen on {address} (port in use or address not local)")
+            why = "port in use, address not local" + (", or a TLS certificate and key that do not match" if config.tls else "")
+            raise InputError(f"cannot listen on {address} ({why})")
         self._stopped = threading.Event()
 
     def start(self) -> TracerServer:
