@@ -140,6 +140,8 @@ def test_bad_input_gives_an_answer_or_a_clear_error(index):
             index.trace("some text here", **kwargs)
     with pytest.raises(InputError):
         index.trace(None)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="surrogate"):
+        index.trace("abc \udcff def")  # what argv gives for bytes that are not UTF-8
 
 
 def test_huge_query_is_refused_quickly(index):

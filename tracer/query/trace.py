@@ -88,6 +88,10 @@ def _check_args(text: str, max_count: int, min_len: int, rank: str, k: int | Non
         raise InputError(f"text must be a string, got {type(text).__name__}")
     if not text:
         raise InputError("text: empty; give the text to trace")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InputError(f"text: character {e.start} is a lone surrogate, not valid Unicode") from None
     if not isinstance(delimiters, str):
         raise InputError("delimiters must be a string of characters")
     for name, value, least in (("max_count", max_count, 1), ("min_len", min_len, 1), ("max_docs", max_docs, 0),
