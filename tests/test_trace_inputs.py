@@ -223,3 +223,32 @@ def test_cli_errors_exit_2_with_one_line(index, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("\n.\n"))
     assert main(["trace", "--index", str(index.path), "--file", "-", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"spans": [], "highlights": []}
+
+
+def test_normalized_offsets_map_back_on_random_text(tmp_path):
+    from conftest import NgramOracle, make_texts
+
+    texts = make_texts(150, seed=77, max_words=60)
+    path = write_jsonl(tmp_path / "c.jsonl", [{"id": f"d{i}", "text": t} for i, t in enumerate(texts)])
+    tracer.build([str(path)], str(tmp_path / "idx"), id_field="id", progress=False, normalize=True)
+    index = tracer.open(str(tmp_path / "idx"))
+    oracle = NgramOracle([list(normalize(t).encode("utf-8")) for t in texts])
+    rng = random.Random(78)
+    n_spans = 0
+    for _ in range(30):
+        t = rng.choice([t for t in texts if len(t) > 40])
+        s = rng.randrange(len(t) - 30)
+        raw = t[s:s + 60]
+        # reformat: case, doubled spaces, curly quotes, an entity, a zero-width space
+        raw = "".join(c.upper() if rng.random() < 0.3 else c for c in raw).replace(" ", "  ")
+        query = "Zq &amp; \u201cx\u201d " + raw.replace("a", "a\u200b", 1) + " \u2014 qz"
+        result = index.trace(query, min_len=4, max_count=50, all_spans=True, max_docs=1)
+        searched = normalize(query).encode("utf-8")
+        for sp in result.spans:
+            n_spans += 1
+            assert sp.text == query[sp.start_char:sp.end_char]
+            # the raw slice normalizes to exactly the searched tokens (up to the spaces normalize trims)
+            span_bytes = searched[sp.start_token:sp.end_token]
+            assert normalize(sp.text) == normalize(span_bytes.decode("utf-8"))
+            assert oracle.count(list(span_bytes)) == sp.count
+    assert n_spans >= 20
