@@ -175,17 +175,10 @@ def load_hf_causal_lm(
     the index uses, without special tokens, so the scored ids are exactly the index's ids.
     """
     path = Path(path)
-    if not path.is_dir():
-        raise InputError(f"--model {path}: not a directory (give a local Hugging Face model directory)")
-    tok_file = path / "tokenizer.json"
-    if not tok_file.exists():
-        raise InputError(f"--model {path}: no tokenizer.json (a fast tokenizer file is needed to match the index)")
+    tokenizer = hf_model_tokenizer(path)
     os.environ["HF_HUB_OFFLINE"] = "1"
     torch = _require("torch")
     transformers = _require("transformers")
-    from tracer.tokenize import HFTokenizer
-
-    tokenizer = HFTokenizer(tok_file)
     try:
         model = transformers.AutoModelForCausalLM.from_pretrained(
             str(path), local_files_only=True, dtype=torch.bfloat16 if bf16 else torch.float32
@@ -202,6 +195,19 @@ def load_hf_causal_lm(
         model, tokenizer, device=device, bf16=bf16, batch_size=batch_size, max_length=window, bos_id=bos,
         pad_id=int(pad) if pad is not None else 0, pass_attention_mask=True,
     )
+
+
+def hf_model_tokenizer(path: str | Path) -> Any:
+    """The tokenizer.json of a local model directory (cheap: check it before loading weights)."""
+    from tracer.tokenize import HFTokenizer
+
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError(f"--model {path}: not a directory (give a local Hugging Face model directory)")
+    tok_file = path / "tokenizer.json"
+    if not tok_file.exists():
+        raise InputError(f"--model {path}: no tokenizer.json (a fast tokenizer file is needed to match the index)")
+    return HFTokenizer(tok_file)
 
 
 def same_tokenizer(a: Any, b: Any) -> bool:

@@ -73,19 +73,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _model_inputs(args: argparse.Namespace, index):
-    from tracer.membership.adapters import load_hf_causal_lm, same_tokenizer
+    from tracer.membership.adapters import hf_model_tokenizer, load_hf_causal_lm, same_tokenizer
     from tracer.membership.inputs import read_texts_jsonl
 
     if args.texts is None:
         raise InputError("--model needs a TEXTS.jsonl file of texts to score")
     rows = list(read_texts_jsonl(args.texts, args.text_field, args.label_field))
-    adapter = load_hf_causal_lm(args.model, device=args.device, bf16=args.bf16, batch_size=args.batch_size,
-                                max_length=args.max_length, prepend_bos=args.prepend_bos)
-    if not same_tokenizer(adapter.tokenizer, index.tokenizer):
+    model_tok = hf_model_tokenizer(args.model)
+    if not same_tokenizer(model_tok, index.tokenizer):
         raise MismatchError(
-            f"--model {args.model}: its tokenizer ({adapter.tokenizer.fingerprint}) is not the index's "
+            f"--model {args.model}: its tokenizer ({model_tok.fingerprint}) is not the index's "
             f"({index.tokenizer.fingerprint}); build the index with the model's tokenizer.json"
         )
+    adapter = load_hf_causal_lm(args.model, device=args.device, bf16=args.bf16, batch_size=args.batch_size,
+                                max_length=args.max_length, prepend_bos=args.prepend_bos)
     inputs = adapter.score_inputs([r.text for r in rows], [r.id for r in rows], [r.label for r in rows])
     for inp in inputs:  # verified equivalent above, possibly with a differently serialised tokenizer.json
         inp.tokenizer_fingerprint = index.tokenizer.fingerprint
