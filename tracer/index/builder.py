@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from tracer.index.format import (
     write_array,
     write_json_atomic,
 )
-from tracer.index.shard_job import ShardJob, job_marker, run_shard_job
+from tracer.index.shard_job import SA_BACKENDS, ShardJob, job_marker, run_shard_job
 from tracer.tokenize import NORMALIZATION_NAME, load_tokenizer
 
 PEAK_BYTES_PER_TOKEN = {1: 7, 2: 14, 4: 26}  # tokens + SA + buffers while sorting, measured
@@ -52,6 +52,9 @@ class BuildOptions:
     append: bool = False
     executor: str = "local"
     progress: bool = True
+    sa_backend: str = "pydivsufsort"  # or "torch" (tracer.index.suffix_torch): same suffix arrays
+    device: str | None = None  # torch backend: "cuda" / "cpu"; None = cuda when available
+    ray_address: str | None = None  # --executor ray: cluster to join (None: RAY_ADDRESS or a local one)
 
 
 def available_memory() -> int:
@@ -103,6 +106,10 @@ class Builder:
     def _new_batch(self, first_job: int, tokenizer_arg: str) -> dict:
         tok = load_tokenizer(tokenizer_arg)
         part_tokens = self.opts.shard_tokens or default_shard_tokens(tok.dtype.itemsize, self.workers)
+        if self.opts.shard_tokens is None and self.opts.sa_backend == "torch":
+            from tracer.index.suffix_torch import torch_shard_tokens
+
+            part_tokens = torch_shard_tokens(self.opts.device, self.workers, available_memory())
         bytes_per_token = 1 if tok.dtype.itemsize == 1 else 4
         target = max(1 << 16, part_tokens * bytes_per_token)
         slices = plan_slices(self.opts.inputs, target)
@@ -193,7 +200,9 @@ class Builder:
     # -- running ------------------------------------------------------------------
     def _pending(self, plan: dict) -> list[ShardJob]:
         jobs = [ShardJob.from_json(j) for b in plan["batches"] for j in b["jobs"]]
-        return [j for j in jobs if not job_marker(self.out, j.job_id).exists()]
+        # The sorter is how a job runs, not what it makes: a resumed build may switch it.
+        return [replace(j, sa_backend=self.opts.sa_backend, device=self.opts.device)
+                for j in jobs if not job_marker(self.out, j.job_id).exists()]
 
     def _run_jobs(self, jobs: list[ShardJob]) -> None:
         total = sum(s.size for j in jobs for s in j.slices)
@@ -201,7 +210,7 @@ class Builder:
             if self.opts.executor == "ray":
                 from tracer.index.ray_executor import run_jobs_on_ray
 
-                run_jobs_on_ray(jobs, bar)
+                run_jobs_on_ray(jobs, bar, address=self.opts.ray_address)
                 return
             workers = min(self.workers, len(jobs))
             if workers <= 1:
@@ -257,7 +266,22 @@ class Builder:
         manifest["_skipped_where"] = where
         return manifest
 
+    def _check_options(self) -> None:
+        """Fail on a missing optional package before any directory is written."""
+        if self.opts.sa_backend not in SA_BACKENDS:
+            raise InputError(f"--sa-backend must be one of {', '.join(SA_BACKENDS)}, not {self.opts.sa_backend!r}")
+        if self.opts.executor == "ray":
+            from tracer.index.ray_executor import require_ray
+
+            require_ray(self.opts.ray_address)
+        if self.opts.sa_backend == "torch":
+            from tracer.index.suffix_torch import resolve_device
+
+            if self.opts.executor == "local":  # a Ray driver may have no GPU where its workers do
+                self.opts.device = resolve_device(self.opts.device)
+
     def run(self) -> dict:
+        self._check_options()
         plan = self._load_or_make_plan()
         pending = self._pending(plan)
         if not pending and (self.out / MANIFEST).exists():

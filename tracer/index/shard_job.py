@@ -30,6 +30,8 @@ from tracer.index.suffix import max_shard_tokens, suffix_array
 from tracer.tokenize import Tokenizer, load_tokenizer, normalize
 
 BATCH_DOCS = 512
+DEFAULT_SA_BACKEND = "pydivsufsort"
+SA_BACKENDS = ("pydivsufsort", "torch")
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,11 @@ class ShardJob:
     normalize: bool
     read: ReadOptions
     part_tokens: int
+    sa_backend: str = DEFAULT_SA_BACKEND  # "pydivsufsort" or "torch": the same suffix array either way
+    device: str | None = None  # torch backend only: "cuda", "cpu", or None for cuda when available
 
     def to_json(self) -> dict:
-        return {
+        d = {
             "job_id": self.job_id,
             "slices": [s.to_json() for s in self.slices],
             "out_dir": self.out_dir,
@@ -54,6 +58,9 @@ class ShardJob:
             "read": {"text_field": self.read.text_field, "id_field": self.read.id_field, "on_error": self.read.on_error},
             "part_tokens": self.part_tokens,
         }
+        if self.sa_backend != DEFAULT_SA_BACKEND:  # plans of default builds keep their old shape
+            d["sa_backend"], d["device"] = self.sa_backend, self.device
+        return d
 
     @staticmethod
     def from_json(d: dict) -> ShardJob:
@@ -65,6 +72,8 @@ class ShardJob:
             normalize=d["normalize"],
             read=ReadOptions(**d["read"]),
             part_tokens=d["part_tokens"],
+            sa_backend=d.get("sa_backend", DEFAULT_SA_BACKEND),
+            device=d.get("device"),
         )
 
 
@@ -142,7 +151,12 @@ def _write_part(job: ShardJob, tok: Tokenizer, part: int, buf: _PartBuffer, skip
         raw_off = np.zeros(len(buf.raw) + 1, dtype=np.uint64)
         np.cumsum([len(r) for r in buf.raw], out=raw_off[1:])
         files["raw.idx"] = write_array(tmp / "raw.idx", raw_off)
-    sa = suffix_array(tokens)
+    if job.sa_backend == "torch":
+        from tracer.index.suffix_torch import suffix_array_torch
+
+        sa = suffix_array_torch(tokens, job.device)
+    else:
+        sa = suffix_array(tokens)
     files["sa.bin"] = write_array(tmp / "sa.bin", sa)
     del sa, tokens
     for f in tmp.iterdir():

@@ -21,7 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--append", action="store_true", help="add the inputs as new shards of an existing index")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
                    help="bad records: stop with a message (default) or skip and report them")
-    p.add_argument("--executor", choices=("local", "ray"), default="local", help="where shard jobs run")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where shard jobs run: a local process pool (default) or a Ray cluster (pip install 'tracer[ray]')")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="Ray cluster to join with --executor ray (default: $RAY_ADDRESS, else a local one); "
+                        "--out and the inputs must be on storage every node reaches")
+    p.add_argument("--sa-backend", choices=("pydivsufsort", "torch"), default="pydivsufsort",
+                   help="suffix sorter: pydivsufsort (default) or torch prefix doubling (GPU); identical output")
+    p.add_argument("--device", choices=("cuda", "cpu"), default=None,
+                   help="device for --sa-backend torch (default: cuda when available)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -34,9 +42,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--shard-tokens must be positive")
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be positive")
+    if args.device is not None and args.sa_backend != "torch":
+        raise InputError("--device applies only to --sa-backend torch")
+    if args.ray_address is not None and args.executor != "ray":
+        raise InputError("--ray-address applies only to --executor ray")
     m = build(args.inputs, args.out, tokenizer=args.tokenizer, text_field=args.text_field, id_field=args.id_field,
               on_error=args.on_error, normalize=args.normalize, shard_tokens=args.shard_tokens,
-              workers=args.workers, append=args.append, executor=args.executor, progress=not args.quiet)
+              workers=args.workers, append=args.append, executor=args.executor, progress=not args.quiet,
+              sa_backend=args.sa_backend, device=args.device, ray_address=args.ray_address)
     if m.get("_nothing_to_do"):
         print(f"{args.out}: index is complete, nothing to do", file=sys.stderr)
     if m.get("skipped_records"):
