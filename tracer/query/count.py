@@ -36,7 +36,8 @@ def count_many(index: IndexReader, queries: list[Query]) -> list[int]:
     owner: list[int] = []
     seqs: list[np.ndarray] = []
     for qi, q in enumerate(queries):
-        for ids in query_variants(index, q):
+        ready = _ready_ids(index, q)
+        for ids in [ready] if ready is not None else query_variants(index, q):
             owner.append(qi)
             seqs.append(ids)
     offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
