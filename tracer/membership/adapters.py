@@ -177,12 +177,11 @@ def load_hf_causal_lm(
     path = Path(path)
     tokenizer = hf_model_tokenizer(path)
     os.environ["HF_HUB_OFFLINE"] = "1"
-    torch = _require("torch")
+    _require("torch")
     transformers = _require("transformers")
     try:
-        model = transformers.AutoModelForCausalLM.from_pretrained(
-            str(path), local_files_only=True, dtype=torch.bfloat16 if bf16 else torch.float32
-        )
+        # no dtype argument (its name changed across transformers versions): the adapter casts for bf16
+        model = transformers.AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True)
     except (OSError, ValueError) as e:
         raise InputError(f"--model {path}: cannot load a causal LM ({str(e).splitlines()[0]})") from None
     cfg = model.config
