@@ -242,7 +242,7 @@ def make_cases(items: dict[str, list[BenchItem]], per_family: int, rng: random.R
     cases += [Case(it, "neg-hard-mmlu-val") for it in draw("mmlu_val", 500)]
     for i, it in enumerate(draw("gsm8k_train", 150) + draw("mmlu_val", 150)):
         head = BOILERPLATE[i % len(BOILERPLATE)].format(subject="high school mathematics")
-        wrapped = BenchItem(f"bp-{it.id}", "boilerplate", "test", head + "\n\n" + it.input, it.label, it.source)
+        wrapped = BenchItem(f"bp-{it.id}", it.benchmark, it.split, head + "\n\n" + it.input, it.label, it.source)
         cases.append(Case(wrapped, "neg-hard-boilerplate"))
     return cases, injections
 
@@ -325,6 +325,12 @@ def main() -> int:
     if not a.no_bpe:
         train_bpe(corpus, work / "bpe.json")
         variants.append(("raw-bpe", {"tokenizer": str(work / "bpe.json")}))
+    # as when a whole benchmark is checked: every item counts when finding shared template text
+    # (a prompt-wrapped item replaces its plain original: they are one item, not two sharing text)
+    wrapped = [c.item for c in cases if c.family == "neg-hard-boilerplate"]
+    originals = {(w.benchmark, w.split, w.id[3:]) for w in wrapped}
+    reference = [it for v in items.values() for it in v if (it.benchmark, it.split, it.id) not in originals]
+    reference += wrapped
     all_scores, verdicts = {}, {}
     for name, kw in variants:
         out = work / f"idx-{name}"
@@ -334,7 +340,7 @@ def main() -> int:
         tb = time.time() - tb
         index = tracer.open(out)
         tc = time.time()
-        results = check_items(index, [c.item for c in cases], CheckOptions())
+        results = check_items(index, [c.item for c in cases], CheckOptions(), reference=reference)
         tc = time.time() - tc
         print(f"{name}: {index.n_tokens:,} tokens, build {tb:.0f} s, check {len(cases)} items {tc:.1f} s",
               file=sys.stderr)

@@ -19,7 +19,7 @@ from tracer.contamination.inputs import BenchItem
 from tracer.contamination.metrics import PartMetrics, combine, part_metrics, runs, template_mask, word_matches
 from tracer.contamination.options import CheckOptions
 from tracer.contamination.verdict import judge
-from tracer.contamination.words import PreparedText, json_escaped, ngram_hashes, prepare
+from tracer.contamination.words import PreparedText, json_escaped, ngram_hashes, prepare, text_ngram_hashes
 from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
@@ -126,19 +126,23 @@ def _spellings(index: IndexReader, text: str, variants: bool) -> list[PreparedTe
 
 def check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
 ) -> list[ItemResult]:
     """Check every item against the index; ``progress(k)`` is called after each batch of k items.
+
+    ``reference``: more items of the same benchmarks (e.g. the whole benchmark when only some
+    items are checked, as a harness asking item by item does) that count when finding the
+    template text shared by several items; items in both lists count once.
 
     Each part is matched as written and as JSON-escaped text (benchmark copies inside JSON
     strings); the spelling with the higher coverage is reported.
     """
-    return list(iter_check_items(index, items, options, progress))
+    return list(iter_check_items(index, items, options, progress, reference))
 
 
 def iter_check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
 ) -> Iterator[ItemResult]:
     """``check_items`` yielding each batch's results as soon as it is done (gRPC streams them)."""
     opts = options or CheckOptions()
@@ -148,7 +152,7 @@ def iter_check_items(
         if preps[0][0].n_words + preps[1][0].n_words == 0:
             raise InputError(f"{item.source or item.id}: benchmark item has no text in its input or label")
         prepared.append((item, preps))
-    templates = _template_ngrams(prepared, opts)
+    templates = _template_ngrams(index, prepared, reference or (), opts)
     batch: list[tuple[BenchItem, list[list[PreparedText]]]] = []
     size = 0
     for item, preps in prepared:
@@ -165,15 +169,26 @@ def iter_check_items(
             progress(len(batch))
 
 
-def _template_ngrams(prepared: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions):
+def _template_ngrams(
+    index: IndexReader, prepared: list[tuple[BenchItem, list[list[PreparedText]]]], reference: Iterable[BenchItem],
+    opts: CheckOptions,
+) -> dict[str, set[int]]:
     """Per benchmark: word n-grams found in >= opts.template_items of its items (see metrics.py)."""
     if not opts.template_items:
         return {}
     counts: dict[str, Counter[int]] = {}
+    seen: set[tuple[str, str, str]] = set()
     for item, preps in prepared:
+        seen.add((item.benchmark, item.split, item.id))
         own: set[int] = set()
         for spellings in preps:
             own.update(ngram_hashes(spellings[0], opts.ngram))
+        counts.setdefault(item.benchmark, Counter()).update(own)
+    for item in reference:
+        if (item.benchmark, item.split, item.id) in seen:
+            continue
+        seen.add((item.benchmark, item.split, item.id))
+        own = set(text_ngram_hashes(index, item.input, opts.ngram)) | set(text_ngram_hashes(index, item.label, opts.ngram))
         counts.setdefault(item.benchmark, Counter()).update(own)
     return {b: {h for h, k in c.items() if k >= opts.template_items} for b, c in counts.items()}
 
@@ -205,6 +220,7 @@ def _check_batch(
     tok_lengths = _longest_lengths(index, query, limits)
 
     # per part: the best spelling's word matches and metrics; spans to count and locate
+    raw_template: dict[tuple[int, str], np.ndarray] = {}
     chosen: dict[tuple[int, str], tuple[_Part, np.ndarray, PartMetrics]] = {}
     for part in parts:
         p, o = part.prep, part.offset
@@ -215,7 +231,15 @@ def _check_batch(
         lens = tok_lengths[o : o + len(p.ids)]
         m = word_matches(p.word_tok, p.word_ends, p.tok_ends, lens)
         template = templates.get(batch[part.item_no][0].benchmark)
-        tmask = template_mask(ngram_hashes(p, opts.ngram), opts.ngram, p.n_words, template) if template else None
+        tmask = None
+        if template:
+            key = (part.item_no, part.name)
+            if key not in raw_template:  # the part as written comes first: its words define the template text
+                tmask = template_mask(ngram_hashes(p, opts.ngram), opts.ngram, p.n_words, template)
+                raw_template[key] = _raw_char_mask(p, tmask)
+            else:  # other spellings: a word is template text if its first raw character is
+                starts = p.word_starts if p.raw_of is None else p.raw_of[p.word_starts]
+                tmask = raw_template[key][np.minimum(starts, len(raw_template[key]) - 1)]
         pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask)
         pm.text = p.text
         pm.spans = [p.raw_range(int(p.word_starts[a]), int(p.word_ends[b - 1])) for a, b in runs(covered)]
@@ -337,6 +361,16 @@ class RawMap:
             width *= 2
         last = len(raw_of) - 1
         return cut + int(raw_of[min(ns - base, last)]), cut + int(raw_of[min(ne - base, last)])
+
+
+def _raw_char_mask(p: PreparedText, word_mask: np.ndarray) -> np.ndarray:
+    """Characters of the raw text inside runs of masked words, the spaces between them included
+    (one extra False at the end)."""
+    out = np.zeros(len(p.text) + 1, bool)
+    for first, after in runs(word_mask):
+        a, b = p.raw_range(int(p.word_starts[first]), int(p.word_ends[after - 1]))
+        out[a : max(b, a + 1)] = True
+    return out
 
 
 def _word_span(part: _Part, w: int, words: int) -> _Span:

@@ -21,7 +21,11 @@ question stem and options, a passage several questions refer to, a prompt header
 nothing about whether one particular item leaked. Words inside a word n-gram that occurs in
 >= ``template_items`` items of the same benchmark in the same check (default 2) are left out
 of coverage, skip_coverage and ngram_fraction (numerator and denominator) and counted in
-``template_words``; if every word is template text, nothing is left out.
+``template_words``; if every word is template text, nothing is left out. A corpus match then
+counts for coverage only if it holds at least min(n, non-template words) of the item's own
+words: a match of template text plus a word or two at its edge proves nothing about the item
+(MMLU moral scenarios are pairs of scenarios that recur across items; only a match across
+the pair's junction shows that this item, not its neighbours, is in the corpus).
 """
 
 from __future__ import annotations
@@ -102,12 +106,21 @@ def word_matches(word_tok: np.ndarray, word_ends: np.ndarray, tok_ends: np.ndarr
     return np.maximum(reach - np.arange(w), 0).astype(np.int64)
 
 
-def covered_mask(m: np.ndarray, k: int) -> np.ndarray:
-    """Words inside the union of intervals [w, w + m[w]) with m[w] >= k."""
+def covered_mask(m: np.ndarray, k: int, keep: np.ndarray | None = None) -> np.ndarray:
+    """Words inside the union of intervals [w, w + m[w]) with m[w] >= k.
+
+    With ``keep`` (the words outside template text), an interval counts only if it holds at
+    least min(k, number of kept words) kept words: evidence must be the item's own text.
+    """
     if len(m) == 0:
         return np.zeros(0, bool)
     idx = np.arange(len(m))
-    ends = np.where(m >= k, idx + m, 0)
+    ok = m >= k
+    if keep is not None and not keep.all():
+        csum = np.concatenate(([0], np.cumsum(keep)))
+        own = csum[np.minimum(idx + m, len(m))] - csum[idx]
+        ok &= own >= min(k, int(keep.sum()))
+    ends = np.where(ok, idx + m, 0)
     return idx < np.maximum.accumulate(ends)
 
 
@@ -120,9 +133,9 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
 
 
-def skip_mask(m: np.ndarray, n: int, budget: int) -> np.ndarray:
+def skip_mask(m: np.ndarray, n: int, budget: int, keep: np.ndarray | None = None) -> np.ndarray:
     """Words inside skip-budget spans (rule in the module docstring)."""
-    covered = covered_mask(m, n)
+    covered = covered_mask(m, n, keep)
     out = covered.copy()
     if not covered.any() or budget <= 0:
         return out
@@ -162,7 +175,7 @@ def part_metrics(
     """Metrics of one part from its word matches; also returns the covered-word mask."""
     w = len(m)
     keep = ~template if template is not None else np.ones(w, bool)
-    covered = covered_mask(m, n)
+    covered = covered_mask(m, n, keep)
     covered_tokens = 0
     if covered.any():
         tok_covered = np.zeros(tok_count + 1, np.int64)
@@ -178,7 +191,7 @@ def part_metrics(
     pm = PartMetrics(
         words=w, tokens=n_tokens, ngram=n, template_words=int(w - keep.sum()),
         covered_words=int((covered & keep).sum()), covered_tokens=covered_tokens,
-        skip_words=int((skip_mask(m, n, budget) & keep).sum()),
+        skip_words=int((skip_mask(m, n, budget, keep) & keep).sum()),
         ngram_hits=int(((m[:slots] >= n) & starts_kept).sum()), ngram_slots=int(starts_kept.sum()),
         longest_match=longest, any_13gram=bool(w and longest >= gpt3_n),
     )

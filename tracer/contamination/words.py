@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracer.index.reader import IndexReader
-from tracer.tokenize import Normalizing, normalize_with_map
+from tracer.tokenize import Normalizing, normalize, normalize_with_map
 
 WORD = re.compile(r"\w+|[^\w\s]")
 
@@ -99,10 +99,20 @@ def prepare(index: IndexReader, text: str, variant: tuple[str, np.ndarray] | Non
                         np.asarray(enc.starts, dtype=np.int64), ends, ws, we, word_tok)
 
 
+def _hashes(words: list[str], n: int) -> list[int]:
+    return [hash(tuple(words[i : i + n])) for i in range(len(words) - n + 1)]
+
+
 def ngram_hashes(p: PreparedText, n: int) -> list[int]:
     """Hash of the casefolded word n-gram starting at each word (len = max(0, words - n + 1)); cached."""
-    if p.hashes is not None:
-        return p.hashes
-    words = [p.qtext[a:b].casefold() for a, b in zip(p.word_starts.tolist(), p.word_ends.tolist(), strict=True)]
-    p.hashes = [hash(tuple(words[i : i + n])) for i in range(len(words) - n + 1)]
+    if p.hashes is None:
+        words = [p.qtext[a:b].casefold() for a, b in zip(p.word_starts.tolist(), p.word_ends.tolist(), strict=True)]
+        p.hashes = _hashes(words, n)
     return p.hashes
+
+
+def text_ngram_hashes(index: IndexReader, text: str, n: int) -> list[int]:
+    """``ngram_hashes`` of a text as the index sees it, without tokenizing it."""
+    if isinstance(index.tokenizer, Normalizing):
+        text = normalize(text)
+    return _hashes([w.casefold() for w in WORD.findall(text)], n)
