@@ -57,6 +57,13 @@ def rss_mb(pid: int) -> float:
     return int(m.group(1)) / 1024 if m else float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_server(index: str, workers: int) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tracer.cli.main", "serve", "--index", index, "--port", "0",
@@ -160,6 +167,7 @@ def main() -> int:
         ctx = mp.get_context("fork")
         procs = [ctx.Process(target=client_proc, args=(addr, n, args.duration, mix, queries, i, q))
                  for i, n in enumerate(per_proc) if n]
+        cpu0 = cpu_s(proc.pid)
         t0 = time.perf_counter()
         for p in procs:
             p.start()
@@ -167,6 +175,7 @@ def main() -> int:
         for p in procs:
             p.join()
         wall = time.perf_counter() - t0
+        server_cpu = cpu_s(proc.pid) - cpu0
         rss_after = rss_mb(proc.pid)
     finally:
         proc.terminate()
@@ -184,6 +193,7 @@ def main() -> int:
         "client_procs": args.procs, "server_workers": args.server_workers, "duration_s": args.duration,
         "wall_s": wall, "mix": dict(zip(RPCS, mix, strict=True)), "throughput_per_s": len(calls) / args.duration,
         "errors": len(errors), "error_samples": errors[:5], "per_rpc": per_rpc, "unloaded": unloaded,
+        "server_cpu_s": server_cpu, "server_cpu_ms_per_call": 1e3 * server_cpu / max(1, len(calls)),
         "server_rss_mb_start": rss_start, "server_rss_mb_before": rss_before, "server_rss_mb_after": rss_after, "cpus": os.cpu_count(),
     }
     if args.json:
@@ -194,6 +204,8 @@ def main() -> int:
           f"p99 {unloaded['count_p99_ms']:.3f} ms")
     print(f"load: {result['throughput_per_s']:.0f} calls/s, errors {len(errors)}; server RSS {rss_start:.0f} MB "
           f"at start, {rss_before:.0f} MB after warm-up (before load), {rss_after:.0f} MB after load")
+    print(f"server CPU during load: {server_cpu:.1f} s of {wall:.1f} s wall "
+          f"({result['server_cpu_ms_per_call']:.2f} ms per call; the clients use the rest of the {os.cpu_count()} CPUs)")
     print("| RPC | calls | calls/s | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|")
     for rpc, r in per_rpc.items():
         print(f"| {rpc} | {r['calls']} | {r['per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
