@@ -1,1 +1,8 @@
-"""Generated gRPC stubs for proto/tracer/v1 (checked in; regenerate with scripts in tests)."""
+"""The tracer.v1 gRPC contract in Python: generated stubs (checked in) and ``convert`` (library <-> messages).
+
+Regenerate the stubs after editing proto/tracer/v1/tracer.proto, with the pinned grpcio-tools:
+
+    python -m grpc_tools.protoc -Iproto --python_out=. --pyi_out=. --grpc_python_out=. proto/tracer/v1/tracer.proto
+
+tests/test_grpc_transport.py regenerates them into a temporary folder and fails when they differ.
+"""
