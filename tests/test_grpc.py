@@ -262,3 +262,21 @@ def test_packed_tokens_are_narrow():
         msg = pack_tokens(np.asarray(ids))
         assert len(msg.data) == width * len(ids)
         assert unpack_tokens(msg).tolist() == ids
+
+
+def test_concurrent_clients_get_correct_answers(corpus, indexes, server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, texts = corpus
+    queries = sample_queries(texts, 200, seed=11)
+    want = {q: indexes["sharded"].count(q) for q in queries}
+    want_find = {q: indexes["sharded"].find(q, limit=3) for q in queries[:40]}
+
+    def worker(seed: int) -> bool:
+        c = TracerClient(f"127.0.0.1:{server.port}", token=TOKEN, index="sharded")
+        rng = random.Random(seed)
+        ok = all(c.count(q) == want[q] for q in rng.sample(queries, 60))
+        return ok and all(c.find(q, limit=3) == want_find[q] for q in rng.sample(queries[:40], 10))
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(worker, range(8)))
