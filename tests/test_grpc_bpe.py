@@ -35,8 +35,9 @@ def bpe_setup(tmp_path_factory, bpe_tokenizer):
     transformers.GPT2LMHeadModel(cfg).save_pretrained(d / "model")
     shutil.copy(bpe_tokenizer, d / "model" / "tokenizer.json")
     err = open(d / "serve.err", "w+")  # noqa: SIM115 - the server process owns it
-    proc = subprocess.Popen([sys.executable, "-m", "tracer.cli.main", "serve", "--index", f"bpe={d / 'idx'}",
-                             "--model", str(d / "model"), "--port", "0", "--grace", "1"], stderr=err, stdout=subprocess.DEVNULL)
+    cmd = [sys.executable, "-m", "tracer.cli.main", "serve", "--index", f"bpe={d / 'idx'}", "--model", str(d / "model"),
+           "--port", "0", "--grace", "1"]
+    proc = subprocess.Popen(cmd, stderr=err, stdout=subprocess.DEVNULL)
     port = None
     deadline = time.time() + 120
     while port is None and time.time() < deadline and proc.poll() is None:
