@@ -88,6 +88,23 @@ def _input_fingerprint(inputs: list[str]) -> list[dict]:
     return out
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: end the worker when the build process dies (kill -9 included).
+
+    Without it, workers of a killed build live on as orphans, holding memory and still writing
+    into the index directory while the rerun resumes it.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 def _progress_bar(total: int, enabled: bool):
     from tqdm import tqdm
 
@@ -222,7 +239,8 @@ class Builder:
                     bar.refresh()
                 return
             ctx = get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
                 futures = {pool.submit(run_shard_job, job): job for job in jobs}
                 for fut in as_completed(futures):
                     fut.result()
