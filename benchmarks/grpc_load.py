@@ -51,10 +51,15 @@ def sample_queries(corpus: str, n_docs: int, seed: int) -> dict[str, list[str]]:
     return {k: [q for q in v if q.strip()] for k, v in out.items()}
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int) -> dict[str, float]:
+    """Resident memory in MB: total, anonymous (heap: a leak shows here) and file-backed (the mmap'd index)."""
     with open(f"/proc/{pid}/status") as f:
-        m = re.search(r"VmRSS:\s+(\d+) kB", f.read())
-    return int(m.group(1)) / 1024 if m else float("nan")
+        status = f.read()
+    out = {}
+    for key, name in (("VmRSS", "total"), ("RssAnon", "anon"), ("RssFile", "file")):
+        m = re.search(rf"{key}:\s+(\d+) kB", status)
+        out[name] = int(m.group(1)) / 1024 if m else float("nan")
+    return out
 
 
 def cpu_s(pid: int) -> float:
@@ -202,8 +207,11 @@ def main() -> int:
           f"({args.procs} procs) x {args.duration:.0f} s, server {args.server_workers} workers, {os.cpu_count()} CPUs")
     print(f"unloaded Count (1 client, {unloaded['calls']} calls): p50 {unloaded['count_p50_ms']:.3f} ms, "
           f"p99 {unloaded['count_p99_ms']:.3f} ms")
-    print(f"load: {result['throughput_per_s']:.0f} calls/s, errors {len(errors)}; server RSS {rss_start:.0f} MB "
-          f"at start, {rss_before:.0f} MB after warm-up (before load), {rss_after:.0f} MB after load")
+    def mb(r: dict[str, float]) -> str:
+        return f"{r['total']:.0f} MB (anon {r['anon']:.0f}, file {r['file']:.0f})"
+
+    print(f"load: {result['throughput_per_s']:.0f} calls/s, errors {len(errors)}")
+    print(f"server RSS: {mb(rss_start)} at start, {mb(rss_before)} after warm-up, {mb(rss_after)} after load")
     print(f"server CPU during load: {server_cpu:.1f} s of {wall:.1f} s wall "
           f"({result['server_cpu_ms_per_call']:.2f} ms per call; the clients use the rest of the {os.cpu_count()} CPUs)")
     print("| RPC | calls | calls/s | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|")
