@@ -108,12 +108,19 @@ def suffix_array_torch(tokens: np.ndarray, device: str | None = None) -> np.ndar
         return np.zeros(0, dtype=np.uint32)
     if n > max_shard_tokens(tokens.dtype.itemsize):
         raise ValueError(f"shard of {n} tokens exceeds the 32-bit suffix array ({max_shard_tokens(tokens.dtype.itemsize)})")
+    # On CPU, one thread: shard jobs already run one per core, and torch's thread pool waits on its
+    # slowest thread, which on a busy machine made a 2M-token sort 12x slower with 2 threads.
+    threads = torch.get_num_threads()
+    if device == "cpu":
+        torch.set_num_threads(1)
     try:
         with torch.no_grad():
             sa = _prefix_doubling(torch, tokens, device)
     except torch.cuda.OutOfMemoryError:
         raise InputError(f"GPU out of memory sorting a shard of {n} tokens; lower --shard-tokens "
                          f"(about {DEVICE_BYTES_PER_TOKEN} bytes per token are needed)") from None
+    finally:
+        torch.set_num_threads(threads)
     return sa.to(torch.int64).cpu().numpy().astype(np.uint32)
 
 
