@@ -280,3 +280,19 @@ def test_concurrent_clients_get_correct_answers(corpus, indexes, server):
 
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(worker, range(8)))
+
+
+@pytest.mark.parametrize("exc, code", [
+    (tracer.errors.InputError("empty query"), grpc.StatusCode.INVALID_ARGUMENT),
+    (tracer.errors.NotFoundError("no document"), grpc.StatusCode.NOT_FOUND),
+    (tracer.errors.MismatchError("other tokenizer"), grpc.StatusCode.FAILED_PRECONDITION),
+    (tracer.errors.IndexFormatError("corrupt shard"), grpc.StatusCode.FAILED_PRECONDITION),
+    (tracer.errors.LimitError("over the cap"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (ZeroDivisionError("division by zero"), grpc.StatusCode.INTERNAL),
+])
+def test_library_errors_map_to_the_designed_status_codes(exc, code):
+    from tracer.server.status import status_of
+
+    got, detail = status_of(exc)
+    assert got == code
+    assert (detail == str(exc)) != (code == grpc.StatusCode.INTERNAL)  # internal details stay in the server log
