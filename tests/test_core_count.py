@@ -116,6 +116,8 @@ def test_bpe_text_query_finds_phrases_mid_document(tmp_path, bpe_tokenizer, hf_e
     assert index.count("dog") == 2
     assert index.count(" cat") == 3  # an explicit leading space means mid-document only
     assert index.count("cow") == 0
+    with pytest.raises(InputError, match="not valid Unicode"):  # lone surrogate, as argv holds for bytes 0xFF
+        index.count("cat\udcff")
     # and the ids oracle agrees with the two spellings added
     oracle = NgramOracle([hf_encode(t) for t in texts])
     for phrase in ["cat", "the mat", "cat ran", "a cat"]:
@@ -139,7 +141,7 @@ def test_bad_token_queries_are_refused(tmp_path):
     path = write_jsonl(tmp_path / "c.jsonl", [{"text": "abc"}])
     tracer.build([str(path)], str(tmp_path / "i"), progress=False)
     index = tracer.open(str(tmp_path / "i"))
-    for bad in ["", [], [97, 0xFF], [256], [-1], np.zeros((2, 2), dtype=np.int64), [1.5]]:
+    for bad in ["", "\udcff", [], [97, 0xFF], [256], [-1], np.zeros((2, 2), dtype=np.int64), [1.5]]:
         with pytest.raises(InputError):
             index.count(bad)
     with pytest.raises(InputError):

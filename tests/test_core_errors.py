@@ -92,6 +92,7 @@ def test_query_errors(tmp_path, tracer_cli, expect_cli_error):
     idx = tmp_path / "i"
     expect_cli_error(tracer_cli("count", "--index", idx, ""), "empty query")
     expect_cli_error(tracer_cli("find", "--index", idx, ""), "empty query")
+    expect_cli_error(tracer_cli("count", "--index", idx, "hello \udcff"), "not valid Unicode")  # argv byte 0xFF
     expect_cli_error(tracer_cli("doc", "--index", idx, "zzz"), "no document with id 'zzz'")
     expect_cli_error(tracer_cli("doc", "--index", idx, "#5"), "no document #5")
     queries = tmp_path / "q.jsonl"

@@ -22,10 +22,11 @@ def query_variants(index: IndexReader, query: Query) -> list[np.ndarray]:
     if isinstance(query, str):
         if not query:
             raise InputError("empty query")
-        try:
-            variants = [v for v in index.tokenizer.query_variants(query) if len(v)]
+        try:  # checked here for every tokenizer: HF tokenizers raise a bare TypeError on surrogates
+            query.encode("utf-8")
         except UnicodeEncodeError as e:  # lone surrogates: what argv holds for bytes that are not UTF-8
             raise InputError(f"query is not valid Unicode text (character {e.start}: {query[e.start]!r})") from None
+        variants = [v for v in index.tokenizer.query_variants(query) if len(v)]
         if not variants:
             raise InputError("query has no tokens (empty after normalization)")
         return variants
