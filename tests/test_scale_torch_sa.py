@@ -111,3 +111,20 @@ def test_device_without_torch_backend_is_a_one_line_error(tracer_cli, expect_cli
     corpus = write_jsonl(tmp_path / "c.jsonl", [{"text": "x"}])
     expect_cli_error(tracer_cli("build", corpus, "--out", tmp_path / "i", "--device", "cpu"),
                      "--device applies only to --sa-backend torch")
+
+
+def test_without_torch_the_cli_names_the_package(tmp_path):
+    import subprocess
+    import sys
+
+    corpus = write_jsonl(tmp_path / "c.jsonl", [{"text": "x"}])
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from tracer.cli.main import main\n"
+            "sys.exit(main(sys.argv[1:]))")
+    out = tmp_path / "idx"
+    proc = subprocess.run([sys.executable, "-c", code, "build", str(corpus), "--out", str(out),
+                           "--sa-backend", "torch", "--quiet"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install torch" in lines[0], proc.stderr
+    assert not out.exists()
