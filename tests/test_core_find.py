@@ -90,13 +90,14 @@ def test_find_offsets_bpe(corpus, tmp_path, bpe_tokenizer):
 
 def test_find_offsets_normalized_index(tmp_path, tracer_cli):
     texts = ["He said: Hello,   WORLD!", "HELLO, world", "“hello, world”\n and\n\nthen", "Tom &amp; Jerry",
-             "tom\u00a0&\tjerry and hello,\nworld", "nothing here"]
+             "tom\u00a0&\tjerry and hello,\nworld", "nothing here", "say ﬁne Straße  \n"]
     path = write_jsonl(tmp_path / "c.jsonl", [{"text": t} for t in texts])
     tracer.build([str(path)], str(tmp_path / "i"), normalize=True, progress=False)
     index = tracer.open(str(tmp_path / "i"))
     assert index.normalization
     cases = {"hello, world": ["Hello,   WORLD", "HELLO, world", "hello, world", "hello,\nworld"],
-             "TOM & JERRY": ["Tom &amp; Jerry", "tom\u00a0&\tjerry"], "and then": ["and\n\nthen"]}
+             "TOM & JERRY": ["Tom &amp; Jerry", "tom\u00a0&\tjerry"], "and then": ["and\n\nthen"],
+             "fine strasse": ["ﬁne Straße"], "ine": ["ﬁne"]}  # NFKC/casefold change lengths; trailing space dropped
     for query, raws in cases.items():
         result = index.find(query, limit=100)
         assert result.count == len(raws)
@@ -104,7 +105,7 @@ def test_find_offsets_normalized_index(tmp_path, tracer_cli):
         for o in result.occurrences:
             raw = texts[o.doc_index]
             span = raw[o.char_start : o.char_end]
-            assert normalize(span) == normalize(query)
+            assert normalize(span).endswith(normalize(query)) or normalize(query) in normalize(span)
             got.append(span)
         assert sorted(got) == sorted(raws)
     assert index.document(3).text == "Tom &amp; Jerry"  # raw text is kept

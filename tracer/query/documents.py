@@ -57,7 +57,12 @@ def doc_span(index: IndexReader, shard_no: int, position: int, length: int, cont
 
         text = shard.raw_text(local)
         _, raw_of = normalize_with_map(text)
-        cs, ce = int(raw_of[min(cs, len(raw_of) - 1)]), int(raw_of[min(ce, len(raw_of) - 1)])
+        a, b = min(cs, len(raw_of) - 1), min(ce, len(raw_of) - 1)
+        cs, ce = int(raw_of[a]), int(raw_of[b])
+        if b > a:  # whitespace that normalization dropped after the last matched character (at the
+            last = int(raw_of[b - 1])  # end of the text, raw_of[b] is len(text)) is not part of the match
+            while ce > last + 1 and text[ce - 1].isspace():
+                ce -= 1
     else:
         lo_tok = max(0, t0 - 4 * context)
         text_before = index.tokenizer.decode(doc_tokens[lo_tok:t0])
