@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import tracer
 from tracer.errors import InputError
+from tracer.tokenize import normalize
 
 ALPHABET = ["a", "b", "ab", " ", "\n", "ÿ", "\uffff", "é", "日", "\x00", "😀", "ÿa"]
 doc_text = st.lists(st.sampled_from(ALPHABET), max_size=12).map("".join)
@@ -83,5 +84,31 @@ def test_bpe_random_corpus(texts, extra, shard_tokens, bpe_tokenizer, hf_encode)
             want = oracle.count(a) if q[0].isspace() or b == a or b[1:] == a and b[0] == hf_encode(" ")[0] \
                 else oracle.count(a) + oracle.count(b)
             assert index.count(q) == want, q
+        for i, t in enumerate(texts):
+            assert index.document(i).text == t
+
+
+NORM_ALPHABET = ["a", "B", " ", "  ", "\n", "\t", "\u00a0", "\u2019", "'", "&amp;", "&", "ﬁ", "ß", "SS", "\u200b",
+                 "É", "e\u0301", "—", "-", "…", "ÿ"]
+norm_text = st.lists(st.sampled_from(NORM_ALPHABET), max_size=10).map("".join)
+
+
+@SETTINGS
+@given(texts=st.lists(norm_text, min_size=1, max_size=6), extra=st.lists(norm_text, max_size=4))
+def test_normalized_random_corpus(texts, extra):
+    """Counts equal the oracle over normalized documents; find's raw spans normalize to the query."""
+    norm_docs = [normalize(t) for t in texts]
+    oracle = NgramOracle([list(t.encode("utf-8")) for t in norm_docs])
+    with tempfile.TemporaryDirectory() as tmp:
+        index = _build(texts, tmp, normalize=True)
+        queries = [q for q in sorted(_substrings(texts, 4)) + extra if normalize(q)]
+        got = index.count_many(queries)
+        assert got == [oracle.count(list(normalize(q).encode("utf-8"))) for q in queries]
+        for q in queries[:15]:
+            result = index.find(q, limit=1000)
+            assert result.count == len(result.occurrences)
+            for o in result.occurrences:
+                span = texts[o.doc_index][o.char_start : o.char_end]
+                assert normalize(q) in normalize(span), (q, span, texts[o.doc_index])
         for i, t in enumerate(texts):
             assert index.document(i).text == t
