@@ -107,8 +107,9 @@ def run_jobs_on_ray(jobs: list[ShardJob], bar, address: str | None = None,
                     job_fn: Callable[[ShardJob], dict] | None = None) -> list[dict]:
     """Run ``jobs`` as Ray tasks and wait for all of them; ``bar.update(bytes)`` per finished job.
 
-    ``job_fn`` defaults to ``run_shard_job`` (looked up at call time). Returns the job records. Reuses an already initialised Ray session; otherwise joins
-    ``address`` (or $RAY_ADDRESS), or starts a local cluster and shuts it down afterwards.
+    ``job_fn`` defaults to ``run_shard_job`` (looked up at call time). Returns the job records.
+    Reuses an already initialised Ray session; otherwise joins ``address`` (or $RAY_ADDRESS), or
+    starts a local cluster and shuts it down afterwards.
     """
     ray = require_ray()
     job_fn = job_fn or run_shard_job
@@ -123,17 +124,18 @@ def run_jobs_on_ray(jobs: list[ShardJob], bar, address: str | None = None,
         has_gpus = ray.cluster_resources().get("GPU", 0) >= 1
         remote = ray.remote(_run_in)
         cwd = os.getcwd()
-        refs: dict[Any, ShardJob] = {}
-        for job in jobs:
-            gpus = 0
+        planned = []
+        for job in jobs:  # check every job before submitting any
             if job.sa_backend == "torch":
-                device = job.device or ("cuda" if has_gpus else "cpu")
-                job = replace(job, device=device)
-                gpus = 1 if device == "cuda" else 0
+                job = replace(job, device=job.device or ("cuda" if has_gpus else "cpu"))
             memory = task_memory(job, itemsize)
             if node_memory and memory > node_memory:
                 raise InputError(f"shard job {job.job_id} needs about {memory / 2**30:.1f} GiB but the largest Ray "
                                  f"node offers {node_memory / 2**30:.1f} GiB; lower --shard-tokens")
+            planned.append((job, memory))
+        refs: dict[Any, ShardJob] = {}
+        for job, memory in planned:
+            gpus = 1 if job.sa_backend == "torch" and job.device == "cuda" else 0
             ref = remote.options(num_cpus=1, num_gpus=gpus, memory=memory, max_retries=MAX_RETRIES,
                                  retry_exceptions=False, name=f"tracer-shard-job-{job.job_id}").remote(cwd, job_fn, job)
             refs[ref] = job

@@ -58,12 +58,14 @@ def device_shard_tokens(device: str, workers: int = 1) -> int | None:
 
 def torch_shard_tokens(device: str | None, workers: int, host_available: int) -> int:
     """Default shard size for the torch backend: what ``workers`` concurrent sorts fit in 60% of
-    host memory and, on CUDA, in the GPU's free memory."""
-    device = resolve_device(device)
+    host memory and, on CUDA, in the GPU's free memory. A machine without the GPU (a Ray driver)
+    sizes by host memory only."""
+    torch = _torch()
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     tokens = int(host_available * 0.6 / max(1, workers) // HOST_BYTES_PER_TOKEN[device])
-    on_device = device_shard_tokens(device, workers)
-    if on_device is not None:
-        tokens = min(tokens, on_device)
+    if device == "cuda" and torch.cuda.is_available():
+        tokens = min(tokens, device_shard_tokens(device, workers))
     return max(1 << 20, tokens)
 
 
