@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tracer.errors import TracerError
-from tracer.index.format import sha256_file
+from tracer.index.format import MANIFEST, sha256_file
 
 
 def verify(path: str | Path) -> tuple[list[str], int]:
@@ -13,14 +13,19 @@ def verify(path: str | Path) -> tuple[list[str], int]:
     from tracer.index.reader import IndexReader
 
     root = Path(path)
+    open_error = None
     try:
-        reader = IndexReader(root)
+        manifest = IndexReader(root).manifest
     except TracerError as e:
-        return [str(e)], 0
+        # a damaged file stops opening at the first one found: still check every file the
+        # manifest lists, so that one run names them all
+        open_error, manifest = str(e), _readable_manifest(root)
+        if manifest is None:
+            return [open_error], 0
     problems: list[str] = []
     checked = 0
-    records = [(root / name, rec) for name, rec in reader.manifest.get("files", {}).items()]
-    for entry in reader.manifest["shards"]:
+    records = [(root / name, rec) for name, rec in manifest.get("files", {}).items()]
+    for entry in manifest["shards"]:
         records += [(root / entry["path"] / name, rec) for name, rec in entry["files"].items()]
     for file, rec in records:
         checked += 1
@@ -30,4 +35,18 @@ def verify(path: str | Path) -> tuple[list[str], int]:
             problems.append(f"{file}: size {file.stat().st_size}, expected {rec['size']} (truncated?)")
         elif sha256_file(file) != rec["sha256"]:
             problems.append(f"{file}: checksum mismatch (corrupt)")
+    if open_error and not problems:
+        problems.append(open_error)
     return problems, checked
+
+
+def _readable_manifest(root: Path) -> dict | None:
+    """The manifest if it parses and lists shard files, else None."""
+    import json
+
+    try:
+        m = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        ok = isinstance(m, dict) and all(isinstance(e.get("files"), dict) and "path" in e for e in m["shards"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return m if ok else None
