@@ -123,6 +123,26 @@ def test_hf_save_to_disk_folder(tmp_path):
     assert meta["source"].endswith("data-00001-of-00002.arrow") and meta["row"] == 5 and meta["label"] == 5
 
 
+def test_hf_dataset_dict_folder(tmp_path):
+    """DatasetDict.save_to_disk: dataset_dict.json at the top, one save_to_disk folder per split."""
+    import pyarrow as pa
+
+    root = tmp_path / "dd"
+    splits = {"test": ["t0 text", "t1 text"], "train": ["a first", "b second", "c third"]}
+    for split, texts in splits.items():
+        (root / split).mkdir(parents=True)
+        batch = pa.record_batch({"text": texts})
+        with pa.OSFile(str(root / split / "data-00000-of-00001.arrow"), "wb") as sink, \
+                pa.ipc.new_stream(sink, batch.schema) as writer:
+            writer.write_batch(batch)
+        (root / split / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}))
+        (root / split / "dataset_info.json").write_text("{}")
+    (root / "dataset_dict.json").write_text(json.dumps({"splits": ["train", "test"]}))
+    index = _build([root], tmp_path / "i")
+    _check_index(index, splits["test"] + splits["train"], queries=20)
+    assert "train" in index.document(4).meta["source"] and index.document(4).meta["row"] == 2
+
+
 def test_text_files_and_folders(tmp_path):
     folder = tmp_path / "notes"
     (folder / "sub").mkdir(parents=True)

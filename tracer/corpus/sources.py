@@ -139,7 +139,8 @@ def plan_slices(inputs: list[str], target_bytes: int) -> list[Slice]:
 
     A file is read by its extension (.jsonl/.json/.ndjson, optionally .gz/.zst; .parquet;
     .arrow; anything else is one text document). A folder with ``state.json`` or
-    ``dataset_info.json`` is a HF ``save_to_disk`` folder (its .arrow files); a folder of
+    ``dataset_info.json`` is a HF ``save_to_disk`` folder (its .arrow files), one with
+    ``dataset_dict.json`` a saved DatasetDict (the .arrow files of every split); a folder of
     only data files is read file by file; any other folder is one document per file.
     """
     slices: list[Slice] = []
@@ -151,7 +152,7 @@ def plan_slices(inputs: list[str], target_bytes: int) -> list[Slice]:
             slices.extend(_file_slices(path, target_bytes))
             continue
         files = _walk(path)
-        if (path / "state.json").exists() or (path / "dataset_info.json").exists():
+        if any((path / marker).exists() for marker in ("state.json", "dataset_info.json", "dataset_dict.json")):
             arrows = [f for f in files if f.name.endswith(".arrow")]
             if not arrows:
                 raise InputError(f"{raw}: looks like a save_to_disk folder but holds no .arrow files")
