@@ -10,6 +10,8 @@ A document is one file (``{"id": <path>, "text": <file text>}``); files that are
 or contain NUL bytes (binaries, images, firmware blobs) are skipped.
 
     python benchmarks/make_corpus.py --out /work/bench/linux.jsonl
+    python benchmarks/make_corpus.py --out /work/bench/linux-extra.jsonl --no-stdlib \
+        --linux-dirs fs,arch/x86,crypto --max-bytes 60000000     # disjoint: +60M tokens
 """
 
 from __future__ import annotations
@@ -79,11 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-bytes", type=int, default=150_000_000, help="stop after this many bytes of UTF-8 text")
     ap.add_argument("--tarball", default=LINUX_TARBALL)
+    ap.add_argument("--linux-dirs", default=",".join(LINUX_DIRS), help="comma-separated, in priority order")
+    ap.add_argument("--no-stdlib", action="store_true", help="Linux files only (for a second, disjoint corpus)")
     args = ap.parse_args(argv)
+    dirs = tuple(d.strip("/") for d in args.linux_dirs.split(",") if d.strip("/"))
+    sources = [] if args.no_stdlib else [stdlib_docs()]
     total = docs = 0
     tmp = args.out + ".tmp"
     with open(tmp, "wb") as out:
-        for doc_id, text in itertools.chain(stdlib_docs(), linux_docs(args.tarball, LINUX_DIRS)):
+        for doc_id, text in itertools.chain(*sources, linux_docs(args.tarball, dirs)):
             size = len(text.encode("utf-8"))
             if total + size > args.max_bytes:
                 break
