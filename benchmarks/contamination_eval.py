@@ -39,7 +39,8 @@ DATA = Path("/work/shared/data/benchmarks")
 FAMILIES = ["verbatim", "case_ws_wrap", "unicode", "mc_reformat", "partial", "light_edit", "rephrased"]
 PLACEMENTS = ["paragraph", "inline", "json", "html", "markdown"]
 METHODS = [
-    ("coverage", 0.5), ("coverage", 0.2), ("skip_coverage", 0.5), ("ngram", 0.7), ("longest", 0.5), ("13gram", 1.0),
+    ("skip_coverage", 0.4), ("skip_coverage", 0.5), ("skip_coverage", 0.3), ("skip_coverage", 0.2), ("coverage", 0.4),
+    ("coverage", 0.2), ("ngram", 0.7), ("longest", 0.5), ("13gram", 1.0),
 ]
 BOILERPLATE = [
     "The following are multiple choice questions (with answers) about {subject}. Think step by step and then "
@@ -295,6 +296,12 @@ def score(cases: list[Case], results, opts: CheckOptions) -> dict:
         else:
             tp = sum(v)
             out[k] = {"n": len(v), "tp": tp, "recall": tp / len(v), "precision": tp / (tp + neg_fp) if tp + neg_fp else 1.0}
+    by_place: dict[str, list[bool]] = {}
+    for c, f in zip(cases, flags, strict=True):
+        if c.positive:
+            by_place.setdefault(f"{c.family}/{c.placement}", []).append(f)
+    for k, v in by_place.items():
+        out[k] = {"n": len(v), "tp": sum(v), "recall": sum(v) / len(v)}
     hard = [f for c, f in zip(cases, flags, strict=True) if c.family.startswith("neg-hard")]
     out["hard_negatives"] = {"n": len(hard), "fp": sum(hard), "fpr": sum(hard) / len(hard)}
     return out
@@ -371,6 +378,13 @@ def print_tables(s: dict) -> None:
                 "hard_negatives"]:
         row = [s[i][default][neg] for i in idx_names]
         print(f"| {neg} (FPR) | {row[0]['n']} | " + " | ".join(f"{r['fpr']:.4f} ({r['fp']} FP)" for r in row) + " |")
+    for name in idx_names:
+        print(f"\nDefault method, {name} index: recall per family and placement")
+        print("| family | " + " | ".join(PLACEMENTS) + " |")
+        print("|---|" + "---|" * len(PLACEMENTS))
+        for fam in FAMILIES:
+            cells = [s[name][default].get(f"{fam}/{pl}") for pl in PLACEMENTS]
+            print(f"| {fam} | " + " | ".join(f"{c['recall']:.2f} ({c['n']})" if c else "-" for c in cells) + " |")
     print("\nAll methods (normalized index): recall per family / hard-negative FPR")
     fams = [f for f in FAMILIES if f in s["normalized"][default]]
     print("| method | " + " | ".join(fams) + " | hard FPR |")

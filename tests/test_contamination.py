@@ -15,7 +15,7 @@ import pytest
 
 import tracer
 from tracer.contamination import BenchItem, CheckOptions, check_items
-from tracer.contamination.metrics import skip_mask
+from tracer.contamination.metrics import covered_mask, skip_mask
 from tracer.contamination.words import WORD
 from tracer.tokenize import normalize
 
@@ -191,12 +191,17 @@ def test_short_items_must_occur_whole(corpus):
 
 
 def test_skip_budget_by_hand():
-    # words 0-9 matched (n=8), word 10 mismatched, 11-16 matched by a 6-word match, then 17 unmatched
-    m = np.array([10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 6, 5, 4, 3, 2, 1, 0])
-    got = skip_mask(m, 8, 4)
-    assert got[:17].all() and not got[17]
-    assert skip_mask(m, 8, 0)[:10].all() and not skip_mask(m, 8, 0)[10:].any()
-    # a continuation shorter than ceil(n/2) = 4 words is not taken; nothing before an n-word match is
+    # words 0-9 matched (n=8), words 10-11 mismatched, 12-20 matched (9 words), 21 mismatched,
+    # 22-24 matched by a 3-word match only, then words 25-34 matched again after a 1-word gap
+    m = np.array([10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 3, 2, 1, 0] + list(range(9, 0, -1)))
+    assert len(m) == 35
+    full = skip_mask(m, 8, 4)
+    # 0-20 is one span (2 skipped words); then 21-25 are 5 unmatched words (22-24 are too short
+    # to continue a span), more than the 2 left in the budget: a new span starts at 26
+    assert full[:21].all() and not full[21:26].any() and full[26:].all()
+    assert (skip_mask(m, 8, 1) == covered_mask(m, 8)).all()  # a budget of 1 bridges nothing here
+    assert (skip_mask(m, 8, 0) == covered_mask(m, 8)).all()
+    # nothing before the first n-word match, nothing after the last
     m2 = np.array([3, 2, 1, 0, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 3, 2, 1])
     got2 = skip_mask(m2, 8, 4)
     assert not got2[:4].any() and got2[4:13].all() and not got2[13:].any()

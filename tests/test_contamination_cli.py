@@ -213,7 +213,7 @@ def test_json_document_and_subprocess_exit_code(setup, tmp_path):
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["contaminated_pct"] == 25.0 and doc["summary"][0]["items"] == 4
-    assert doc["summary"][0]["dirty_pct"] == 25.0 and doc["options"]["method"] == "coverage"
+    assert doc["summary"][0]["dirty_pct"] == 25.0 and doc["options"]["method"] == "skip_coverage"
 
 
 def test_library_entry_point_to_json(setup):

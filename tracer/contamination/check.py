@@ -88,7 +88,8 @@ class ItemResult:
         return {
             "id": self.item.id, "benchmark": self.item.benchmark, "split": self.item.split,
             "contaminated": self.contaminated, "category": self.category, "method": self.method,
-            "coverage": round(vp.coverage, 4), "longest_match": vp.longest_match,
+            "coverage": round(vp.coverage, 4), "skip_coverage": round(vp.skip_coverage, 4),
+            "longest_match": vp.longest_match,
             "longest_match_fraction": round(vp.longest_match_fraction, 4), "short": self.short,
             "source": self.item.source,
             "parts": {k: v.to_json() for k, v in self.parts.items()},

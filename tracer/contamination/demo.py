@@ -88,14 +88,14 @@ def demo_contamination(console, cache_dir: str | Path) -> Path:
     console.rule("[bold]contamination[/bold]: is HumanEval in this corpus?")
     console.print(f"{len(items)} HumanEval items against {index.n_tokens:,} tokens of stdlib sources, into which "
                   f"{len(PLANT_FULL)} solved problems and {len(PLANT_PROMPT)} bare task statements were pasted.")
-    table = Table(title=f"verdict: {opts.method} >= {opts.verdict_threshold:g} (share of words in shared spans "
-                        f"of >= {opts.ngram} words)")
-    for col in ("item", "contaminated", "category", "coverage", "longest match", "found in"):
+    table = Table(title=f"verdict: {opts.method} >= {opts.verdict_threshold:g} (share of the item's words in spans "
+                        f"shared with the corpus: >= {opts.ngram} words, up to {opts.skip_budget} mismatches)")
+    for col in ("item", "contaminated", "category", "skip coverage", "longest match", "found in"):
         table.add_column(col, justify="left" if col in ("item", "category", "found in") else "right")
-    shown = sorted(results, key=lambda r: -r.verdict_part.coverage)[:8]
+    shown = sorted(results, key=lambda r: -r.verdict_part.skip_coverage)[:8]
     for r in shown:
         vp = r.verdict_part
-        table.add_row(r.item.id, "yes" if r.contaminated else "no", r.category, f"{vp.coverage:.2f}",
+        table.add_row(r.item.id, "yes" if r.contaminated else "no", r.category, f"{vp.skip_coverage:.2f}",
                       f"{vp.longest_match} words", r.documents[0].doc_id if r.documents else "-")
     console.print(table)
     s = summarize(results)[0]

@@ -9,8 +9,9 @@ n words (an MMLU option, ``#### 18``) is only covered as part of a longer match.
 - coverage (Llama 2, in words): share of words inside some corpus match of >= n words;
   ``token_coverage`` is the same share counted in index tokens;
 - skip_coverage (Llama 2 skip budget): spans that start with a >= n-word match (no mismatch
-  in their first n words) and continue across up to ``skip_budget`` mismatched words in all,
-  into further matches of >= ceil(n/2) words, never ending on a mismatch;
+  in their first n words) and continue across up to ``skip_budget`` mismatched words in all
+  into further >= n-word matches, never ending on a mismatch (continuations as long as the
+  first match: shorter ones, 4 words of code or arithmetic, occur everywhere);
 - ngram_fraction (PaLM): share of the part's word n-grams that occur in the corpus;
 - longest_match (ConTAM): the longest matched run of words, also as a share of the part;
 - any_13gram (GPT-3): some run of min(13, item length) words occurs;
@@ -139,7 +140,7 @@ def skip_mask(m: np.ndarray, n: int, budget: int, keep: np.ndarray | None = None
     out = covered.copy()
     if not covered.any() or budget <= 0:
         return out
-    loose = runs(covered_mask(m, max(1, -(-n // 2))))
+    loose = runs(covered)
     j = 0
     while j < len(loose):
         start, end = loose[j]

@@ -10,7 +10,7 @@ METHODS = ("coverage", "skip_coverage", "ngram", "longest", "13gram")
 PARTS = ("any", "both", "input", "label")
 
 # the default threshold of each method: the share of the item's words (or n-grams) it needs
-DEFAULT_THRESHOLDS = {"coverage": 0.5, "skip_coverage": 0.5, "ngram": 0.7, "longest": 0.5, "13gram": 1.0}
+DEFAULT_THRESHOLDS = {"coverage": 0.4, "skip_coverage": 0.4, "ngram": 0.7, "longest": 0.5, "13gram": 1.0}
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class CheckOptions:
     gpt3_ngram: int = 13  # the any-13-gram flag of GPT-3
     clean_below: float = 0.2  # category thresholds on coverage (Llama 2)
     dirty_from: float = 0.8
-    method: str = "coverage"  # which metric decides `contaminated`
+    method: str = "skip_coverage"  # which metric decides `contaminated`
     threshold: float | None = None  # its threshold (None: DEFAULT_THRESHOLDS[method])
     part: str = "any"  # which part the verdict reads: any (the higher of input and both), both, input, label
     max_documents: int = 3  # top matched documents kept per item

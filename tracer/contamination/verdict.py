@@ -1,16 +1,19 @@
 """Verdicts: Llama 2 categories, the ``contaminated`` flag, and summaries per benchmark and split.
 
-Category (Llama 2 thresholds on coverage, default 20% / 80%): ``clean`` below 20%,
-``not_clean`` from 20% to below 80%, ``dirty`` from 80%. Summaries give the four Llama 2
+Category (Llama 2: its skip-budget coverage against thresholds 20% / 80%): ``clean`` below
+20%, ``not_clean`` from 20% to below 80%, ``dirty`` from 80%. Summaries give the four Llama 2
 subsets: clean, not clean (>= 20%), not dirty (< 80%) and dirty.
 
-``contaminated`` (default method ``coverage``, threshold 0.5, part ``both``): at least half
-of the item's words lie in corpus matches of >= n words (n = ``--ngram``, default 8 words).
-Half rather than Llama 2's 20% because unrelated items of one benchmark legitimately share
-8-word phrases and arithmetic ("How many ... does she have left?", ``= <<2*3=6>>6``); the
-ground-truth evaluation in benchmarks/contamination_eval.py measures both choices. Other
-methods: ``skip_coverage``, ``ngram`` (PaLM: >= 70% of n-grams), ``longest`` (ConTAM: the
-longest match covers >= the threshold share of the item), ``13gram`` (GPT-3: any 13-gram).
+``contaminated`` (default method ``skip_coverage``, threshold 0.4, part ``any``): at least
+40% of the item's own words (template text left out) lie in Llama 2 skip-budget spans that
+start with a corpus match of >= n words (n = ``--ngram``, default 8 words), in the input or
+in input and label together. 40% rather than Llama 2's 20% keeps unrelated items that share
+a phrase, a code idiom or some arithmetic with a leaked item clean, and still catches an
+item whose first half leaked. Chosen on the labelled evaluation
+(benchmarks/contamination_eval.py, seed 0; seed 1 held out, see benchmarks/RESULTS.md): the
+lowest threshold with no false positive among 2,085 hard negatives. Other methods: ``coverage`` (no skip
+budget), ``ngram`` (PaLM: >= 70% of n-grams), ``longest`` (ConTAM: the longest match covers
+>= the threshold share of the item), ``13gram`` (GPT-3: any 13-gram).
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ def judge(parts: dict[str, PartMetrics], opts: CheckOptions) -> tuple[bool, str,
     """(contaminated, category, part read) of an item's part metrics under ``opts``."""
     part = verdict_part(parts, opts)
     pm = parts[part]
-    return is_contaminated(pm, opts), category(pm.coverage, opts), part
+    return is_contaminated(pm, opts), category(pm.skip_coverage, opts), part
 
 
 def summarize(results: Iterable[Any], opts: CheckOptions | None = None) -> list[dict]:
@@ -95,6 +98,7 @@ def summarize_dicts(items: list[dict]) -> list[dict]:
             "clean_pct": pct(cats.count("clean")), "not_clean_pct": pct(n - cats.count("clean")),
             "not_dirty_pct": pct(n - cats.count("dirty")), "dirty_pct": pct(cats.count("dirty")),
             "mean_coverage": round(sum(r["coverage"] for r in rs) / n, 4),
+            "mean_skip_coverage": round(sum(r.get("skip_coverage", r["coverage"]) for r in rs) / n, 4),
             "mean_longest_match_fraction": round(sum(r.get("longest_match_fraction", 0.0) for r in rs) / n, 4),
             "short_items": sum(bool(r.get("short")) for r in rs),
         })

@@ -1,7 +1,8 @@
 """Words: the tokenizer-independent unit in which every span length is measured.
 
-Rule: a *word* is a match of ``\\w+|[^\\w\\s]`` (a run of letters, digits and ``_``, or one
-other non-space character) in the text as the index sees it (normalized for a normalized
+Rule: a *word* is a match of ``\\w+|[^\\w\\s]+`` (a run of letters, digits and ``_``, or a
+run of other non-space characters: ``):`` or ``\"\"\"`` is one word, so code and arithmetic
+need as much real content as prose) in the text as the index sees it (normalized for a normalized
 index). A span of n words starts at the index token that holds the first word's first
 character and counts the words that lie wholly inside the corpus match from there. So
 ``--ngram 8`` means 8 words whether the index holds UTF-8 bytes (about 5 tokens per word)
@@ -19,7 +20,7 @@ import numpy as np
 from tracer.index.reader import IndexReader
 from tracer.tokenize import Normalizing, normalize, normalize_with_map
 
-WORD = re.compile(r"\w+|[^\w\s]")
+WORD = re.compile(r"\w+|[^\w\s]+")
 
 
 @dataclass

@@ -8,8 +8,8 @@ import sys
 from tracer.cli.output import add_index, print_json, print_jsonl
 
 SPAN_RULE = (
-    "Span lengths are counted in words: runs of letters/digits/_ or single other characters "
-    "(regex \\w+|[^\\w\\s]), so --ngram means the same for byte and BPE indexes. An item shorter "
+    "Span lengths are counted in words: runs of letters/digits/_ or runs of other non-space characters "
+    "(regex \\w+|[^\\w\\s]+), so --ngram means the same for byte and BPE indexes. An item shorter "
     "than --ngram words counts as matched only if it occurs whole."
 )
 
@@ -30,12 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--id-field", metavar="F", help="field holding the item id (default: preset or line number)")
     p.add_argument("--ngram", type=int, default=8, metavar="N",
                    help="shortest shared span that counts, in words (default 8)")
-    p.add_argument("--method", default="coverage",
+    p.add_argument("--method", default="skip_coverage",
                    choices=["coverage", "skip_coverage", "ngram", "longest", "13gram"],
-                   help="metric that decides `contaminated` (default coverage: share of the item's words "
-                        "in shared spans of >= N words)")
+                   help="metric that decides `contaminated` (default skip_coverage: share of the item's "
+                        "words in Llama 2 spans: a shared run of >= N words, continued across up to 4 "
+                        "mismatched words; coverage: no mismatches)")
     p.add_argument("--threshold", type=float, default=None,
-                   help="the method's threshold as a fraction (default: coverage 0.5, skip_coverage 0.5, "
+                   help="the method's threshold as a fraction (default: skip_coverage 0.4, coverage 0.4, "
                         "ngram 0.7, longest 0.5)")
     p.add_argument("--part", default="any", choices=["any", "both", "input", "label"],
                    help="part the verdict reads (default any: the higher of input and input+label)")
@@ -127,11 +128,11 @@ def _print_text(results, summary, share, args, opts) -> None:
                       f"{s['clean_pct']:.1f}%", f"{s['not_clean_pct']:.1f}%", f"{s['not_dirty_pct']:.1f}%",
                       f"{s['dirty_pct']:.1f}%", f"{s['mean_coverage']:.3f}")
     console.print(table)
-    bad = sorted((r for r in results if r.contaminated), key=lambda r: -r.verdict_part.coverage)
+    bad = sorted((r for r in results if r.contaminated), key=lambda r: -r.verdict_part.skip_coverage)
     for r in bad[:20]:
         vp = r.verdict_part
         line = Text(f"{r.item.benchmark}/{r.item.id}", style="bold red")
-        line.append(f"  coverage {vp.coverage:.2f}, longest {vp.longest_match} words ({vp.longest_match_count}x), "
+        line.append(f"  coverage {vp.coverage:.2f} (skip budget {vp.skip_coverage:.2f}), longest {vp.longest_match} words ({vp.longest_match_count}x), "
                     f"{r.category}")
         if r.documents:
             line.append(f"  in {r.documents[0].doc_id}", style="cyan")
