@@ -51,6 +51,13 @@ def test_cli_find_offsets_bytes(corpus, tmp_path, tracer_cli):
     proc = tracer_cli("find", "--index", out, "the", "--limit", "3", "--format", "json")
     result = json.loads(proc.stdout)
     assert len(result["occurrences"]) == 3 and result["count"] == oracle.count(list(b"the"))
+    # batch counting: one output line per query, in order
+    queries = ["ÿ", "the", "\uffff", "zzz zzz", "not there at all", "日本語", "a", "\n"]
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text("".join(json.dumps({"text": q}) + "\n" for q in queries), encoding="utf-8")
+    proc = tracer_cli("count", "--index", out, "--queries", qfile, "--format", "jsonl")
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert rows == [{"text": q, "count": oracle.count(list(q.encode()))} for q in queries]
     # doc by id, and #N
     proc = tracer_cli("doc", "--index", out, "doc-5", "--format", "json")
     doc = json.loads(proc.stdout)
