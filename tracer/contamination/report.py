@@ -147,19 +147,21 @@ def _highlight(text: str, spans: list[list[int]] | list[tuple[int, int]]) -> str
     return "".join(out)
 
 
-def _histograms(items: list[dict], bench: str) -> str:
+def _histograms(items: list[dict], bench: str, threshold: float | None = None) -> str:
     """Coverage and longest-match histograms of one benchmark as a base64 PNG <img>."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cov = [i["coverage"] for i in items]
+    cov = [i.get("skip_coverage", i["coverage"]) for i in items]
     lm = [i.get("longest_match_fraction", 0.0) for i in items]
     fig, axes = plt.subplots(1, 2, figsize=(9, 2.8), dpi=90)
     bins = [k / 20 for k in range(21)]
-    for ax, values, title in ((axes[0], cov, "coverage"), (axes[1], lm, "longest match / item length")):
+    for ax, values, title in ((axes[0], cov, "coverage (skip budget)"), (axes[1], lm, "longest match / item length")):
         ax.hist(values, bins=bins, color="#5c6bc0")
+        if threshold is not None and ax is axes[0]:
+            ax.axvline(threshold, color="#c62828", linestyle="--", linewidth=1)
         ax.set_yscale("symlog")
         ax.set_xlim(0, 1)
         ax.set_title(f"{bench}: {title}", fontsize=10)
@@ -212,7 +214,9 @@ def render_html(doc: dict, examples: int = 12) -> str:
         f"<table><tr>{head}</tr>{rows}</table>",
     ]
     for b in benches:
-        parts.append(f"<h3>{html.escape(b)}</h3>{_histograms([i for i in items if i['benchmark'] == b], b)}")
+        threshold = doc.get("options", {}).get("threshold") if doc.get("options", {}).get("method") in (
+            "skip_coverage", "coverage") else None
+        parts.append(f"<h3>{html.escape(b)}</h3>{_histograms([i for i in items if i['benchmark'] == b], b, threshold)}")
     ranked = sorted(items, key=lambda i: (-int(bool(i.get("contaminated"))), -i.get("coverage", 0)))
     shown = [i for i in ranked if i.get("coverage", 0) > 0][:examples]
     parts.append(f"<h2>Examples ({len(shown)} with the highest coverage)</h2>")
