@@ -250,3 +250,19 @@ def test_demo_section_reports_planted_items_only(tmp_path):
     for i in doc_ids:
         assert i in out
     assert f"{100 * len(doc_ids) / 164:.1f}% contaminated" in out
+
+
+def test_datasetdict_folder_splits(tmp_path):
+    import pyarrow as pa
+
+    for split in ("train", "test"):
+        (tmp_path / "ds" / split).mkdir(parents=True)
+        table = pa.Table.from_pylist([{**r, "uid": f"{split}{i}"} for i, r in enumerate(GSM[:2])])
+        with pa.OSFile(str(tmp_path / "ds" / split / "data-00000-of-00001.arrow"), "wb") as sink, \
+                pa.ipc.new_stream(sink, table.schema) as w:
+            w.write_table(table)
+    (tmp_path / "ds" / "dataset_dict.json").write_text('{"splits": ["train", "test"]}')
+    items = read_benchmarks([str(tmp_path / "ds")], FieldSpec(id_field="uid"))
+    assert sorted((i.split, i.id) for i in items) == [("test", "test0"), ("test", "test1"),
+                                                      ("train", "train0"), ("train", "train1")]
+    assert all(i.label.startswith(("She", "It")) for i in items)

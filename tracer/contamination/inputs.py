@@ -71,6 +71,7 @@ class _Record:
     where: str
     data: dict[str, Any]
     index: int  # 0-based record number in the file
+    split: str | None = None  # from the folder of a DatasetDict split
 
 
 # -- record readers -----------------------------------------------------------------
@@ -182,8 +183,9 @@ def _arrow_folder_records(path: Path) -> Iterator[_Record]:
         raise InputError(f"{path}: folder holds no .arrow files (expected a datasets.save_to_disk folder)")
     n = 0
     for f in files:
+        split = _split_from_name(f.parent.name) if f.parent != path else None
         for rec in _table_records(f, _arrow_batches(f)):
-            yield _Record(rec.where, rec.data, n)
+            yield _Record(rec.where, rec.data, n, split)
             n += 1
 
 
@@ -376,7 +378,9 @@ def _item_id(rec: _Record, spec: FieldSpec, default_keys: tuple[str, ...]) -> st
 
 def _split_of(rec: _Record, path: Path) -> str:
     v = rec.data.get("split")
-    return v if isinstance(v, str) and v else _split_from_name(path.name)
+    if isinstance(v, str) and v:
+        return v
+    return rec.split or _split_from_name(path.name)
 
 
 def _custom_items(path: Path, records: Iterator[_Record], spec: FieldSpec, name: str | None) -> Iterator[BenchItem]:
