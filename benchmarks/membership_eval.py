@@ -7,10 +7,11 @@ whose training set we know exactly:
    duplicates removed at file and chunk level; files are split at random into background,
    members, non-members and non-members-2 (a file's chunks all go to one split);
 2. a byte-level BPE tokenizer trained on background only (no member or non-member text);
-3. a tracer index over background + members with that tokenizer (DC-PDD's frequencies);
-4. a small GPT trained on background + members; after every epoch (epoch 0 = untrained)
-   every score is computed through tracer's adapter + scoring path and evaluated with
-   AUROC and TPR@5%FPR: members vs non-members, and the control non-members vs non-members-2.
+3. a small GPT trained on part of the background + the members, and a tracer index over
+   exactly that training corpus with the same tokenizer (DC-PDD's frequencies);
+4. after every epoch (epoch 0 = untrained) every score is computed through tracer's adapter +
+   scoring path and evaluated with AUROC and TPR@5%FPR: members vs non-members, and the
+   control non-members vs non-members-2.
 
     python benchmarks/membership_eval.py            # the benchmark (a few minutes on 2 cores)
     python benchmarks/membership_eval.py --fast     # the preset the default tests run
@@ -239,11 +240,13 @@ def run_eval(cfg: EvalConfig, workdir: Path, log=print) -> dict:
     splits = make_splits(cfg)
     tok_path = train_tokenizer(splits["background"], cfg.vocab_size, workdir / "tokenizer.json")
     tokenizer = HFTokenizer(tok_path)
+    # the model's training corpus = background[:n_background_train] + members; the index is built
+    # over exactly that corpus, as a training-data index would be
+    train_texts = splits["background"][: cfg.n_background_train] + splits["members"]
     corpus = workdir / "train.jsonl"
     with open(corpus, "w", encoding="utf-8") as f:
-        for split in ("background", "members"):
-            for i, t in enumerate(splits[split]):
-                f.write(json.dumps({"id": f"{split}-{i}", "text": t}) + "\n")
+        for i, t in enumerate(train_texts):
+            f.write(json.dumps({"id": f"train-{i}", "text": t}) + "\n")
     tracer.build([str(corpus)], str(workdir / "index"), id_field="id", tokenizer=str(tok_path), progress=False)
     index = tracer.open(workdir / "index")
     bos = tokenizer._tok.token_to_id(BOS)
