@@ -17,7 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="membership scores from token log-probs or a local model",
         description="Pretraining-data detection scores (higher = more likely a member). Give either "
         "--logprobs FILE.jsonl (token_ids, logprobs, optional logprob_mean, logprob_var, text, id) or "
-        "--model DIR TEXTS.jsonl. Scores are not verdicts: thresholds do not transfer between models.",
+        "--model DIR TEXTS.jsonl. n_tokens counts the scored (non-null) log-probs; a score whose inputs "
+        "are missing is null and named in 'unavailable'. With --label-field the AUROC / TPR@FPR table goes "
+        "to stdout (text), into the object (json) or to stderr (jsonl). Scores are not verdicts: "
+        "thresholds do not transfer between models.",
     )
     add_index(p)
     p.add_argument("texts", nargs="?", metavar="TEXTS.jsonl", help="texts to run through --model")
