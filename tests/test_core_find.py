@@ -120,3 +120,17 @@ def test_find_offsets_normalized_index(tmp_path, tracer_cli):
     occ = json.loads(proc.stdout)["occurrences"]
     assert [texts[o["doc_index"]][o["char_start"] : o["char_end"]] for o in occ] == ["Tom &amp; Jerry",
                                                                                       "tom\u00a0&\tjerry"]
+
+
+def test_find_inside_a_normalization_expansion(tmp_path):
+    """'ß' normalizes to 'ss' and 'ﬁ' to 'fi': a match of part of an expansion reports its raw character."""
+    texts = ["ßSS", "ﬁne"]
+    path = write_jsonl(tmp_path / "c.jsonl", [{"text": t} for t in texts])
+    tracer.build([str(path)], str(tmp_path / "i"), normalize=True, progress=False)
+    index = tracer.open(str(tmp_path / "i"))
+    spans = [texts[o.doc_index][o.char_start : o.char_end] for o in index.find("S").occurrences]
+    assert spans == ["ß", "ß", "S", "S"]
+    spans = [texts[o.doc_index][o.char_start : o.char_end] for o in index.find("f").occurrences]
+    assert spans == ["ﬁ"]
+    spans = [texts[o.doc_index][o.char_start : o.char_end] for o in index.find("sss").occurrences]
+    assert spans == ["ßS", "ßSS"]

@@ -58,9 +58,13 @@ def doc_span(index: IndexReader, shard_no: int, position: int, length: int, cont
         text = shard.raw_text(local)
         _, raw_of = normalize_with_map(text)
         a, b = min(cs, len(raw_of) - 1), min(ce, len(raw_of) - 1)
-        cs, ce = int(raw_of[a]), int(raw_of[b])
-        if b > a:  # whitespace that normalization dropped after the last matched character (at the
-            last = int(raw_of[b - 1])  # end of the text, raw_of[b] is len(text)) is not part of the match
+        cs, ce = int(raw_of[a]), int(raw_of[a])
+        if b > a:
+            # the match ends where the raw character of its last output character ends: the next
+            # larger raw offset (one raw "ß" gives "ss", so a match may end inside its expansion) ...
+            last = int(raw_of[b - 1])
+            ce = int(raw_of[int(np.searchsorted(raw_of, last, side="right"))])
+            # ... less whitespace that normalization dropped after it (at the end of the text)
             while ce > last + 1 and text[ce - 1].isspace():
                 ce -= 1
     else:
