@@ -106,3 +106,20 @@ def test_query_errors(tmp_path, tracer_cli, expect_cli_error):
     expect_cli_error(tracer_cli("count", "--index", idx, "x", "--format", "xml"), "invalid choice")
     ok = tracer_cli("count", "--index", idx, "hello", "--format", "json")
     assert ok.returncode == 0 and json.loads(ok.stdout) == {"text": "hello", "count": 1}
+
+
+def test_rerun_with_on_error_skip_after_a_bad_record(tmp_path, tracer_cli, expect_cli_error):
+    """The error says "use --on-error skip"; rerunning with it finishes the build, equal to a fresh one."""
+    corpus = _corpus_with(tmp_path, b'{"text": 42}')
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    args = ("build", corpus, "--out", "idx", "--quiet", "--shard-tokens", "1000")  # default depends on free memory
+    expect_cli_error(tracer_cli(*args, cwd=tmp_path / "a"), "c.jsonl:2")
+    proc = tracer_cli(*args, "--on-error", "skip", cwd=tmp_path / "a")
+    assert proc.returncode == 0 and "skipped 1 bad records" in proc.stderr, proc.stderr
+    fresh = tracer_cli(*args, "--on-error", "skip", cwd=tmp_path / "b")
+    assert fresh.returncode == 0
+    for f in sorted((tmp_path / "b" / "idx").rglob("*")):
+        if f.is_file():
+            assert (tmp_path / "a" / "idx" / f.relative_to(tmp_path / "b" / "idx")).read_bytes() == f.read_bytes(), f
+    assert tracer.open(str(tmp_path / "a" / "idx")).n_docs == 2

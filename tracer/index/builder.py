@@ -155,6 +155,21 @@ class Builder:
             and (self.opts.shard_tokens is None or batch["part_tokens"] == self.opts.shard_tokens)
         )
 
+    def _adopt_on_error(self, plan: dict, batch: dict) -> None:
+        """A resumed build takes the current --on-error for its jobs still to run.
+
+        A bad record stops a build with "use --on-error skip"; the rerun that follows that advice
+        must skip, not replay the stored setting and fail again. Jobs that finished had no bad
+        record, or skipped theirs, so the result is what the new command would build from scratch.
+        """
+        mode = self.opts.read.on_error
+        if batch["read"]["on_error"] == mode:
+            return
+        batch["read"]["on_error"] = mode
+        for job in batch["jobs"]:
+            job["read"]["on_error"] = mode
+        write_json_atomic(self.out / PLAN, plan)
+
     def _load_or_make_plan(self) -> dict:
         plan_path = self.out / PLAN
         manifest_path = self.out / MANIFEST
@@ -169,6 +184,8 @@ class Builder:
                                  "use the same --tokenizer or a new --out directory")
             last = plan["batches"][-1]
             if self._same_request(last):
+                if not manifest_path.exists():
+                    self._adopt_on_error(plan, last)
                 return plan  # resume (or nothing to do)
             if not self.opts.append:
                 if manifest_path.exists():
