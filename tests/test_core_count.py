@@ -118,6 +118,11 @@ def test_bpe_text_query_finds_phrases_mid_document(tmp_path, bpe_tokenizer, hf_e
     assert index.count("cow") == 0
     with pytest.raises(InputError, match="not valid Unicode"):  # lone surrogate, as argv holds for bytes 0xFF
         index.count("cat\udcff")
+    for bad in ([index.tokenizer.vocab_size], [65535], [1, 60000]):  # outside the vocabulary; the separator
+        with pytest.raises(InputError):
+            index.count(np.asarray(bad, dtype=np.uint16))
+        with pytest.raises(InputError):
+            index.count_many([np.asarray(bad, dtype=np.uint16)])
     # and the ids oracle agrees with the two spellings added
     oracle = NgramOracle([hf_encode(t) for t in texts])
     for phrase in ["cat", "the mat", "cat ran", "a cat"]:
@@ -141,11 +146,13 @@ def test_bad_token_queries_are_refused(tmp_path):
     path = write_jsonl(tmp_path / "c.jsonl", [{"text": "abc"}])
     tracer.build([str(path)], str(tmp_path / "i"), progress=False)
     index = tracer.open(str(tmp_path / "i"))
-    for bad in ["", "\udcff", [], [97, 0xFF], [256], [-1], np.zeros((2, 2), dtype=np.int64), [1.5]]:
+    for bad in ["", "\udcff", np.asarray([97, 0xFF], dtype=np.uint8), np.zeros(0, dtype=np.uint8), [], [97, 0xFF], [256], [-1], np.zeros((2, 2), dtype=np.int64), [1.5]]:
         with pytest.raises(InputError):
             index.count(bad)
     with pytest.raises(InputError):
         index.count_many(["a", ""])
+    with pytest.raises(InputError):
+        index.count_many([np.asarray([97], dtype=np.uint8), np.asarray([0xFF], dtype=np.uint8)])
     assert index.count_many([]) == []
     assert index.count([97, 98]) == 1
 
