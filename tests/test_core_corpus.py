@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -40,12 +41,32 @@ def test_jsonl_gz_and_zst(tmp_path):
     with gzip.open(tmp_path / "c.jsonl.gz", "wt", encoding="utf-8") as f:
         f.write(lines)
     (tmp_path / "c.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(lines.encode("utf-8")))
-    for name in ("c.jsonl.gz", "c.jsonl.zst"):
+    half = lines.index("\n", len(lines) // 2) + 1  # two frames back to back, as parallel compressors write
+    (tmp_path / "frames.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(lines[:half].encode("utf-8"))
+                                                + zstandard.ZstdCompressor().compress(lines[half:].encode("utf-8")))
+    for name in ("c.jsonl.gz", "c.jsonl.zst", "frames.jsonl.zst"):
         index = _build([tmp_path / name], tmp_path / f"i-{name}")
         _check_index(index, texts)
         meta = index.document(7).meta
         assert meta["source"].endswith(name) and meta["line"] == 8 and meta["n"] == 7
         assert index.document(7).doc_id == f"{meta['source']}:8"  # no --id-field: file:line
+
+
+def test_truncated_or_mislabeled_compressed_files_are_errors(tmp_path, tracer_cli, expect_cli_error):
+    """A truncated .zst used to index as a silently shorter corpus, a truncated .gz gave a traceback."""
+    import zstandard
+
+    lines = "".join(json.dumps({"text": f"line {i} " + "x" * 40}) + "\n" for i in range(3000)).encode()
+    gz, zst = gzip.compress(lines), zstandard.ZstdCompressor().compress(lines)
+    (tmp_path / "t.jsonl.gz").write_bytes(gz[: len(gz) // 2])
+    (tmp_path / "t.jsonl.zst").write_bytes(zst[: len(zst) // 2])
+    (tmp_path / "plain.jsonl.gz").write_bytes(lines)
+    (tmp_path / "junk.jsonl.zst").write_bytes(zst[:4] + bytes(range(256)) * 4)
+    expect_cli_error(tracer_cli("build", tmp_path / "t.jsonl.zst", "--out", tmp_path / "i", "--quiet"),
+                     "t.jsonl.zst", "truncated")
+    for name in ("t.jsonl.gz", "plain.jsonl.gz", "junk.jsonl.zst"):
+        with pytest.raises(InputError, match=re.escape(str(tmp_path / name)) + ": cannot decompress"):
+            tracer.build([str(tmp_path / name)], str(tmp_path / f"i-{name}"), progress=False)
 
 
 def test_plain_jsonl_split_into_ranges_keeps_line_numbers(tmp_path):
