@@ -69,6 +69,26 @@ def test_truncated_or_mislabeled_compressed_files_are_errors(tmp_path, tracer_cl
             tracer.build([str(tmp_path / name)], str(tmp_path / f"i-{name}"), progress=False)
 
 
+def test_truncated_or_corrupt_columnar_files_are_errors(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    batch = pa.record_batch({"text": [f"doc {i} " * 20 for i in range(5000)]})
+    with pa.OSFile(str(tmp_path / "full.arrow"), "wb") as sink, pa.ipc.new_stream(sink, batch.schema) as writer:
+        for k in range(5):
+            writer.write_batch(batch.slice(k * 1000, 1000))
+    data = (tmp_path / "full.arrow").read_bytes()
+    (tmp_path / "t.arrow").write_bytes(data[: len(data) // 2])
+    pq.write_table(pa.Table.from_batches([batch]), tmp_path / "p.parquet", row_group_size=1000, compression="none")
+    data = bytearray((tmp_path / "p.parquet").read_bytes())
+    for i in range(len(data) // 3, len(data) // 3 + 2000):
+        data[i] ^= 0x5A
+    (tmp_path / "c.parquet").write_bytes(bytes(data))
+    for name in ("t.arrow", "c.parquet"):
+        with pytest.raises(InputError, match=re.escape(str(tmp_path / name)) + ": cannot read rows"):
+            tracer.build([str(tmp_path / name)], str(tmp_path / f"i-{name}"), progress=False)
+
+
 def test_plain_jsonl_split_into_ranges_keeps_line_numbers(tmp_path):
     """A file larger than a job is read in byte ranges by several jobs; blank lines still count."""
     texts = make_texts(3000, seed=22, max_words=40)

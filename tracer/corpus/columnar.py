@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tracer.corpus.document import Document, ReadOptions, SkipLog, make_document
+from tracer.errors import InputError
 
 
 def _rows(batches, path: str, first_row: int, opts: ReadOptions, skips: SkipLog) -> Iterator[Document]:
     row = first_row
-    for batch in batches:
+    batches = iter(batches)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as e:  # a truncated or corrupt file: pyarrow's message does not name it
+            raise InputError(f"{path}: cannot read rows from {row} on ({e})") from None
         for record in batch.to_pylist():
             doc = make_document(record, f"{path}:row {row}", {"source": path, "row": row}, opts, skips)
             row += 1
