@@ -126,3 +126,26 @@ def test_killed_parallel_build_leaves_no_workers_and_resumes(reference, tracer_c
     again = tracer_cli(*args, cwd=cwd)
     assert again.returncode == 0, again.stderr
     _assert_identical(out, ref_tree)
+
+
+def test_killed_append_resumes_to_identical_index(reference, tracer_cli, expect_cli_error):
+    root, args, _ = reference
+    corpus = args[1]
+    first = write_jsonl(root / "first.jsonl", [{"id": "f", "text": "a small first input"}])
+    base = ["build", str(first), "--out", "idx", "--id-field", "id", "--shard-tokens", SHARD_TOKENS, "--quiet"]
+    append = ["build", corpus, "--out", "idx", "--id-field", "id", "--shard-tokens", SHARD_TOKENS, "--quiet",
+              "--append", "--workers", "1"]
+    trees = []
+    for name, interrupt in (("append-ref", False), ("append-run", True)):
+        cwd = root / name
+        cwd.mkdir()
+        assert tracer_cli(*base, cwd=cwd).returncode == 0
+        if interrupt:
+            _start_and_kill(_argv() + append, cwd, cwd / "idx", 3)
+            expect_cli_error(tracer_cli("count", "--index", cwd / "idx", "small"), "unfinished build")
+        proc = tracer_cli(*append, cwd=cwd)
+        assert proc.returncode == 0, proc.stderr
+        trees.append(_tree(cwd / "idx"))
+    assert sorted(trees[0]) == sorted(trees[1])
+    for name, data in trees[0].items():
+        assert trees[1][name] == data, f"{name} differs from the uninterrupted append"
