@@ -123,3 +123,28 @@ def test_rerun_with_on_error_skip_after_a_bad_record(tmp_path, tracer_cli, expec
         if f.is_file():
             assert (tmp_path / "a" / "idx" / f.relative_to(tmp_path / "b" / "idx")).read_bytes() == f.read_bytes(), f
     assert tracer.open(str(tmp_path / "a" / "idx")).n_docs == 2
+
+
+def test_failed_append_leaves_the_index_as_it_was(tmp_path, tracer_cli, expect_cli_error):
+    import zstandard
+
+    a = write_jsonl(tmp_path / "a.jsonl", [{"text": "alpha beta"}, {"text": "beta"}])
+    out = tmp_path / "idx"
+    assert tracer_cli("build", a, "--out", out, "--quiet").returncode == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    lines = "".join(json.dumps({"text": f"gamma {i}"}) + "\n" for i in range(2000)).encode()
+    zst = zstandard.ZstdCompressor().compress(lines)
+    (tmp_path / "b.jsonl.zst").write_bytes(zst[: len(zst) // 2])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": null}\n')
+    expect_cli_error(tracer_cli("build", tmp_path / "b.jsonl.zst", "--out", out, "--append", "--quiet"),
+                     "b.jsonl.zst", "truncated")
+    expect_cli_error(tracer_cli("build", bad, "--out", out, "--append", "--quiet"), "bad.jsonl:2")
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    # still usable, and a good append afterwards works
+    assert tracer_cli("count", "--index", out, "beta").stdout.strip() == "2"
+    c = write_jsonl(tmp_path / "c.jsonl", [{"text": "beta gamma"}])
+    assert tracer_cli("build", c, "--out", out, "--append", "--quiet").returncode == 0
+    index = tracer.open(str(out))
+    assert index.n_docs == 3 and index.count("beta") == 3 and index.count("gamma") == 1

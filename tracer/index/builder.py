@@ -30,6 +30,7 @@ from tracer.index.format import (
     UNIGRAM,
     sha256_file,
     write_array,
+    write_bytes_atomic,
     write_json_atomic,
 )
 from tracer.index.shard_job import SA_BACKENDS, ShardJob, job_marker, run_shard_job
@@ -325,10 +326,30 @@ class Builder:
             manifest["_nothing_to_do"] = True
             return manifest
         if pending:
-            if (self.out / MANIFEST).exists():
+            previous = (self.out / MANIFEST).read_bytes() if (self.out / MANIFEST).exists() else None
+            if previous is not None:
                 (self.out / MANIFEST).unlink()  # the index is unfinished again until the new jobs land
-            self._run_jobs(pending)
+            try:
+                self._run_jobs(pending)
+            except Exception:
+                if previous is not None:
+                    self._roll_back_append(plan, previous)
+                raise
         return self._assemble(plan)
+
+    def _roll_back_append(self, plan: dict, manifest: bytes) -> None:
+        """An --append that fails on its input (not a kill) gives the index back as it was.
+
+        Otherwise a bad record or a truncated file in the new input would leave the existing
+        index unreadable, with no way back but a full rebuild.
+        """
+        batch = plan["batches"].pop()
+        for job in batch["jobs"]:
+            job_marker(self.out, job["job_id"]).unlink(missing_ok=True)
+            for part in (self.out / SHARDS).glob(f"{job['job_id']:05d}-*"):
+                shutil.rmtree(part, ignore_errors=True)
+        write_json_atomic(self.out / PLAN, plan)
+        write_bytes_atomic(self.out / MANIFEST, manifest)
 
 
 def build(inputs: list[str] | str, out: str, **kwargs) -> dict:
