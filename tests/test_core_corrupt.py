@@ -176,3 +176,19 @@ def test_changed_tokenizer_file_is_refused(tmp_path, bpe_tokenizer, tracer_cli, 
     expect_cli_error(tracer_cli("count", "--index", tmp_path / "i", "cat"), "fingerprint")
     tok.write_text(text[: len(text) // 2])
     expect_cli_error(tracer_cli("count", "--index", tmp_path / "i", "cat"), "tokenizer.json")
+
+
+def test_corrupt_metadata_and_raw_text_are_refused_cleanly(index, tmp_path, tracer_cli, expect_cli_error):
+    shard = _shard(index, 1)
+    first_doc = tracer.open(str(index)).shards[1].doc_base
+    data = bytearray((shard / "meta.jsonl").read_bytes())
+    data[0] = 0xFF  # invalid UTF-8 where the first document's record starts
+    (shard / "meta.jsonl").write_bytes(bytes(data))
+    expect_cli_error(tracer_cli("doc", "--index", index, f"#{first_doc}"), "meta.jsonl", "corrupt")
+    # normalized indexes keep each raw document compressed: a flipped byte there is refused too
+    corpus = write_jsonl(tmp_path / "n.jsonl", [{"text": "Some RAW text number one"}, {"text": "and two"}])
+    tracer.build([str(corpus)], str(tmp_path / "n"), normalize=True, progress=False)
+    raw = next((tmp_path / "n" / "shards").glob("*/raw.bin"))
+    _flip(raw, 12, 0xFF)
+    with pytest.raises(IndexFormatError, match="raw.bin"):
+        tracer.open(str(tmp_path / "n")).document(0)

@@ -101,7 +101,11 @@ class Shard:
         a, b = int(self.meta_idx[local]), int(self.meta_idx[local + 1])
         with open(self.path / "meta.jsonl", "rb") as f:
             f.seek(a)
-            return orjson.loads(f.read(b - a))
+            try:
+                return orjson.loads(f.read(max(0, b - a)))
+            except orjson.JSONDecodeError:  # same sizes as built, so only verify's checksums tell
+                raise IndexFormatError(f"{self.path / 'meta.jsonl'}: document {local} is unreadable (corrupt); "
+                                       f"run `tracer verify` and {REBUILD}") from None
 
     def raw_text(self, local: int) -> str:
         import zstandard
@@ -109,7 +113,11 @@ class Shard:
         a, b = int(self.raw_idx[local]), int(self.raw_idx[local + 1])
         with open(self.path / "raw.bin", "rb") as f:
             f.seek(a)
-            return zstandard.ZstdDecompressor().decompress(f.read(b - a)).decode("utf-8")
+            try:
+                return zstandard.ZstdDecompressor().decompress(f.read(max(0, b - a))).decode("utf-8")
+            except (zstandard.ZstdError, UnicodeDecodeError):
+                raise IndexFormatError(f"{self.path / 'raw.bin'}: document {local} is unreadable (corrupt); "
+                                       f"run `tracer verify` and {REBUILD}") from None
 
     def find_id(self, doc_id: str) -> list[int]:
         """Local indexes of documents whose id hashes like ``doc_id`` (the caller checks the id)."""
