@@ -185,6 +185,11 @@ def test_corrupt_metadata_and_raw_text_are_refused_cleanly(index, tmp_path, trac
     data[0] = 0xFF  # invalid UTF-8 where the first document's record starts
     (shard / "meta.jsonl").write_bytes(bytes(data))
     expect_cli_error(tracer_cli("doc", "--index", index, f"#{first_doc}"), "meta.jsonl", "corrupt")
+    ids = np.fromfile(_shard(index, 0) / "ids.bin", dtype=np.uint64).reshape(-1, 2)
+    ids[:, 1] = 2**40  # every id now points far past the shard's documents
+    ids.tofile(_shard(index, 0) / "ids.bin")
+    with pytest.raises(IndexFormatError, match="ids.bin"):
+        tracer.open(str(index)).document("0")
     # normalized indexes keep each raw document compressed: a flipped byte there is refused too
     corpus = write_jsonl(tmp_path / "n.jsonl", [{"text": "Some RAW text number one"}, {"text": "and two"}])
     tracer.build([str(corpus)], str(tmp_path / "n"), normalize=True, progress=False)

@@ -124,7 +124,11 @@ class Shard:
         h = np.uint64(id_hash(doc_id))
         lo = int(np.searchsorted(self.id_hashes, h, side="left"))
         hi = int(np.searchsorted(self.id_hashes, h, side="right"))
-        return [int(x) for x in self.id_docs[lo:hi]]
+        found = [int(x) for x in self.id_docs[lo:hi]]
+        if any(x >= self.n_docs for x in found):  # same size as built, so only verify's checksums tell
+            raise IndexFormatError(f"{self.path / 'ids.bin'}: document number out of range (corrupt); "
+                                   f"run `tracer verify` and {REBUILD}")
+        return found
 
 
 class IndexReader:
