@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import numpy as np
@@ -58,11 +59,22 @@ class TracerClient:
 
     ``fingerprint`` is sent with token-id queries so that ids from another tokenizer fail with
     FAILED_PRECONDITION instead of being searched; ``timeout`` (seconds) is every call's deadline.
+    Given a list of several addresses (shard groups of one index, in corpus order) it returns a
+    ``tracer.fanout.FanOutClient`` with the same methods, which merges the groups' answers.
     """
 
-    def __init__(self, address: str, token: str | None = None, tls: bool | ClientTLS | None = None, *,
+    def __new__(cls, address: str | Sequence[str], *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(address, str) and len(address) != 1:
+            from tracer.fanout import FanOutClient
+
+            return FanOutClient(address, *args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, address: str | Sequence[str], token: str | None = None, tls: bool | ClientTLS | None = None, *,
                  index: str = "", timeout: float | None = 60.0, fingerprint: str = "",
                  max_message_bytes: int = 256 * MiB):
+        if not isinstance(address, str):
+            (address,) = address
         options = [("grpc.max_receive_message_length", max_message_bytes),
                    ("grpc.max_send_message_length", max_message_bytes)]
         if tls:
@@ -82,6 +94,10 @@ class TracerClient:
     # -- plumbing ----------------------------------------------------------------------
     def _call(self, method, request):
         return method(request, timeout=self.timeout, metadata=self._metadata)
+
+    def future(self, method, request) -> grpc.Future:
+        """``method`` called without waiting (the fan-out client sends to every group at once)."""
+        return method.future(request, timeout=self.timeout, metadata=self._metadata)
 
     def _q(self, query: Query) -> pb.Query:
         return convert.query_to_msg(query, self.fingerprint)

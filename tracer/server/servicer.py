@@ -14,6 +14,7 @@ from tracer.errors import InputError
 from tracer.membership import score_inputs
 from tracer.membership.inputs import ScoreInput
 from tracer.query.index import Index
+from tracer.query.trace_stats import trace_token_stats
 from tracer.server.limits import Limits, check_cap
 from tracer.server.registry import IndexRegistry
 from tracer.server.status import NoModelError, check_alive, streaming, unary
@@ -97,7 +98,10 @@ class TracerServicer(pb_grpc.TracerServicer):
             check_cap(kwargs["max_docs"], self.limits.max_find_limit, "Trace max_docs")
         if "context" in kwargs:
             check_cap(kwargs["context"], self.limits.max_context, "Trace context")
-        return convert.trace_result_to_msg(index.trace(request.text, **kwargs))
+        response = convert.trace_result_to_msg(index.trace(request.text, **kwargs))
+        if request.token_stats:  # for clients merging traces over shard groups (tracer.fanout)
+            convert.add_trace_token_stats(response, trace_token_stats(index, request.text), index.tokenizer.fingerprint)
+        return response
 
     @unary
     def ScoreMembership(self, request: pb.ScoreRequest, context: grpc.ServicerContext) -> pb.ScoreResponse:

@@ -24,6 +24,7 @@ from tracer.membership.scoring import MembershipScore
 from tracer.query.documents import DocSpan
 from tracer.query.trace import TracedSpan, TraceResult
 from tracer.query.trace_docs import TracedDocument
+from tracer.query.trace_stats import TraceTokenStats
 from tracer.v1 import tracer_pb2 as pb
 
 _DTYPE_OF = {
@@ -182,6 +183,25 @@ def msg_to_trace_result(m: pb.TraceResponse) -> TraceResult:
         for s in m.spans
     ]
     return TraceResult(spans, [(h.start, h.end) for h in m.highlights], m.n_tokens)
+
+
+def add_trace_token_stats(msg: pb.TraceResponse, stats: TraceTokenStats, fingerprint: str) -> None:
+    """Attach the searched ids and unigram counts a fan-out client merges traces with."""
+    msg.token_ids.CopyFrom(pack_tokens(stats.ids, fingerprint))
+    msg.unigram_counts.extend(int(c) for c in stats.unigram_counts)
+    msg.unigram_total = stats.unigram_total
+    msg.unigram_vocab = stats.unigram_vocab
+
+
+def msg_to_trace_token_stats(m: pb.TraceResponse) -> TraceTokenStats | None:
+    """The token stats of a response, or None when the server did not send them (an older server)."""
+    if not m.HasField("token_ids"):
+        return None
+    ids = unpack_tokens(m.token_ids).astype(np.int64)
+    counts = np.asarray(m.unigram_counts, dtype=np.uint64)
+    if len(counts) != len(ids):
+        raise InputError(f"field 'unigram_counts': {len(counts)} values for {len(ids)} token ids")
+    return TraceTokenStats(ids, counts, int(m.unigram_total), int(m.unigram_vocab))
 
 
 # -- membership scores ------------------------------------------------------------------

@@ -155,7 +155,7 @@ class Document(_message.Message):
     def __init__(self, doc_index: _Optional[int] = ..., doc_id: _Optional[str] = ..., meta_json: _Optional[str] = ..., text: _Optional[str] = ..., n_tokens: _Optional[int] = ..., shard: _Optional[int] = ...) -> None: ...
 
 class TraceRequest(_message.Message):
-    __slots__ = ("index", "text", "max_count", "min_len", "delimiters", "rank", "k", "all_spans", "max_docs", "context")
+    __slots__ = ("index", "text", "max_count", "min_len", "delimiters", "rank", "k", "all_spans", "max_docs", "context", "token_stats")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     MAX_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +166,7 @@ class TraceRequest(_message.Message):
     ALL_SPANS_FIELD_NUMBER: _ClassVar[int]
     MAX_DOCS_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_STATS_FIELD_NUMBER: _ClassVar[int]
     index: str
     text: str
     max_count: int
@@ -176,7 +177,8 @@ class TraceRequest(_message.Message):
     all_spans: bool
     max_docs: int
     context: int
-    def __init__(self, index: _Optional[str] = ..., text: _Optional[str] = ..., max_count: _Optional[int] = ..., min_len: _Optional[int] = ..., delimiters: _Optional[str] = ..., rank: _Optional[str] = ..., k: _Optional[int] = ..., all_spans: _Optional[bool] = ..., max_docs: _Optional[int] = ..., context: _Optional[int] = ...) -> None: ...
+    token_stats: bool
+    def __init__(self, index: _Optional[str] = ..., text: _Optional[str] = ..., max_count: _Optional[int] = ..., min_len: _Optional[int] = ..., delimiters: _Optional[str] = ..., rank: _Optional[str] = ..., k: _Optional[int] = ..., all_spans: _Optional[bool] = ..., max_docs: _Optional[int] = ..., context: _Optional[int] = ..., token_stats: _Optional[bool] = ...) -> None: ...
 
 class TracedDocument(_message.Message):
     __slots__ = ("doc_index", "doc_id", "meta_json", "char_start", "char_end", "snippet", "snippet_start", "score")
@@ -227,14 +229,22 @@ class CharRange(_message.Message):
     def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
 
 class TraceResponse(_message.Message):
-    __slots__ = ("spans", "highlights", "n_tokens")
+    __slots__ = ("spans", "highlights", "n_tokens", "token_ids", "unigram_counts", "unigram_total", "unigram_vocab")
     SPANS_FIELD_NUMBER: _ClassVar[int]
     HIGHLIGHTS_FIELD_NUMBER: _ClassVar[int]
     N_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_IDS_FIELD_NUMBER: _ClassVar[int]
+    UNIGRAM_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    UNIGRAM_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    UNIGRAM_VOCAB_FIELD_NUMBER: _ClassVar[int]
     spans: _containers.RepeatedCompositeFieldContainer[TracedSpan]
     highlights: _containers.RepeatedCompositeFieldContainer[CharRange]
     n_tokens: int
-    def __init__(self, spans: _Optional[_Iterable[_Union[TracedSpan, _Mapping]]] = ..., highlights: _Optional[_Iterable[_Union[CharRange, _Mapping]]] = ..., n_tokens: _Optional[int] = ...) -> None: ...
+    token_ids: TokenIds
+    unigram_counts: _containers.RepeatedScalarFieldContainer[int]
+    unigram_total: int
+    unigram_vocab: int
+    def __init__(self, spans: _Optional[_Iterable[_Union[TracedSpan, _Mapping]]] = ..., highlights: _Optional[_Iterable[_Union[CharRange, _Mapping]]] = ..., n_tokens: _Optional[int] = ..., token_ids: _Optional[_Union[TokenIds, _Mapping]] = ..., unigram_counts: _Optional[_Iterable[int]] = ..., unigram_total: _Optional[int] = ..., unigram_vocab: _Optional[int] = ...) -> None: ...
 
 class ScoreItem(_message.Message):
     __slots__ = ("id", "token_ids", "logprobs", "logprob_mean", "logprob_var", "text", "label")

@@ -1,0 +1,273 @@
+"""``FanOutClient``: one index split into shard groups, each served by its own ``tracer serve``.
+
+    with TracerClient(["10.0.0.1:50051", "10.0.0.2:50051"], token="s3cret") as tc:  # a FanOutClient
+        tc.count("def __init__(self")    # summed over the groups
+        tc.trace(model_output)           # merged as the whole index would trace (tracer.fanout_trace)
+
+The addresses are the groups *in corpus order*: group i's documents are numbered after those of
+groups 0..i-1 (their ``n_docs`` from Info), and its shards after theirs, so document numbers and
+shard numbers are global, as in one index built from the inputs of all groups in that order.
+Every call goes to all groups at once (gRPC futures) and the answers are merged:
+
+- ``count`` / ``count_many``: summed.
+- ``find``: counts summed; occurrences merged in corpus order and sampled evenly down to ``limit``
+  exactly as ``Index.find`` samples when every group's occurrences fit in ``exact_find_max``
+  (groups that returned a sample are asked again for all of theirs); past that, each group's
+  sample contributes in proportion to its count.
+- ``document``: a number goes to the group holding it; an id is asked of every group, the first
+  (in address order) holding it answers, NOT_FOUND only when none does.
+- ``trace``: see tracer.fanout_trace.
+
+Membership scores and contamination checks are not fanned out: they derive several statistics
+from the whole index in one pass, so run them against one server holding the whole index.
+Errors are ``grpc.RpcError`` with the failing server's status code (a group that is down fails
+the call: an answer from part of the index would be silently wrong).
+"""
+
+from __future__ import annotations
+
+import bisect
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import grpc
+import numpy as np
+
+from tracer.client import ClientTLS, MiB, Query, TracerClient
+from tracer.errors import InputError, MismatchError
+from tracer.fanout_trace import GroupTrace, candidate_spans, check_same_tokens, finish_trace
+from tracer.index.reader import DocumentRecord
+from tracer.query.documents import DocSpan
+from tracer.query.find import FindResult, sample_evenly
+from tracer.query.trace import TraceResult, trace
+from tracer.query.trace_docs import MAX_OCCURRENCES_EXAMINED
+from tracer.v1 import convert
+from tracer.v1 import tracer_pb2 as pb
+
+TRACE_DEFAULTS = {name: p.default for name, p in inspect.signature(trace).parameters.items()
+                  if p.default is not inspect.Parameter.empty}
+COUNT_CHUNK = 4096  # token-id queries per Count request when recounting trace candidates
+
+
+class FanOutError(grpc.RpcError):
+    """A status decided by the fan-out client itself (e.g. a document number no group holds)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str):
+        super().__init__(details)
+        self._code, self._details = code, details
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+
+@dataclass(frozen=True)
+class ShardGroup:
+    """One server's part of the index and where it sits in the global numbering."""
+
+    address: str
+    n_docs: int
+    n_shards: int
+    n_tokens: int
+    doc_base: int
+    shard_base: int
+
+
+class FanOutClient:
+    """``TracerClient``'s Index methods over several servers, each holding one shard group of an index.
+
+    ``exact_find_max``: a find whose total count is at most this fetches every occurrence so that the
+    merged sample equals one server's. ``trace_group_docs``: documents per span asked of each group
+    (at least ``max_docs`` and ``max_count``, at most this), so the union holds all of a span's documents.
+    """
+
+    def __init__(self, addresses: Sequence[str], token: str | None = None, tls: bool | ClientTLS | None = None, *,
+                 index: str = "", timeout: float | None = 60.0, fingerprint: str = "",
+                 max_message_bytes: int = 256 * MiB, exact_find_max: int = 10_000,
+                 trace_group_docs: int = MAX_OCCURRENCES_EXAMINED):
+        addresses = list(addresses)
+        if not addresses:
+            raise InputError("FanOutClient: give at least one address")
+        if len(set(addresses)) != len(addresses):
+            raise InputError(f"FanOutClient: an address is given twice in {addresses} (each holds a different group)")
+        self.clients = [TracerClient(a, token, tls, index=index, timeout=timeout, fingerprint=fingerprint,
+                                     max_message_bytes=max_message_bytes) for a in addresses]
+        self.addresses = addresses
+        self.index = index
+        self.exact_find_max = exact_find_max
+        self.trace_group_docs = trace_group_docs
+        self._groups: list[ShardGroup] | None = None
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _all(self, rpc: Callable[[TracerClient], Any], request: Any, clients: list[TracerClient] | None = None) -> list:
+        """``request`` sent to every group at once; answers in address order (the first error raises)."""
+        futures = [c.future(rpc(c), request) for c in (clients or self.clients)]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        for c in self.clients:
+            c.close()
+
+    def __enter__(self) -> FanOutClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def groups(self) -> list[ShardGroup]:
+        """The groups' sizes and global bases (one Info per server, the first time it is needed)."""
+        if self._groups is None:
+            infos: list[pb.InfoResponse] = self._all(lambda c: c.stub.Info, pb.InfoRequest(index=self.index))
+            first = infos[0]
+            for address, info in zip(self.addresses[1:], infos[1:], strict=True):
+                if (info.tokenizer_fingerprint, info.normalization, info.separator) != (
+                        first.tokenizer_fingerprint, first.normalization, first.separator):
+                    raise MismatchError(f"{address} serves tokenizer {info.tokenizer_fingerprint!r} "
+                                        f"(normalization {info.normalization!r}), {self.addresses[0]} "
+                                        f"{first.tokenizer_fingerprint!r} ({first.normalization!r}): "
+                                        "not shard groups of one index")
+            groups, docs, shards = [], 0, 0
+            for address, info in zip(self.addresses, infos, strict=True):
+                groups.append(ShardGroup(address, info.n_docs, info.n_shards, info.n_tokens, docs, shards))
+                docs += info.n_docs
+                shards += info.n_shards
+            self._groups = groups
+        return self._groups
+
+    def _globalize_span(self, s: DocSpan, g: ShardGroup) -> DocSpan:
+        return replace(s, doc_index=s.doc_index + g.doc_base, shard=s.shard + g.shard_base)
+
+    # -- the Index methods -------------------------------------------------------------
+    def info(self) -> dict:
+        """Totals over the groups, and each group's own ``Index.info()``."""
+        groups = self.groups
+        infos = [c.info() for c in self.clients]
+        return {
+            "n_tokens": sum(g.n_tokens for g in groups), "n_docs": sum(g.n_docs for g in groups),
+            "n_shards": sum(g.n_shards for g in groups), "tokenizer": infos[0].get("tokenizer"),
+            "dtype": infos[0].get("dtype"), "normalization": infos[0].get("normalization"),
+            "groups": [{"address": g.address, "doc_base": g.doc_base, "shard_base": g.shard_base, "info": i}
+                       for g, i in zip(groups, infos, strict=True)],
+        }
+
+    def count(self, query: Query) -> int:
+        return self.count_many([query])[0]
+
+    def count_many(self, queries: list[Query]) -> list[int]:
+        c0 = self.clients[0]
+        req = pb.CountRequest(index=self.index, queries=[c0._q(q) for q in queries])
+        totals = np.zeros(len(queries), dtype=np.int64)
+        for resp in self._all(lambda c: c.stub.Count, req):
+            totals += np.asarray(resp.counts, dtype=np.int64)
+        return [int(t) for t in totals]
+
+    def find(self, query: Query, limit: int = 10, context: int = 80) -> FindResult:
+        """Total count over the groups and up to ``limit`` occurrences in corpus order (see the module doc)."""
+        groups = self.groups
+        q = self.clients[0]._q(query)
+
+        def request(n: int) -> pb.FindRequest:
+            return pb.FindRequest(index=self.index, query=q, limit=n, context=context)
+
+        answers: list[pb.FindResponse] = self._all(lambda c: c.stub.Find, request(limit))
+        counts = [int(a.count) for a in answers]
+        total = sum(counts)
+        if limit <= 0 or total == 0:
+            return FindResult(total, [])
+        partial = [i for i, a in enumerate(answers) if len(a.occurrences) < counts[i]]
+        if partial and total <= self.exact_find_max:
+            futures = {i: self.clients[i].future(self.clients[i].stub.Find, request(counts[i])) for i in partial}
+            try:
+                for i, f in futures.items():
+                    answers[i] = f.result()
+            except grpc.RpcError as e:  # a server capping Find limits lower: fall back to quotas
+                if e.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    raise
+            partial = [i for i, a in enumerate(answers) if len(a.occurrences) < counts[i]]
+        per_group = [[self._globalize_span(convert.msg_to_docspan(m), g) for m in a.occurrences]
+                     for a, g in zip(answers, groups, strict=True)]
+        if partial:  # samples only: each group contributes in proportion to its count
+            quotas = _largest_remainder(counts, limit)
+            per_group = [[occ[i] for i in sample_evenly(len(occ), quota)] for occ, quota in zip(per_group, quotas,
+                                                                                                   strict=True)]
+        merged = sorted((s for occ in per_group for s in occ), key=lambda s: (s.doc_index, s.token_start, s.token_end))
+        return FindResult(total, [merged[i] for i in sample_evenly(len(merged), limit)])
+
+    def document(self, doc_id: str | int) -> DocumentRecord:
+        groups = self.groups
+        if isinstance(doc_id, int):
+            i = bisect.bisect_right([g.doc_base for g in groups], doc_id) - 1
+            if doc_id < 0 or i < 0 or doc_id >= groups[i].doc_base + groups[i].n_docs:
+                raise FanOutError(grpc.StatusCode.NOT_FOUND, f"document number {doc_id}: the {len(groups)} "
+                                  f"groups hold 0..{sum(g.n_docs for g in groups) - 1}")
+            req = pb.GetDocumentRequest(index=self.index, doc_index=doc_id - groups[i].doc_base)
+            doc = convert.msg_to_document(self.clients[i]._call(self.clients[i].stub.GetDocument, req))
+            return replace(doc, doc_index=doc.doc_index + groups[i].doc_base, shard=doc.shard + groups[i].shard_base)
+        req = pb.GetDocumentRequest(index=self.index, doc_id=doc_id)
+        futures = [c.future(c.stub.GetDocument, req) for c in self.clients]
+        for f, g in zip(futures, groups, strict=True):
+            try:
+                doc = convert.msg_to_document(f.result())
+            except grpc.RpcError as e:
+                if e.code() != grpc.StatusCode.NOT_FOUND:
+                    raise
+                continue
+            return replace(doc, doc_index=doc.doc_index + g.doc_base, shard=doc.shard + g.shard_base)
+        raise FanOutError(grpc.StatusCode.NOT_FOUND, f"document id {doc_id!r}: in none of the {len(groups)} groups")
+
+    def trace(self, text: str, *, max_count: int | None = None, min_len: int | None = None,
+              delimiters: str | None = None, rank: str | None = None, k: int | None = None,
+              all_spans: bool = False, max_docs: int | None = None, context: int | None = None) -> TraceResult:
+        """``Index.trace`` over all groups, merged as the whole index would trace (tracer.fanout_trace)."""
+        groups = self.groups
+        max_count = TRACE_DEFAULTS["max_count"] if max_count is None else max_count
+        max_docs = TRACE_DEFAULTS["max_docs"] if max_docs is None else max_docs
+        rank = TRACE_DEFAULTS["rank"] if rank is None else rank
+        if isinstance(max_count, int) and isinstance(max_docs, int) and max_docs > 0:
+            group_docs = max(max_docs, min(max_count, self.trace_group_docs))
+        else:
+            group_docs = max_docs  # the server rejects bad values with INVALID_ARGUMENT
+        opts = {"min_len": min_len, "delimiters": delimiters, "context": context, "rank": rank, "k": k}
+        req = pb.TraceRequest(index=self.index, text=text, all_spans=True, token_stats=True, max_count=max_count,
+                              max_docs=group_docs, **{name: v for name, v in opts.items() if v is not None})
+        traces = []
+        for resp, g in zip(self._all(lambda c: c.stub.Trace, req), groups, strict=True):
+            stats = convert.msg_to_trace_token_stats(resp)
+            if stats is None:
+                raise MismatchError(f"{g.address}: the server sends no trace token stats (upgrade it to fan out traces)")
+            result = convert.msg_to_trace_result(resp)
+            for s in result.spans:
+                for d in s.documents:
+                    d.doc_index += g.doc_base
+            traces.append(GroupTrace(g.address, result, stats))
+        ids = check_same_tokens(traces)
+        candidates = candidate_spans(traces)
+        queries = [ids[c.start_token:c.end_token] for c in candidates]
+        totals = np.zeros(len(candidates), dtype=np.int64)
+        for lo in range(0, len(queries), COUNT_CHUNK):
+            chunk = self._count_ids(queries[lo:lo + COUNT_CHUNK])
+            totals[lo:lo + len(chunk)] = chunk
+        return finish_trace(text, traces, candidates, totals, max_count=max_count, rank=rank, k=k,
+                            all_spans=all_spans, max_docs=max_docs)
+
+    def _count_ids(self, queries: list[np.ndarray]) -> np.ndarray:
+        if not queries:
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(self.count_many(queries), dtype=np.int64)
+
+
+def _largest_remainder(counts: list[int], limit: int) -> list[int]:
+    """``limit`` split over groups in proportion to ``counts`` (whole numbers summing to min(limit, total))."""
+    total = sum(counts)
+    limit = min(limit, total)
+    exact = [limit * c / total for c in counts]
+    quotas = [int(x) for x in exact]
+    by_remainder = sorted(range(len(counts)), key=lambda i: (quotas[i] - exact[i], i))
+    for i in by_remainder[: limit - sum(quotas)]:
+        quotas[i] += 1
+    return [min(q, c) for q, c in zip(quotas, counts, strict=True)]
