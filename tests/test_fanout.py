@@ -251,3 +251,26 @@ def test_group_quotas_split_the_limit():
     assert _largest_remainder([3, 0, 1], 10) == [3, 0, 1]
     assert sum(_largest_remainder([7, 11, 13], 9)) == 9
     assert np.all(np.asarray(_largest_remainder([2, 2, 2], 4)) <= 2)
+
+
+def test_normalized_groups(tmp_path):
+    """Normalized indexes: groups trace the normalized text; offsets map back to the caller's text alike."""
+    texts, traces, _ = _corpus(seed=31)
+    texts = [t.upper() if i % 4 == 0 else t.replace("ré", "RÉ") for i, t in enumerate(texts)]
+    servers, single, fan = _setup(tmp_path, texts, normalize=True)
+    try:
+        queries = [t[5:25].upper() for t in texts[:50]]
+        assert fan.count_many(queries) == single.count_many(queries)
+        n_spans = 0
+        for i, text in enumerate(traces[:4]):
+            text = text.title() if i % 2 else text
+            for opts in ({}, {"all_spans": True}):
+                want = single.trace(text, **opts)
+                assert _same_input(fan.trace(text, **opts)) == _same_input(want)
+                n_spans += len(want.spans)
+        assert n_spans > 5
+    finally:
+        single.close()
+        fan.close()
+        for s in servers:
+            s.stop(0)
