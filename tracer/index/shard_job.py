@@ -7,6 +7,8 @@ executor can run the very same function as a remote task.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import shutil
 from collections.abc import Callable
@@ -114,6 +116,13 @@ def _token_counts(tokens: np.ndarray, minlength: int, skip: int | None = None) -
     return total
 
 
+def _return_freed_heap() -> None:
+    """Hand freed heap back to the OS before the sort, the build's peak: glibc keeps the arenas the
+    tokenizer's threads freed (~0.2 GB after a 150 MB BPE part; peak 0.95 -> 0.74 GB)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _write_part(job: ShardJob, tok: Tokenizer, part: int, buf: _PartBuffer, skips: SkipLog) -> dict:
     """Sort and write one part into a temporary folder, then rename it into place."""
     name = f"{job.job_id:05d}-{part:02d}"
@@ -151,6 +160,7 @@ def _write_part(job: ShardJob, tok: Tokenizer, part: int, buf: _PartBuffer, skip
         raw_off = np.zeros(len(buf.raw) + 1, dtype=np.uint64)
         np.cumsum([len(r) for r in buf.raw], out=raw_off[1:])
         files["raw.idx"] = write_array(tmp / "raw.idx", raw_off)
+    _return_freed_heap()
     if job.sa_backend == "torch":
         from tracer.index.suffix_torch import suffix_array_torch
 
