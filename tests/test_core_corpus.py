@@ -226,3 +226,21 @@ def test_append_adds_shards(tmp_path, tracer_cli):
     assert tracer_cli("verify", out).returncode == 0
     with pytest.raises(InputError, match="append"):
         tracer.build([str(b)], str(tmp_path / "fresh"), append=True, progress=False)
+
+
+def test_append_with_another_tokenizer_is_refused(tmp_path, bpe_tokenizer, tracer_cli, expect_cli_error):
+    """--append must not silently tokenize new input with a different tokenizer than the index's."""
+    a = write_jsonl(tmp_path / "a.jsonl", [{"text": t} for t in make_texts(20, seed=41)])
+    b = write_jsonl(tmp_path / "b.jsonl", [{"text": t} for t in make_texts(20, seed=42)])
+    out = tmp_path / "idx"
+    tracer.build([str(a)], str(out), tokenizer=str(bpe_tokenizer), progress=False)
+    other = tmp_path / "other.json"
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel()
+    tok.train_from_iterator(make_texts(50, seed=43), trainers.BpeTrainer(vocab_size=300, show_progress=False))
+    tok.save(str(other))
+    proc = tracer_cli("build", b, "--out", out, "--append", "--tokenizer", other, "--quiet")
+    expect_cli_error(proc, "differs from the tokenizer")
+    assert len(tracer.open(str(out)).shards) == 1  # the index is untouched

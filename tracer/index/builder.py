@@ -183,6 +183,11 @@ class Builder:
             if plan["tokenizer_kind"] != requested and not (self.opts.append and self.opts.tokenizer == "bytes"):
                 raise InputError(f"{self.out}: existing build used the {plan['tokenizer_kind']} tokenizer; "
                                  "use the same --tokenizer or a new --out directory")
+            if requested == "hf" and plan["tokenizer_kind"] == "hf":
+                given = load_tokenizer(self.opts.tokenizer).fingerprint
+                if given != load_tokenizer(self.out / TOKENIZER_FILE).fingerprint:
+                    raise InputError(f"--tokenizer {self.opts.tokenizer}: differs from the tokenizer {self.out} "
+                                     "was built with; use the same tokenizer.json or a new --out directory")
             last = plan["batches"][-1]
             if self._same_request(last):
                 if not manifest_path.exists():
