@@ -28,7 +28,7 @@ from tracer.index.format import (
     write_blob,
     write_json_atomic,
 )
-from tracer.index.suffix import max_shard_tokens, suffix_array
+from tracer.index.suffix import max_shard_tokens, return_freed_heap, suffix_array
 from tracer.tokenize import Tokenizer, load_tokenizer, normalize
 
 BATCH_DOCS = 512
@@ -116,26 +116,53 @@ def _token_counts(tokens: np.ndarray, minlength: int, skip: int | None = None) -
     return total
 
 
-def _return_freed_heap() -> None:
-    """Hand freed heap back to the OS before the sort, the build's peak: glibc keeps the arenas the
-    tokenizer's threads freed (~0.2 GB after a 150 MB BPE part; peak 0.95 -> 0.74 GB)."""
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (glibc malloc.h)
+
+
+def _trim_thread_heaps() -> None:
+    """Let glibc give back the heaps of the tokenizer's threads as they empty.
+
+    A HF tokenizer encodes on its own threads, each with a malloc arena; glibc trims an arena's
+    top only above M_TRIM_THRESHOLD, which it raises to 64 MB as large blocks come and go, and
+    malloc_trim() leaves other threads' arena tops alone. So ~80 MB of freed encoder memory stayed
+    resident through the sort (47M BPE tokens). Fixing both thresholds (mmap at the dynamic
+    maximum, so big blocks behave as before) keeps the trimming on. Process-wide: for builds only.
+    """
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        libc.mallopt(M_TRIM_THRESHOLD, 4 << 20)
 
 
-def _write_part(job: ShardJob, tok: Tokenizer, part: int, buf: _PartBuffer, skips: SkipLog) -> dict:
-    """Sort and write one part into a temporary folder, then rename it into place."""
-    name = f"{job.job_id:05d}-{part:02d}"
-    root = Path(job.out_dir) / SHARDS
-    tmp = root / (name + ".tmp")
-    final = root / name
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    tokens = np.concatenate(buf.pieces) if buf.pieces else np.zeros(0, dtype=tok.dtype)
-    buf.pieces.clear()
+def _join_pieces(buf: _PartBuffer, dtype: np.dtype) -> np.ndarray:
+    """The part's tokens in one array, each piece released as soon as it is copied: np.concatenate
+    keeps every piece alive until the copy is done, twice the part's tokens at once."""
+    tokens = np.empty(buf.n_tokens, dtype=dtype)
+    pos = 0
+    pieces = buf.pieces
+    for i, piece in enumerate(pieces):
+        tokens[pos : pos + piece.shape[0]] = piece
+        pos += piece.shape[0]
+        pieces[i] = None
+    if pos != buf.n_tokens:
+        raise AssertionError(f"part pieces hold {pos} tokens, counted {buf.n_tokens}")
+    pieces.clear()
+    return tokens
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    """What writing a part needs of the tokenizer: the tokenizer itself is released before the sort."""
+
+    dtype: np.dtype
+    separator: int
+    vocab_size: int
+
+
+def _write_side_files(tmp: Path, tokens: np.ndarray, tok: _Vocab, buf: _PartBuffer, normalize: bool) -> dict:
+    """Every file of a part but the suffix array; empties ``buf``, so that neither its lists nor
+    the joined blobs (raw.bin's can be tens of MB) stay alive through the sort."""
     files: dict[str, dict] = {}
-    files["tokens.bin"] = write_array(tmp / "tokens.bin", tokens)
     starts = np.asarray(buf.starts + [len(tokens)], dtype=np.uint64)
     files["docs.bin"] = write_array(tmp / "docs.bin", starts)
     meta_blob = b"".join(buf.meta_lines)
@@ -154,19 +181,42 @@ def _write_part(job: ShardJob, tok: Tokenizer, part: int, buf: _PartBuffer, skip
     if tok.separator < tok.vocab_size:
         counts[tok.separator] = 0
     files["unigram.bin"] = write_array(tmp / "unigram.bin", counts)
-    if job.normalize:
+    if normalize:
         raw_blob = b"".join(buf.raw)
         files["raw.bin"] = write_blob(tmp / "raw.bin", raw_blob)
         raw_off = np.zeros(len(buf.raw) + 1, dtype=np.uint64)
         np.cumsum([len(r) for r in buf.raw], out=raw_off[1:])
         files["raw.idx"] = write_array(tmp / "raw.idx", raw_off)
-    _return_freed_heap()
+    buf.starts.clear()
+    buf.meta_lines.clear()
+    buf.ids.clear()
+    buf.raw.clear()
+    return files
+
+
+def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer, skips: SkipLog) -> dict:
+    """Sort and write one part into a temporary folder, then rename it into place."""
+    name = f"{job.job_id:05d}-{part:02d}"
+    root = Path(job.out_dir) / SHARDS
+    tmp = root / (name + ".tmp")
+    final = root / name
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    n_docs = len(buf)
+    tokens = _join_pieces(buf, tok.dtype)
+    files = {"tokens.bin": write_array(tmp / "tokens.bin", tokens)}
+    files.update(_write_side_files(tmp, tokens, tok, buf, job.normalize))
+    n_tokens = len(tokens)
+    # Before the sort, the build's peak: glibc keeps the arenas the tokenizer's threads freed
+    # (~0.2 GB after a 150 MB BPE part; peak 0.95 -> 0.74 GB).
+    return_freed_heap()
     if job.sa_backend == "torch":
         from tracer.index.suffix_torch import suffix_array_torch
 
         sa = suffix_array_torch(tokens, job.device)
     else:
-        sa = suffix_array(tokens)
+        sa = suffix_array(tokens, borrow=True)  # tokens.bin is written: sort them in place
     files["sa.bin"] = write_array(tmp / "sa.bin", sa)
     del sa, tokens
     for f in tmp.iterdir():
@@ -174,7 +224,7 @@ def _write_part(job: ShardJob, tok: Tokenizer, part: int, buf: _PartBuffer, skip
             os.fsync(fh.fileno())
     os.replace(tmp, final)
     fsync_dir(root)
-    return {"name": name, "n_tokens": int(starts[-1]), "n_docs": len(buf), "files": files}
+    return {"name": name, "n_tokens": n_tokens, "n_docs": n_docs, "files": files}
 
 
 # Also cut a batch at this much text: a HF tokenizer holds ~300 bytes per token of a batch while
@@ -184,7 +234,10 @@ BATCH_CHARS = 1 << 20
 
 def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) -> dict:
     """Read, tokenize, sort and write every part of one job; return the job record (also saved)."""
-    tok = load_tokenizer(job.tokenizer)
+    if job.tokenizer != "bytes":
+        _trim_thread_heaps()
+    tok: Tokenizer | None = load_tokenizer(job.tokenizer)
+    vocab = _Vocab(tok.dtype, tok.separator, tok.vocab_size)
     sep = np.asarray([tok.separator], dtype=tok.dtype)
     limit = min(job.part_tokens, max_shard_tokens(tok.dtype.itemsize))
     skips = SkipLog()
@@ -197,12 +250,18 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
         compressor = zstandard.ZstdCompressor(level=3)
 
     def flush() -> None:
-        nonlocal buf
+        # The tokenizer (~30 MB for a 32k BPE, more with the heap its encoding left) is dropped for
+        # the sort, the build's memory peak, and loaded again if input remains.
+        nonlocal buf, tok
         if len(buf):
-            parts.append(_write_part(job, tok, len(parts), buf, skips))
+            tok = None
+            parts.append(_write_part(job, vocab, len(parts), buf, skips))
         buf = _PartBuffer()
 
     def add_batch(docs: list) -> None:
+        nonlocal tok
+        if tok is None:
+            tok = load_tokenizer(job.tokenizer)
         texts = [normalize(d.text) for d in docs] if job.normalize else [d.text for d in docs]
         encoded = tok.encode_batch(texts)
         done = 0
