@@ -24,9 +24,6 @@ from tracer.index.shard_job import ShardJob, run_shard_job
 MAX_RETRIES = 3  # re-runs of a job whose worker died; an exception raised by the job is not retried
 CONNECT_TIMEOUT_S = 5
 BASE_TASK_MEMORY = 512 << 20  # interpreter, tokenizer and read buffers of one task
-PEAK_BYTES_PER_TOKEN = {  # process peak while sorting, per token of the part (see builder / suffix_torch)
-    ("pydivsufsort", 1): 7, ("pydivsufsort", 2): 14, ("pydivsufsort", 4): 26,
-}
 
 
 def require_ray(address: str | None = None) -> Any:
@@ -50,7 +47,9 @@ def task_memory(job: ShardJob, itemsize: int) -> int:
 
         per_token = HOST_BYTES_PER_TOKEN["cuda" if job.device == "cuda" else "cpu"]
     else:
-        per_token = PEAK_BYTES_PER_TOKEN[("pydivsufsort", itemsize)]
+        from tracer.index.builder import PEAK_BYTES_PER_TOKEN  # the local pool's measured figure
+
+        per_token = PEAK_BYTES_PER_TOKEN[itemsize]
     return BASE_TASK_MEMORY + tokens * per_token
 
 
