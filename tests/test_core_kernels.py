@@ -44,6 +44,10 @@ def test_suffix_array_equals_naive_sort(dtype):
         sa = suffix_array(tokens)
         assert sa.dtype == np.uint32
         assert np.array_equal(sa, naive_sa(tokens)), (dtype, tokens[:20])
+        # the builder's lean path byte-swaps the tokens in place: same array, tokens restored
+        borrowed = tokens.copy()
+        assert np.array_equal(suffix_array(borrowed, borrow=True), sa)
+        assert np.array_equal(borrowed, tokens) and borrowed.dtype == tokens.dtype
 
 
 def _brute_range(tokens: np.ndarray, sa: np.ndarray, q: np.ndarray) -> tuple[int, int]:
