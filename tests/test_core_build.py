@@ -89,3 +89,24 @@ def test_parallel_build_equals_sequential(tmp_path, tracer_cli):
         trees.append(_tree(cwd / "idx"))
     assert json.loads(trees[0]["manifest.json"])["build"]["batches"][0]["jobs"] >= 3
     assert trees[0] == trees[1]
+
+
+def test_lossless_bpe_index_keeps_no_raw_text(tmp_path, bpe_tokenizer, hf_encode):
+    """Byte-level BPE decodes every document back to its text, by pieces too: no raw.bin/raw.idx
+    and no "raw" mark (the files are the same as before lossy tokenizers kept raw text)."""
+    from tokenizers import Tokenizer
+
+    texts = make_texts(60, seed=7) + ["naïve café 日本語 😀 x", "  two  spaces\n\ttab "]
+    hf = Tokenizer.from_file(str(bpe_tokenizer))
+    assert all(hf.decode(hf_encode(t)) == t for t in texts)  # the oracle: every document round-trips
+    path = write_jsonl(tmp_path / "c.jsonl", [{"text": t} for t in texts])
+    out = tmp_path / "i"
+    tracer.build([str(path)], str(out), tokenizer=str(bpe_tokenizer), shard_tokens=600, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["shards"]) > 1
+    for entry in manifest["shards"]:
+        assert "raw" not in entry and sorted(entry["files"]) == sorted(
+            ["tokens.bin", "sa.bin", "docs.bin", "meta.jsonl", "meta.idx", "ids.bin", "unigram.bin"])
+        assert not (out / entry["path"] / "raw.bin").exists() and not (out / entry["path"] / "raw.idx").exists()
+    index = tracer.open(str(out))
+    assert [index.document(i).text for i in range(len(texts))] == texts

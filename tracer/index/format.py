@@ -12,7 +12,9 @@
         meta.idx    u64 byte offsets of the meta lines, plus the final file size
         ids.bin     u64 pairs (hash of id, local doc index) sorted by hash: id -> document
         unigram.bin u64 counts of this part
-        raw.bin/raw.idx  (normalized indexes only) zstd raw text per document, for raw offsets
+        raw.bin/raw.idx  zstd raw text per document, for raw text and offsets: every part of a
+                    normalized index, and parts where a HF tokenizer did not decode a document
+                    back to its text (a lowercasing WordPiece); their manifest entry has "raw": true
     DIR/shards/job-J.json      written after all parts of job J: their names, counts and checksums
 """
 

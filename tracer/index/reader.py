@@ -79,6 +79,7 @@ class Shard:
             "docs.bin": (self.n_docs + 1) * 8,
             "meta.idx": (self.n_docs + 1) * 8,
             "ids.bin": self.n_docs * 16,
+            "raw.idx": (self.n_docs + 1) * 8,
         }
         names = SHARD_FILES + (RAW_FILES if has_raw else ())
         for name in names:
@@ -147,7 +148,10 @@ class IndexReader:
         self.shards: list[Shard] = []
         base = 0
         for entry in m["shards"]:
-            self.shards.append(Shard(self.path, entry, self.dtype, base, bool(self.normalization)))
+            # raw text: every part of a normalized index; else parts marked "raw" at build time (a
+            # document did not decode back to its text); indexes from before the mark have none
+            has_raw = bool(self.normalization) or entry.get("raw") is True
+            self.shards.append(Shard(self.path, entry, self.dtype, base, has_raw))
             base += int(entry["n_docs"])
         self.n_docs = base
         self.n_tokens = int(m["n_tokens"])
@@ -190,7 +194,8 @@ class IndexReader:
         return shard, doc_index - shard.doc_base
 
     def document_text(self, shard: Shard, local: int) -> str:
-        """The document's own text: raw text where stored (normalized indexes), else decoded tokens."""
+        """The document's own text: raw text where stored (normalized indexes, parts of lossy
+        tokenizers), else decoded tokens."""
         if shard.has_raw:
             return shard.raw_text(local)
         a, b = shard.doc_range(local)

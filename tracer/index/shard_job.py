@@ -93,6 +93,7 @@ class _PartBuffer:
         self.meta_lines: list[bytes] = []
         self.ids: list[str] = []
         self.raw: list[bytes] = []
+        self.lossy = False  # a document of this part does not decode back to its text: keep raw text
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -159,7 +160,7 @@ class _Vocab:
     vocab_size: int
 
 
-def _write_side_files(tmp: Path, tokens: np.ndarray, tok: _Vocab, buf: _PartBuffer, normalize: bool) -> dict:
+def _write_side_files(tmp: Path, tokens: np.ndarray, tok: _Vocab, buf: _PartBuffer, keep_raw: bool) -> dict:
     """Every file of a part but the suffix array; empties ``buf``, so that neither its lists nor
     the joined blobs (raw.bin's can be tens of MB) stay alive through the sort."""
     files: dict[str, dict] = {}
@@ -181,7 +182,7 @@ def _write_side_files(tmp: Path, tokens: np.ndarray, tok: _Vocab, buf: _PartBuff
     if tok.separator < tok.vocab_size:
         counts[tok.separator] = 0
     files["unigram.bin"] = write_array(tmp / "unigram.bin", counts)
-    if normalize:
+    if keep_raw:
         raw_blob = b"".join(buf.raw)
         files["raw.bin"] = write_blob(tmp / "raw.bin", raw_blob)
         raw_off = np.zeros(len(buf.raw) + 1, dtype=np.uint64)
@@ -206,7 +207,8 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer, skips: 
     n_docs = len(buf)
     tokens = _join_pieces(buf, tok.dtype)
     files = {"tokens.bin": write_array(tmp / "tokens.bin", tokens)}
-    files.update(_write_side_files(tmp, tokens, tok, buf, job.normalize))
+    lossy = buf.lossy
+    files.update(_write_side_files(tmp, tokens, tok, buf, job.normalize or lossy))
     n_tokens = len(tokens)
     # Before the sort, the build's peak: glibc keeps the arenas the tokenizer's threads freed
     # (~0.2 GB after a 150 MB BPE part; peak 0.95 -> 0.74 GB).
@@ -224,12 +226,35 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer, skips: 
             os.fsync(fh.fileno())
     os.replace(tmp, final)
     fsync_dir(root)
-    return {"name": name, "n_tokens": n_tokens, "n_docs": n_docs, "files": files}
+    record = {"name": name, "n_tokens": n_tokens, "n_docs": n_docs, "files": files}
+    if lossy and not job.normalize:  # normalized parts always have raw text; other parts say so
+        record["raw"] = True
+    return record
 
 
 # Also cut a batch at this much text: a HF tokenizer holds ~300 bytes per token of a batch while
 # encoding it, so 512 large files (a source tree) made a transient 0.4 GB+ (benchmarks/RESULTS.md).
 BATCH_CHARS = 1 << 20
+
+
+# Text whose pieces a tokenizer must decode one by one to the same characters as the whole.
+CONCAT_PROBE = "Hello, World! the cat sat.\nx  y (z) 42"
+
+
+def _decodes_by_parts(tok: Tokenizer) -> bool:
+    """Whether decoding a prefix of a document's tokens gives the prefix of its text, which char
+    offsets from decoding need: true of byte-level BPE; a WordPiece or Metaspace decoder joins
+    tokens with spaces or strips a leading one, so its indexes keep raw text in every part."""
+    ids = tok.encode(CONCAT_PROBE)
+    whole = tok.decode(ids)
+    return all(tok.decode(ids[:k]) + tok.decode(ids[k:]) == whole for k in range(1, len(ids)))
+
+
+def _mark_lossy(buf: _PartBuffer, tok: Tokenizer, compressor) -> None:
+    """Start keeping raw text in this part: its earlier documents decode exactly (they passed the
+    check), so their raw text is their decoded tokens (pieces alternate document ids, separator)."""
+    buf.lossy = True
+    buf.raw = [compressor.compress(tok.decode(ids).encode("utf-8")) for ids in buf.pieces[0::2]]
 
 
 def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) -> dict:
@@ -243,8 +268,14 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
     skips = SkipLog()
     parts: list[dict] = []
     buf = _PartBuffer()
+    # A HF tokenizer may not round-trip (a lowercasing WordPiece): documents and char offsets
+    # would come from decode(), so parts with such a document keep raw text (manifest "raw"), and
+    # so do all parts where decoding by pieces does not give offsets. Bytes round-trip; normalized
+    # indexes keep raw text anyway.
+    check_lossless = job.tokenizer != "bytes" and not job.normalize
+    raw_everywhere = check_lossless and not _decodes_by_parts(tok)
     compressor = None
-    if job.normalize:
+    if job.normalize or check_lossless:
         import zstandard
 
         compressor = zstandard.ZstdCompressor(level=3)
@@ -272,13 +303,18 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
                                  "raise --shard-tokens")
             if buf.n_tokens + need > limit:
                 flush()
+            if check_lossless and not buf.lossy:
+                if tok is None:  # dropped by flush() for the sort
+                    tok = load_tokenizer(job.tokenizer)
+                if raw_everywhere or tok.decode(ids) != doc.text:
+                    _mark_lossy(buf, tok, compressor)
             buf.starts.append(buf.n_tokens)
             buf.pieces.append(ids)
             buf.pieces.append(sep)
             buf.n_tokens += need
             buf.ids.append(doc.doc_id)
             buf.meta_lines.append(orjson.dumps({"id": doc.doc_id, **doc.meta}, option=orjson.OPT_SORT_KEYS) + b"\n")
-            if compressor is not None:
+            if job.normalize or buf.lossy:
                 buf.raw.append(compressor.compress(doc.text.encode("utf-8")))
             done += len(doc.text)
         if progress:

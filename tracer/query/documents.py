@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tracer.index.reader import IndexReader, Shard
+from tracer.tokenize.base import Encoding
 from tracer_native import documents_of_positions
 
 
@@ -21,7 +22,7 @@ class DocSpan:
     shard: int
     token_start: int  # within the document
     token_end: int
-    char_start: int  # within the document's text (raw text for normalized indexes)
+    char_start: int  # within the document's own text (raw text where the index keeps it)
     char_end: int
     snippet: str
     snippet_start: int  # char offset of the snippet in the document
@@ -43,6 +44,25 @@ def _char_offset(index: IndexReader, tokens: np.ndarray) -> int:
     return len(index.tokenizer.decode(tokens)) if len(tokens) else 0
 
 
+def _raw_offsets(index: IndexReader, shard: Shard, local: int, doc_tokens: np.ndarray) -> tuple[str, Encoding] | None:
+    """(raw text, its tokens' char offsets) of a document kept raw because its tokenizer does not
+    round-trip (no normalization: HF offsets index the text itself); None when re-encoding the raw
+    text does not give the stored tokens (another tokenizer version), so offsets come from decoding."""
+    text = shard.raw_text(local)
+    enc = index.tokenizer.encode_with_offsets(text)
+    if not np.array_equal(enc.ids, doc_tokens):
+        return None
+    return text, enc
+
+
+def _raw_range(text: str, enc: Encoding, t0: int, t1: int) -> tuple[int, int]:
+    """Char range of tokens [t0, t1) in the raw text (an empty range sits where token t0 starts)."""
+    n = len(enc.ids)
+    cs = int(enc.starts[t0]) if t0 < n else len(text)
+    ce = int(enc.ends[t1 - 1]) if t1 > t0 else cs
+    return cs, max(cs, ce)
+
+
 def doc_span(index: IndexReader, shard_no: int, position: int, length: int, context: int = 80) -> DocSpan:
     """Describe the occurrence of ``length`` tokens at ``position`` of shard ``shard_no``."""
     shard = index.shards[shard_no]
@@ -50,11 +70,15 @@ def doc_span(index: IndexReader, shard_no: int, position: int, length: int, cont
     a, b = shard.doc_range(local)
     t0, t1 = position - a, min(position + length, b) - a
     doc_tokens = shard.tokens[a:b]
-    cs = _char_offset(index, doc_tokens[:t0])
-    ce = cs + _char_offset(index, doc_tokens[t0:t1])
-    if index.normalization:
+    raw = _raw_offsets(index, shard, local, doc_tokens) if shard.has_raw and not index.normalization else None
+    if raw is not None:
+        text = raw[0]
+        cs, ce = _raw_range(text, raw[1], t0, t1)
+    elif index.normalization:
         from tracer.tokenize import normalize_with_map
 
+        cs = _char_offset(index, doc_tokens[:t0])
+        ce = cs + _char_offset(index, doc_tokens[t0:t1])
         text = shard.raw_text(local)
         _, raw_of = normalize_with_map(text)
         a, b = min(cs, len(raw_of) - 1), min(ce, len(raw_of) - 1)
@@ -68,6 +92,8 @@ def doc_span(index: IndexReader, shard_no: int, position: int, length: int, cont
             while ce > last + 1 and text[ce - 1].isspace():
                 ce -= 1
     else:
+        cs = _char_offset(index, doc_tokens[:t0])
+        ce = cs + _char_offset(index, doc_tokens[t0:t1])
         lo_tok = max(0, t0 - 4 * context)
         text_before = index.tokenizer.decode(doc_tokens[lo_tok:t0])
         text_mid = index.tokenizer.decode(doc_tokens[t0:t1])
