@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
+from threading import Lock
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -44,15 +47,29 @@ def _char_offset(index: IndexReader, tokens: np.ndarray) -> int:
     return len(index.tokenizer.decode(tokens)) if len(tokens) else 0
 
 
+# Re-encoded raw documents kept per shard: find and trace often hit one document many times.
+RAW_OFFSETS_CACHED = 4
+_raw_cache: WeakKeyDictionary[Shard, OrderedDict[int, tuple[str, Encoding] | None]] = WeakKeyDictionary()
+_raw_cache_lock = Lock()
+
+
 def _raw_offsets(index: IndexReader, shard: Shard, local: int, doc_tokens: np.ndarray) -> tuple[str, Encoding] | None:
     """(raw text, its tokens' char offsets) of a document kept raw because its tokenizer does not
     round-trip (no normalization: HF offsets index the text itself); None when re-encoding the raw
     text does not give the stored tokens (another tokenizer version), so offsets come from decoding."""
+    with _raw_cache_lock:
+        cached = _raw_cache.setdefault(shard, OrderedDict())
+        if local in cached:
+            cached.move_to_end(local)
+            return cached[local]
     text = shard.raw_text(local)
     enc = index.tokenizer.encode_with_offsets(text)
-    if not np.array_equal(enc.ids, doc_tokens):
-        return None
-    return text, enc
+    found = (text, enc) if np.array_equal(enc.ids, doc_tokens) else None
+    with _raw_cache_lock:
+        cached[local] = found
+        while len(cached) > RAW_OFFSETS_CACHED:
+            cached.popitem(last=False)
+    return found
 
 
 def _raw_range(text: str, enc: Encoding, t0: int, t1: int) -> tuple[int, int]:
