@@ -101,7 +101,7 @@ def render_markdown(doc: dict, top: int = 20) -> str:
     idx = doc.get("index", {})
     lines = ["# Contamination report", "",
              f"Index `{idx.get('path')}`: {idx.get('n_tokens', 0):,} tokens, {idx.get('n_docs', 0):,} documents, "
-             f"tokenizer {idx.get('tokenizer', {}).get('kind', '?')}, normalization {idx.get('normalization')}.",
+             f"tokenizer {idx.get('tokenizer', {}).get('kind', '?')}, normalization {idx.get('normalization') or 'none (raw text)'}.",
              f"Verdict: {_method_line(doc)}. Contaminated: **{doc.get('contaminated_pct', 0):.2f}%** of items.", "",
              "| " + " | ".join(c for c, _ in TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
     for s in doc.get("summary", []):
@@ -209,7 +209,7 @@ def render_html(doc: dict, examples: int = 12) -> str:
         f"<style>{CSS}</style></head><body><h1>Contamination report</h1>",
         f"<p>Index <code>{html.escape(str(idx.get('path')))}</code>: {idx.get('n_tokens', 0):,} tokens, "
         f"{idx.get('n_docs', 0):,} documents, tokenizer {html.escape(str(idx.get('tokenizer', {}).get('kind', '?')))}, "
-        f"normalization {html.escape(str(idx.get('normalization')))}.<br>Verdict: {html.escape(_method_line(doc))}."
+        f"normalization {html.escape(idx.get('normalization') or 'none (raw text)')}.<br>Verdict: {html.escape(_method_line(doc))}."
         f"<br><b>{doc.get('contaminated_pct', 0):.2f}%</b> of {len(items)} items contaminated.</p>",
         f"<table><tr>{head}</tr>{rows}</table>",
     ]
