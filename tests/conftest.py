@@ -150,3 +150,14 @@ def hf_encode(bpe_tokenizer) -> Callable[[str], list[int]]:
 
     tok = Tokenizer.from_file(str(bpe_tokenizer))
     return lambda text: tok.encode(text, add_special_tokens=False).ids
+
+
+def brute_count_bytes(texts: Sequence[str], q: str) -> int:
+    """Overlapping occurrences of q's UTF-8 bytes inside each document (what a bytes index counts)."""
+    qb, total = q.encode(), 0
+    for t in texts:
+        tb, i = t.encode(), 0
+        while (i := tb.find(qb, i)) >= 0:
+            total += 1
+            i += 1
+    return total

@@ -15,6 +15,7 @@ from dataclasses import replace
 import grpc
 import numpy as np
 import pytest
+from conftest import brute_count_bytes as brute_count
 
 import tracer
 from tracer.client import TracerClient
@@ -69,15 +70,6 @@ def _corpus(seed: int) -> tuple[list[str], list[str], str]:
     return texts, traces, common + " " + tail_a
 
 
-def brute_count(texts: list[str], q: str) -> int:
-    """Overlapping occurrences of q's UTF-8 bytes inside each document (bytes tokenizer = bytes)."""
-    qb, total = q.encode(), 0
-    for t in texts:
-        tb, i = t.encode(), 0
-        while (i := tb.find(qb, i)) >= 0:
-            total += 1
-            i += 1
-    return total
 
 
 def _write(path, texts, base):

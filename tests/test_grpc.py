@@ -13,6 +13,7 @@ import shutil
 import grpc
 import numpy as np
 import pytest
+from conftest import brute_count_bytes as brute_count
 
 import tracer
 from tracer.client import TracerClient
@@ -31,15 +32,6 @@ def _texts(n: int, seed: int) -> list[str]:
     return [" ".join(rng.choice(WORDS) for _ in range(rng.randrange(5, 80))) for _ in range(n)]
 
 
-def brute_count(texts: list[str], q: str) -> int:
-    """Overlapping occurrences of q's UTF-8 bytes inside each document (bytes tokenizer = bytes)."""
-    qb, total = q.encode(), 0
-    for t in texts:
-        tb, i = t.encode(), 0
-        while (i := tb.find(qb, i)) >= 0:
-            total += 1
-            i += 1
-    return total
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import random
 import grpc
 import numpy as np
 import pytest
+from conftest import brute_count_bytes as brute_count
 
 import tracer
 from tracer.client import TracerClient
@@ -26,14 +27,6 @@ def _doc(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n)) + "."
 
 
-def brute_count(texts: list[str], q: str) -> int:
-    qb, total = q.encode(), 0
-    for t in texts:
-        tb, i = t.encode(), 0
-        while (i := tb.find(qb, i)) >= 0:
-            total += 1
-            i += 1
-    return total
 
 
 @pytest.fixture(scope="module")
