@@ -1,6 +1,11 @@
 """tracer_native: numba kernels over numpy / memory-mapped arrays (nogil, cached on disk)."""
 
-from tracer_native.docs import compact_even_positions, documents_of_positions
+from tracer_native.docs import (
+    compact_even_positions,
+    documents_of_positions,
+    gather_token_bytes,
+    lead_byte_sum,
+)
 from tracer_native.search import (
     common_prefix,
     compare_suffix,
@@ -14,5 +19,6 @@ from tracer_native.search import (
 
 __all__ = [
     "common_prefix", "compact_even_positions", "compare_suffix", "count_batch", "count_sequence",
-    "documents_of_positions", "ids_searchable", "longest_prefix_lengths", "ranges_of_spans", "sa_range",
+    "documents_of_positions", "gather_token_bytes", "ids_searchable", "lead_byte_sum",
+    "longest_prefix_lengths", "ranges_of_spans", "sa_range",
 ]

@@ -39,3 +39,33 @@ def compact_even_positions(sa, itemsize):
             sa[w] = v // itemsize
             w += 1
     return w
+
+
+@njit(cache=True, nogil=True)
+def lead_byte_sum(tokens, leads):
+    """Sum of ``leads[t]`` over ``tokens`` (characters starting in a byte-level token prefix);
+    -1 as soon as a token's entry is negative (a token whose decode is not its own bytes)."""
+    total = 0
+    for i in range(tokens.shape[0]):
+        v = leads[tokens[i]]
+        if v < 0:
+            return -1
+        total += v
+    return total
+
+
+@njit(cache=True, nogil=True)
+def gather_token_bytes(tokens, offsets, data):
+    """Concatenated bytes of ``tokens`` (token t's bytes are ``data[offsets[t]:offsets[t + 1]]``)."""
+    n = 0
+    for i in range(tokens.shape[0]):
+        t = tokens[i]
+        n += offsets[t + 1] - offsets[t]
+    out = np.empty(n, dtype=np.uint8)
+    w = 0
+    for i in range(tokens.shape[0]):
+        t = tokens[i]
+        for j in range(offsets[t], offsets[t + 1]):
+            out[w] = data[j]
+            w += 1
+    return out

@@ -43,8 +43,34 @@ def positions_to_docs(shard: Shard, positions: np.ndarray) -> np.ndarray:
     return documents_of_positions(shard.doc_starts, np.asarray(positions, dtype=np.uint64))
 
 
+def _byte_table(index: IndexReader):
+    """The tokenizer's byte table (``HFTokenizer.byte_level``) where it has one, else None."""
+    tok = getattr(index.tokenizer, "inner", index.tokenizer)  # a Normalizing wrapper decodes as its inner
+    return getattr(tok, "byte_level", None)
+
+
 def _char_offset(index: IndexReader, tokens: np.ndarray) -> int:
     return len(index.tokenizer.decode(tokens)) if len(tokens) else 0
+
+
+def _char_range(index: IndexReader, doc_tokens: np.ndarray, t0: int, t1: int) -> tuple[int, int]:
+    """Char range of tokens [t0, t1) in the decoded document. With a byte table: counted lead
+    bytes of the prefixes (a few µs, no string; a match starting on a split character's tail
+    bytes does not count them again); else by decoding the prefix (O(prefix), ~1 ms on long
+    documents) and the match (decoders such as WordPiece's join words with spaces)."""
+    table = _byte_table(index)
+    if table is not None:  # a prefix holding an added token (no byte entry) is decoded
+        cs, ce = (table.char_count(doc_tokens[:t]) for t in (t0, t1))
+        return (cs if cs >= 0 else _char_offset(index, doc_tokens[:t0]),
+                ce if ce >= 0 else _char_offset(index, doc_tokens[:t1]))
+    cs = _char_offset(index, doc_tokens[:t0])
+    return cs, cs + _char_offset(index, doc_tokens[t0:t1])
+
+
+def _decode(index: IndexReader, tokens: np.ndarray) -> str:
+    table = _byte_table(index)
+    text = table.decode(tokens) if table is not None else None
+    return text if text is not None else index.tokenizer.decode(tokens)
 
 
 # Re-encoded raw documents kept per shard: find and trace often hit one document many times.
@@ -94,8 +120,7 @@ def doc_span(index: IndexReader, shard_no: int, position: int, length: int, cont
     elif index.normalization:
         from tracer.tokenize import normalize_with_map
 
-        cs = _char_offset(index, doc_tokens[:t0])
-        ce = cs + _char_offset(index, doc_tokens[t0:t1])
+        cs, ce = _char_range(index, doc_tokens, t0, t1)
         text = shard.raw_text(local)
         _, raw_of = normalize_with_map(text)
         a, b = min(cs, len(raw_of) - 1), min(ce, len(raw_of) - 1)
@@ -109,12 +134,11 @@ def doc_span(index: IndexReader, shard_no: int, position: int, length: int, cont
             while ce > last + 1 and text[ce - 1].isspace():
                 ce -= 1
     else:
-        cs = _char_offset(index, doc_tokens[:t0])
-        ce = cs + _char_offset(index, doc_tokens[t0:t1])
+        cs, ce = _char_range(index, doc_tokens, t0, t1)
         lo_tok = max(0, t0 - 4 * context)
-        text_before = index.tokenizer.decode(doc_tokens[lo_tok:t0])
-        text_mid = index.tokenizer.decode(doc_tokens[t0:t1])
-        text_after = index.tokenizer.decode(doc_tokens[t1 : t1 + 4 * context])
+        text_before = _decode(index, doc_tokens[lo_tok:t0])
+        text_mid = _decode(index, doc_tokens[t0:t1])
+        text_after = _decode(index, doc_tokens[t1 : t1 + 4 * context])
         text = None
     if text is None:
         before = text_before[-context:]
