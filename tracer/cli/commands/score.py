@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_format, add_index, dumps, print_json
 from tracer.errors import InputError, MismatchError
+from tracer.membership.options import ScoreOptions
 
 COLUMNS = ("loss", "zlib", "min_k", "min_k_pp", "dc_pdd")
 
@@ -28,8 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="DIR", help="local Hugging Face causal LM directory (needs tracer[model])")
     p.add_argument("--text-field", default="text", help="text field of TEXTS.jsonl (default: text)")
     p.add_argument("--label-field", metavar="F", help="field with 1 (member) / 0 (non-member): adds AUROC, TPR@FPR")
-    p.add_argument("--k", type=float, default=0.2, help="fraction of lowest tokens for Min-K%% (default 0.2)")
-    p.add_argument("--a", type=float, default=0.01, help="DC-PDD cap per token (default 0.01)")
+    add_options(p, ScoreOptions)
     p.add_argument("--tokenizer-fingerprint", metavar="FP", help="fingerprint of the tokenizer the ids came from")
     p.add_argument("--device", default="cpu", help="torch device for --model (cpu, cuda, cuda:1)")
     p.add_argument("--bf16", action="store_true", help="run --model in bfloat16")
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         inputs = list(read_logprobs_jsonl(args.logprobs, args.label_field))
     else:
         inputs = _model_inputs(args, index)
-    results = score_inputs(index, inputs, args.k, args.a, args.tokenizer_fingerprint)
+    options = options_from_args(args, ScoreOptions)
+    results = score_inputs(index, inputs, tokenizer_fingerprint=args.tokenizer_fingerprint, options=options)
     summary = None
     if args.label_field:
         labels = [r.label for r in results]
