@@ -23,9 +23,8 @@ from tracer.contamination.words import PreparedText, json_escaped, ngram_hashes,
 from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
-from tracer.query.longest import spans_with_counts
+from tracer.query.longest import longest_lengths, spans_with_counts
 from tracer.tokenize import normalize, normalize_with_map
-from tracer_native import longest_prefix_lengths
 
 BATCH_TOKENS = 1 << 20
 PART_NAMES = ("input", "label")
@@ -194,13 +193,6 @@ def _template_ngrams(
     return {b: {h for h, k in c.items() if k >= opts.template_items} for b, c in counts.items()}
 
 
-def _longest_lengths(index: IndexReader, query: np.ndarray, limits: np.ndarray) -> np.ndarray:
-    lengths = np.zeros(len(query), dtype=np.int64)
-    for shard in index.shards:
-        np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, query, limits), out=lengths)
-    return lengths
-
-
 def _check_batch(
     index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
     templates: dict[str, set[int]],
@@ -218,7 +210,7 @@ def _check_batch(
         p, o = part.prep, part.offset
         query[o : o + len(p.ids)] = p.ids
         limits[o + p.word_tok] = o + len(p.ids)
-    tok_lengths = _longest_lengths(index, query, limits)
+    tok_lengths = longest_lengths(index, query, limits)  # query.longest serializes where numba needs it
 
     # per part: the best spelling's word matches and metrics; spans to count and locate
     raw_template: dict[tuple[int, str], np.ndarray] = {}
