@@ -146,8 +146,8 @@ class TracerServicer(pb_grpc.TracerServicer):
         yield from self._contamination(request, context)
 
     def _contamination(self, request: pb.ContaminationRequest, context: grpc.ServicerContext) -> Iterator[pb.ItemResult]:
-        """Results batch by batch (templates are found over all items first, as in the library);
-        between batches, stop if the client went away or its deadline passed."""
+        """Each item's result as soon as it is done, in item order (templates are found over all items
+        first, as in the library); after each, stop if the client went away or its deadline passed."""
         _, index = self.registry.get(request.index)
         check_cap(len(request.items), self.limits.max_batch, "items in one contamination request")
         opts = convert.msg_to_options(request.options)
