@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tracer.index.reader import IndexReader
 from tracer.query import count as _count
 from tracer.query import find as _find
@@ -25,13 +27,15 @@ class Index(IndexReader):
         ``limit``, ``context``; given as an object or by keyword)."""
         return _find.find(self, query, options, **overrides)
 
-    def trace(self, text: str, options: TraceOptions | None = None, **overrides) -> _trace.TraceResult:
+    def trace(self, text: str, options: TraceOptions | None = None, *,
+              progress: Callable[[int, int], None] | None = None, **overrides) -> _trace.TraceResult:
         """Long verbatim spans of ``text`` that occur at most ``max_count`` times, with their documents.
 
         See tracer.query.trace: maximal spans cut after delimiters and aligned to word boundaries,
         at least ``min_len`` tokens (default per tokenizer), the K = ceil(0.05 L) rarest by unigram
         log-probability (``rank="length"``: longest; ``k`` overrides K; ``all_spans`` keeps all),
         up to ``max_docs`` documents each with a BM25 score of their snippet against ``text``.
-        Options: a ``TraceOptions`` and/or its fields by keyword (``index.trace(text, k=3)``).
+        Options: a ``TraceOptions`` and/or its fields by keyword (``index.trace(text, k=3)``);
+        ``progress(done, total)`` follows the document lookups.
         """
-        return _trace.trace(self, text, options, **overrides)
+        return _trace.trace(self, text, options, progress=progress, **overrides)

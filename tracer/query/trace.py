@@ -17,6 +17,8 @@ where a text came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from tracer.errors import InputError, LimitError
@@ -38,6 +40,7 @@ from tracer.tokenize.boundaries import token_boundaries
 __all__ = ["MAX_TRACE_TOKENS", "TraceOptions", "TraceResult", "TracedSpan", "merge_ranges", "trace"]
 
 MAX_TRACE_TOKENS = 1_000_000  # longer texts: split them (a 10^6-token trace takes seconds)
+PROGRESS_EVERY = 64  # spans between progress calls
 
 
 def _check_text(text: str) -> None:
@@ -82,10 +85,12 @@ def _raw_range(text: str, searched: str, raw_of: np.ndarray | None, a: int, b: i
     return ra, rb
 
 
-def trace(index: IndexReader, text: str, options: TraceOptions | None = None, **overrides) -> TraceResult:
+def trace(index: IndexReader, text: str, options: TraceOptions | None = None, *,
+          progress: Callable[[int, int], None] | None = None, **overrides) -> TraceResult:
     """Spans of ``text`` that occur verbatim in the corpus at most ``max_count`` times; see the module doc.
 
-    ``options`` (default ``TraceOptions()``) with any field overridden by keyword."""
+    ``options`` (default ``TraceOptions()``) with any field overridden by keyword; ``progress(done,
+    total)`` is called as the documents of the kept spans are looked up (the long part of a big text)."""
     opts = resolve(TraceOptions, options, overrides)
     min_len = opts.span_min_len(index.tokenizer.name)
     _check_text(text)
@@ -102,10 +107,15 @@ def trace(index: IndexReader, text: str, options: TraceOptions | None = None, **
         found = spans_with_counts(index, ids, span_starts, span_lengths)
     logp = span_logprobs(index.unigram_logprobs()[ids.astype(np.int64)], span_starts, span_lengths)
     spans: list[TracedSpan] = []
-    for j in choose_spans(span_starts, span_lengths, logp, found.counts, t, opts):
+    chosen = choose_spans(span_starts, span_lengths, logp, found.counts, t, opts)
+    for done, j in enumerate(chosen):
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done, len(chosen))
         a, n = int(span_starts[j]), int(span_lengths[j])
         ca, cb = _raw_range(text, searched, raw_of, int(starts[a]), int(ends[a + n - 1]))
         ranges = [(int(lo[j]), int(hi[j])) for lo, hi in found.ranges]
         docs = span_documents(index, ranges, n, opts.max_docs, opts.context)
         spans.append(TracedSpan(ca, cb, a, a + n, text[ca:cb], int(found.counts[j]), float(logp[j]), docs))
+    if progress:
+        progress(len(chosen), len(chosen))
     return finish_trace(text, spans, t, ids)

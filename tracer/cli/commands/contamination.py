@@ -7,6 +7,7 @@ import sys
 
 from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_index, print_json, print_jsonl
+from tracer.cli.progress import add_progress, progress_bar
 from tracer.contamination.options import CheckOptions
 
 SPAN_RULE = (
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when the gate fails (errors still exit 2)")
     p.add_argument("--format", choices=["text", "json", "jsonl"], default="text", help="output format (default text)")
     p.add_argument("--report", metavar="PATH", help="also write a report: PATH.html, PATH.md or PATH.json")
+    add_progress(p)
     p.set_defaults(func=run)
 
 
@@ -61,7 +63,12 @@ def run(args: argparse.Namespace) -> int:
     if not items:
         raise InputError("no benchmark items to check")
     index = tracer.open(args.index)
-    results = check_items(index, items, opts, progress=_progress(len(items)))
+    bar = progress_bar(args, len(items), "item", "contamination")
+    try:
+        results = check_items(index, items, opts, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
     share = contaminated_share(results)
     failed = share > args.fail_above
     doc = None
@@ -82,15 +89,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"tracer contamination: {share:.2f}% of {len(results)} items contaminated "
               f"(> --fail-above {args.fail_above:g}%)", file=sys.stderr)
     return 0 if args.exit_zero or not failed else 1
-
-
-def _progress(total: int):
-    if total < 2000 or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="item", file=sys.stderr, leave=False)
-    return bar.update
 
 
 def _print_text(results, summary, share, args, opts) -> None:

@@ -7,6 +7,7 @@ import sys
 
 from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_format, add_index, print_json
+from tracer.cli.progress import add_progress, progress_bar
 from tracer.errors import InputError
 from tracer.query.options import TraceOptions
 
@@ -18,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--file", metavar="F", help="read the text from a UTF-8 file ('-' for stdin)")
     add_format(p)
     add_options(p, TraceOptions)
+    add_progress(p)
     p.set_defaults(func=run)
 
 
@@ -37,13 +39,31 @@ def _read_text(args: argparse.Namespace) -> str:
         raise InputError(f"--file {args.file}: not UTF-8 text (byte {e.start})") from None
 
 
+def _updater(bar):
+    """trace's ``progress(done, total)`` as updates of a tqdm bar (None: no bar)."""
+    if bar is None:
+        return None
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update
+
+
 def run(args: argparse.Namespace) -> int:
     import tracer
 
     text = _read_text(args)
     delimiters = args.delimiters.replace("\\n", "\n").replace("\\t", "\t").replace("\\r", "\r")
     options = options_from_args(args, TraceOptions, delimiters=delimiters)
-    result = tracer.open(args.index).trace(text, options)
+    bar = progress_bar(args, None, "span", "trace: documents of spans")
+    try:
+        result = tracer.open(args.index).trace(text, options, progress=_updater(bar))
+    finally:
+        if bar:
+            bar.close()
     if args.format == "json":
         print_json(result.to_json())
         return 0
