@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tracer.index.reader import IndexReader, Shard
+from tracer.query.options import SNIPPET_CONTEXT
 from tracer.tokenize.base import Encoding
 from tracer_native import documents_of_positions
 
@@ -102,7 +103,7 @@ def _raw_range(text: str, enc: Encoding, t0: int, t1: int) -> tuple[int, int]:
     return cs, max(cs, ce)
 
 
-def doc_span(index: IndexReader, shard_no: int, position: int, length: int, context: int = 80) -> DocSpan:
+def doc_span(index: IndexReader, shard_no: int, position: int, length: int, context: int = SNIPPET_CONTEXT) -> DocSpan:
     """Describe the occurrence of ``length`` tokens at ``position`` of shard ``shard_no``."""
     shard = index.shards[shard_no]
     local = int(positions_to_docs(shard, np.asarray([position]))[0])

@@ -21,6 +21,7 @@ RANKS = ("unigram", "length")
 DEFAULT_MIN_LEN_BYTES = 24  # bytes tokenizer: a few words
 DEFAULT_MIN_LEN_TOKENS = 6  # BPE and other tokenizers: about 4 characters per token in English
 SNIPPET_CONTEXT = 80  # characters each side of a match in snippets (find, trace, contamination)
+SPANS_PER_TOKEN = 0.05  # trace keeps K = ceil(0.05 L) spans of an L-token text (OLMoTrace)
 
 T = TypeVar("T")
 
@@ -77,7 +78,7 @@ class TraceOptions:
     rank: str = field(default="unigram", metadata=flag(
         "--rank", choices=RANKS, help="rank spans by lowest unigram probability (default) or by length"))
     k: int | None = field(default=None, metadata=flag(
-        "-k", "--top", help="spans to keep (default ceil(0.05 x tokens))"))
+        "-k", "--top", help=f"spans to keep (default ceil({SPANS_PER_TOKEN} x tokens))"))
     all_spans: bool = field(default=False, metadata=flag("--all", help="keep every span, not only the top K"))
     max_docs: int = field(default=10, metadata=flag(
         "--max-docs", metavar="N", help="documents per span (default {default})"))

@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tracer.query.bm25 import bm25_scores
-from tracer.query.options import TraceOptions
+from tracer.query.options import SPANS_PER_TOKEN, TraceOptions
 from tracer.query.trace_docs import TracedDocument
-
-SPANS_PER_TOKEN = 0.05  # K = ceil(0.05 L): OLMoTrace's share of a text's tokens kept as spans
 
 
 @dataclass
