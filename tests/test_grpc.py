@@ -248,7 +248,7 @@ def test_parse_index_spec():
 
 
 def test_packed_tokens_are_narrow():
-    from tracer.v1.convert import pack_tokens, unpack_tokens
+    from tracer.wire.convert import pack_tokens, unpack_tokens
 
     for ids, width in ([1, 2, 255], 1), ([256, 3], 2), ([70000], 4):
         msg = pack_tokens(np.asarray(ids))

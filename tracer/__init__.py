@@ -8,7 +8,8 @@ __all__ = ["__version__", "build", "open"]
 
 
 def open(path: str, **kwargs):  # noqa: A001 - mirrors the builtin on purpose: tracer.open(path)
-    """Open an index directory read-only (memory-mapped). See ``tracer.index.reader.Index``."""
+    """Open an index directory read-only (memory-mapped): a ``tracer.query.index.Index``, the
+    ``IndexReader`` (tracer.index.reader) with the query methods."""
     from tracer.query.index import Index
 
     return Index(path, **kwargs)

@@ -23,11 +23,11 @@ from tracer.contamination.words import PreparedText, json_escaped, ngram_hashes,
 from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
-from tracer.query.longest import spans_with_counts
+from tracer.query.longest import longest_lengths, spans_with_counts
 from tracer.tokenize import normalize, normalize_with_map
-from tracer_native import longest_prefix_lengths
 
-BATCH_TOKENS = 1 << 20
+BATCH_TOKENS = 1 << 20  # query tokens per kernel call, at most
+FIRST_BATCH_TOKENS = 1 << 13  # the first call's: the first results come quickly
 PART_NAMES = ("input", "label")
 
 
@@ -129,7 +129,7 @@ def check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
 ) -> list[ItemResult]:
-    """Check every item against the index; ``progress(k)`` is called after each batch of k items.
+    """Check every item against the index; ``progress(k)`` is called as each k more items are done.
 
     ``reference``: more items of the same benchmarks (e.g. the whole benchmark when only some
     items are checked, as a harness asking item by item does) that count when finding the
@@ -145,7 +145,10 @@ def iter_check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
 ) -> Iterator[ItemResult]:
-    """``check_items`` yielding each batch's results as soon as it is done (gRPC streams them)."""
+    """``check_items`` yielding each item's result, in item order, as soon as it is done (gRPC
+    streams them). Batches start small and double up to ``BATCH_TOKENS``, so the first results
+    come after a small kernel call while large benchmarks still run in large batches; an item's
+    result does not depend on the batch it falls in."""
     opts = options or CheckOptions()
     prepared = []
     for item in items:
@@ -155,19 +158,23 @@ def iter_check_items(
         prepared.append((item, preps))
     templates = _template_ngrams(index, prepared, reference or (), opts)
     batch: list[tuple[BenchItem, list[list[PreparedText]]]] = []
-    size = 0
+    size, limit = 0, FIRST_BATCH_TOKENS
     for item, preps in prepared:
         batch.append((item, preps))
         size += sum(len(p.ids) for ps in preps for p in ps)
-        if size >= BATCH_TOKENS:
-            yield from _check_batch(index, batch, opts, templates)
-            if progress:
-                progress(len(batch))
-            batch, size = [], 0
+        if size >= limit:
+            yield from _results(index, batch, opts, templates, progress)
+            batch, size, limit = [], 0, min(2 * limit, BATCH_TOKENS)
     if batch:
-        yield from _check_batch(index, batch, opts, templates)
+        yield from _results(index, batch, opts, templates, progress)
+
+
+def _results(index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
+             templates: dict[str, set[int]], progress: Callable[[int], None] | None) -> Iterator[ItemResult]:
+    for result in _check_batch(index, batch, opts, templates):
+        yield result
         if progress:
-            progress(len(batch))
+            progress(1)
 
 
 def _template_ngrams(
@@ -194,17 +201,11 @@ def _template_ngrams(
     return {b: {h for h, k in c.items() if k >= opts.template_items} for b, c in counts.items()}
 
 
-def _longest_lengths(index: IndexReader, query: np.ndarray, limits: np.ndarray) -> np.ndarray:
-    lengths = np.zeros(len(query), dtype=np.int64)
-    for shard in index.shards:
-        np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, query, limits), out=lengths)
-    return lengths
-
-
 def _check_batch(
     index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
     templates: dict[str, set[int]],
-):
+) -> Iterator[ItemResult]:
+    """The batch's results in item order, each yielded once its documents are located."""
     parts: list[_Part] = []
     offset = 0
     for i, (_, preps) in enumerate(batch):
@@ -218,7 +219,7 @@ def _check_batch(
         p, o = part.prep, part.offset
         query[o : o + len(p.ids)] = p.ids
         limits[o + p.word_tok] = o + len(p.ids)
-    tok_lengths = _longest_lengths(index, query, limits)
+    tok_lengths = longest_lengths(index, query, limits)  # query.longest serializes where numba needs it
 
     # per part: the best spelling's word matches and metrics; spans to count and locate
     raw_template: dict[tuple[int, str], np.ndarray] = {}
@@ -267,7 +268,6 @@ def _check_batch(
     counted = spans_with_counts(index, query, np.asarray([s.tok_start for s in spans], np.int64),
                                 np.asarray([s.tok_len for s in spans], np.int64)) if spans else None
     locator = _Locator(index, opts.context)
-    results = []
     for i, (item, preps) in enumerate(batch):
         parts_m: dict[str, PartMetrics] = {}
         for name in PART_NAMES:
@@ -283,11 +283,10 @@ def _check_batch(
         parts_m["both"] = combine([parts_m[n] for n in PART_NAMES if n in parts_m and parts_m[n].words])
         contaminated, cat, verdict_on = judge(parts_m, opts)
         docs = _documents(locator, spans, doc_spans.get(i, []), counted, opts) if counted is not None else []
-        results.append(ItemResult(
+        yield ItemResult(
             item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
             short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,
-        ))
-    return results
+        )
 
 
 class _Locator:

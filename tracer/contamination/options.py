@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from tracer.errors import InputError
+from tracer.query.options import SNIPPET_CONTEXT, flag
 
 METHODS = ("coverage", "skip_coverage", "ngram", "longest", "13gram")
 PARTS = ("any", "both", "input", "label")
@@ -13,27 +14,49 @@ PARTS = ("any", "both", "input", "label")
 DEFAULT_THRESHOLDS = {"coverage": 0.4, "skip_coverage": 0.4, "ngram": 0.7, "longest": 0.5, "13gram": 1.0}
 
 
+_THRESHOLD_HELP = ", ".join(f"{m} {t:g}" for m, t in DEFAULT_THRESHOLDS.items())
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     """What counts as a match and what makes an item contaminated.
 
     Lengths are in words (see ``tracer.contamination.words``), so they mean the same for the
-    bytes tokenizer and any BPE vocabulary.
+    bytes tokenizer and any BPE vocabulary. A field's ``flag`` metadata is its ``tracer
+    contamination`` option (tracer.cli.options); fields without one are library/gRPC only.
     """
 
-    ngram: int = 8  # shortest shared span that counts, in words (Llama 2 / PaLM / ConTAM n)
+    # shortest shared span that counts, in words (Llama 2 / PaLM / ConTAM n)
+    ngram: int = field(default=8, metadata=flag(
+        "--ngram", metavar="N", help="shortest shared span that counts, in words (default {default})"))
     skip_budget: int = 4  # mismatched words allowed inside a span (Llama 2), none in its first n
     gpt3_ngram: int = 13  # the any-13-gram flag of GPT-3
-    clean_below: float = 0.2  # category thresholds on coverage (Llama 2)
-    dirty_from: float = 0.8
-    method: str = "skip_coverage"  # which metric decides `contaminated`
-    threshold: float | None = None  # its threshold (None: DEFAULT_THRESHOLDS[method])
-    part: str = "any"  # which part the verdict reads: any (the higher of input and both), both, input, label
-    max_documents: int = 3  # top matched documents kept per item
+    # category thresholds on coverage (Llama 2)
+    clean_below: float = field(default=0.2, metadata=flag("--clean-below", help="category threshold (default {default})"))
+    dirty_from: float = field(default=0.8, metadata=flag("--dirty-from", help="category threshold (default {default})"))
+    # which metric decides `contaminated`
+    method: str = field(default="skip_coverage", metadata=flag(
+        "--method", choices=METHODS,
+        help="metric that decides `contaminated` (default {default}: share of the item's words in Llama 2 "
+             "spans: a shared run of >= N words, continued across up to {skip_budget} mismatched words; "
+             "coverage: no mismatches)"))
+    # its threshold (None: DEFAULT_THRESHOLDS[method])
+    threshold: float | None = field(default=None, metadata=flag(
+        "--threshold", help=f"the method's threshold as a fraction (default: {_THRESHOLD_HELP})"))
+    # which part the verdict reads: any (the higher of input and both), both, input, label
+    part: str = field(default="any", metadata=flag(
+        "--part", choices=PARTS, help="part the verdict reads (default {default}: the higher of input and input+label)"))
+    max_documents: int = field(default=3, metadata=flag(
+        "--documents", metavar="N", help="matched documents kept per item (default {default})"))  # top matched documents per item
     max_spans: int = 4  # matched spans looked up in documents, per part
-    context: int = 80  # snippet context in characters
-    template_items: int = 2  # n-grams shared by this many items of a benchmark are template text (0: off)
-    json_variants: bool = True  # also match each part as escaped inside a JSON string
+    context: int = SNIPPET_CONTEXT  # snippet context in characters
+    # n-grams shared by this many items of a benchmark are template text (0: off)
+    template_items: int = field(default=2, metadata=flag(
+        "--template-items", metavar="K", help="word n-grams shared by K or more items of a benchmark are template "
+                                              "text and left out of coverage (default {default}; 0 turns this off)"))
+    # also match each part as escaped inside a JSON string
+    json_variants: bool = field(default=True, metadata=flag(
+        "--no-json-variant", negate=True, help="do not also match each item as escaped inside a JSON string"))
 
     def __post_init__(self) -> None:
         if self.ngram < 1:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import mmap
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,17 @@ class IndexReader:
         if not unigram.exists() or unigram.stat().st_size != self.tokenizer.vocab_size * 8:
             raise IndexFormatError(f"{unigram}: missing or wrong size; {REBUILD}")
         self.unigram = _map(unigram, np.uint64)
+        # derived data the query layer keeps per open index (tracer.query), filled on first use
+        self._unigram_logprobs: np.ndarray | None = None
+        self.raw_encodings: OrderedDict[tuple[int, int], Any] = OrderedDict()  # LRU of query.documents
+        self.raw_encodings_lock = threading.Lock()
+
+    def unigram_logprobs(self) -> np.ndarray:
+        """log P(token), add-one smoothed over the unigram counts (trace's span rarity), computed once."""
+        if self._unigram_logprobs is None:
+            counts = np.asarray(self.unigram, dtype=np.float64)
+            self._unigram_logprobs = np.log((counts + 1.0) / (counts.sum() + len(counts)))
+        return self._unigram_logprobs
 
     def _load_manifest(self) -> dict:
         p = self.path / MANIFEST

@@ -6,8 +6,9 @@ yes/no verdict: thresholds are not portable across models, so evaluate with labe
 (``metrics.summarize``: AUROC, TPR at 1% / 5% FPR).
 
 Entry points:
-  ``score(index, rows_or_inputs, k=0.2, a=0.01)``        dict rows or ``ScoreInput``s
-  ``score_rows(index, rows, k=0.2, a=0.01, ...)``       dict rows (the gRPC servicer's call)
+  ``score(index, rows_or_inputs, k=..., a=...)``        dict rows or ``ScoreInput``s
+  ``score_rows(index, rows, k=..., a=..., ...)``         dict rows
+  ``ScoreOptions``: the options (``k`` of Min-K%, ``a`` of DC-PDD), their defaults and checks
   ``adapters.load_hf_causal_lm(path)`` / ``adapters.LogitsModelAdapter(module, tokenizer)``
 """
 
@@ -19,11 +20,12 @@ from typing import Any
 
 from tracer.membership.inputs import ScoreInput, TextRow, parse_row, read_logprobs_jsonl, read_texts_jsonl
 from tracer.membership.metrics import auroc, summarize, tpr_at_fpr
+from tracer.membership.options import ScoreOptions
 from tracer.membership.scores import SCORE_NAMES
 from tracer.membership.scoring import MembershipScore, Reference, score_inputs, score_rows
 
 __all__ = [
-    "SCORE_NAMES", "MembershipScore", "Reference", "ScoreInput", "TextRow", "auroc", "parse_row",
+    "SCORE_NAMES", "MembershipScore", "Reference", "ScoreInput", "ScoreOptions", "TextRow", "auroc", "parse_row",
     "read_logprobs_jsonl", "read_texts_jsonl", "score", "score_inputs", "score_rows", "summarize", "tpr_at_fpr",
 ]
 
@@ -31,16 +33,19 @@ __all__ = [
 def score(
     index: Any,
     rows: Iterable[dict | ScoreInput],
-    k: float = 0.2,
-    a: float = 0.01,
+    k: float | None = None,
+    a: float | None = None,
     tokenizer_fingerprint: str | None = None,
+    *,
+    options: ScoreOptions | None = None,
 ) -> list[MembershipScore]:
-    """Scores for each row; ``index`` is an open Index, an index path, or None (no DC-PDD)."""
+    """Scores for each row; ``index`` is an open Index, an index path, or None (no DC-PDD).
+    ``k``/``a`` override the fields of ``options`` (default ``ScoreOptions()``)."""
     if isinstance(index, (str, Path)):
         import tracer
 
         index = tracer.open(index)
     rows = list(rows)
     if all(isinstance(r, ScoreInput) for r in rows):
-        return score_inputs(index, rows, k, a, tokenizer_fingerprint)
-    return score_rows(index, rows, k, a, tokenizer_fingerprint)
+        return score_inputs(index, rows, k, a, tokenizer_fingerprint, options=options)
+    return score_rows(index, rows, k, a, tokenizer_fingerprint, options=options)

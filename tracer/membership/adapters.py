@@ -109,17 +109,20 @@ class LogitsModelAdapter:
         return out
 
     def score_inputs(self, texts: Sequence[str], ids: Sequence[str] | None = None,
-                     labels: Sequence[int | None] | None = None) -> list[ScoreInput]:
-        """ScoreInput rows for texts (longer texts are cut to ``max_length`` tokens)."""
+                     labels: Sequence[int | None] | None = None,
+                     progress: Callable[[int], None] | None = None) -> list[ScoreInput]:
+        """ScoreInput rows for texts (longer texts are cut to ``max_length`` tokens);
+        ``progress(k)`` after each batch of k texts."""
         encoded = [self._encode(t) for t in texts]
-        rows = self.score_token_ids([e[0] for e in encoded])
+        rows = self.score_token_ids([e[0] for e in encoded], progress)
         for i, row in enumerate(rows):
             row.text = encoded[i][1]
             row.id = str(ids[i]) if ids is not None else str(i)
             row.label = labels[i] if labels is not None else None
         return rows
 
-    def score_token_ids(self, seqs: Sequence[np.ndarray]) -> list[ScoreInput]:
+    def score_token_ids(self, seqs: Sequence[np.ndarray],
+                        progress: Callable[[int], None] | None = None) -> list[ScoreInput]:
         torch = self.torch
         bos = self.bos_id is not None
         order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))  # similar lengths per batch
@@ -141,6 +144,8 @@ class LogitsModelAdapter:
                                       f"expected [batch, {width}, vocab]")
                 for r, i in enumerate(chunk):
                     out[i] = self._row(seqs[i], logits[r], tb[r], len(inputs[r]), bos)
+                if progress:
+                    progress(len(chunk))
         return [r for r in out if r is not None]
 
     def _row(self, ids: np.ndarray, logits: Any, tokens: Any, length: int, bos: bool) -> ScoreInput:

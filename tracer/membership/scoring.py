@@ -13,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from tracer.errors import InputError, MismatchError
+from tracer.errors import MismatchError
 from tracer.membership import scores as S
 from tracer.membership.inputs import ScoreInput, parse_row
+from tracer.membership.options import ScoreOptions
+from tracer.query.options import resolve
 
 
 @dataclass
@@ -76,15 +78,16 @@ class Reference:
                 )
 
 
-def check_params(k: float, a: float) -> None:
-    if not 0.0 < k <= 1.0:
-        raise InputError(f"k must be in (0, 1], got {k}")
-    if not a > 0.0:
-        raise InputError(f"a must be > 0, got {a}")
+def score_options(k: float | None = None, a: float | None = None, options: ScoreOptions | None = None) -> ScoreOptions:
+    """``options`` (default ``ScoreOptions()``) with ``k`` and ``a`` overridden where given, validated."""
+    overrides = {name: v for name, v in (("k", k), ("a", a)) if v is not None}
+    return resolve(ScoreOptions, options, overrides)
 
 
-def score_input(inp: ScoreInput, ref: Reference | None, k: float = 0.2, a: float = 0.01) -> MembershipScore:
+def score_input(inp: ScoreInput, ref: Reference | None, options: ScoreOptions | None = None) -> MembershipScore:
     """All five scores of one text (inputs already validated and checked against ``ref``)."""
+    opts = options or ScoreOptions()
+    k, a = opts.k, opts.a
     keep = ~np.isnan(inp.logprobs)
     lp = inp.logprobs[keep]
     n = int(lp.size)
@@ -109,18 +112,22 @@ def score_input(inp: ScoreInput, ref: Reference | None, k: float = 0.2, a: float
 def score_inputs(
     index: Any,
     inputs: Iterable[ScoreInput],
-    k: float = 0.2,
-    a: float = 0.01,
+    k: float | None = None,
+    a: float | None = None,
     tokenizer_fingerprint: str | None = None,
+    *,
+    options: ScoreOptions | None = None,
 ) -> list[MembershipScore]:
-    """Score validated inputs against an index (or a ready ``Reference``; None skips DC-PDD)."""
-    check_params(k, a)
+    """Score validated inputs against an index (or a ready ``Reference``; None skips DC-PDD).
+
+    ``options`` (``ScoreOptions``) with ``k``/``a`` overriding its fields where given."""
+    opts = score_options(k, a, options)
     ref = _reference(index)
     results = []
     for inp in inputs:
         if ref is not None:
             ref.check(inp, f"text {inp.id!r}", tokenizer_fingerprint)
-        results.append(score_input(inp, ref, k, a))
+        results.append(score_input(inp, ref, opts))
     return results
 
 
@@ -133,10 +140,12 @@ def _reference(index: Any) -> Reference | None:
 def score_rows(
     index: Any,
     rows: Iterable[dict],
-    k: float = 0.2,
-    a: float = 0.01,
+    k: float | None = None,
+    a: float | None = None,
     tokenizer_fingerprint: str | None = None,
     label_field: str | None = None,
+    *,
+    options: ScoreOptions | None = None,
 ) -> list[MembershipScore]:
     """Score JSON-like rows (``token_ids``, ``logprobs``, optional ``logprob_mean``,
     ``logprob_var``, ``text``, ``id``, ``tokenizer_fingerprint``) against an index.
@@ -144,7 +153,7 @@ def score_rows(
     The entry point for the gRPC servicer: bad rows raise InputError naming ``row N`` and the
     field; token ids from another tokenizer raise MismatchError.
     """
-    check_params(k, a)
+    opts = score_options(k, a, options)
     ref = _reference(index)
     results = []
     for i, obj in enumerate(rows):
@@ -152,5 +161,5 @@ def score_rows(
         inp = parse_row(obj, where, str(i), label_field)
         if ref is not None:
             ref.check(inp, where, tokenizer_fingerprint)
-        results.append(score_input(inp, ref, k, a))
+        results.append(score_input(inp, ref, opts))
     return results

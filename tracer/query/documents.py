@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
-from threading import Lock
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from tracer.index.reader import IndexReader, Shard
+from tracer.query.options import SNIPPET_CONTEXT
 from tracer.tokenize.base import Encoding
 from tracer_native import documents_of_positions
 
@@ -73,28 +71,27 @@ def _decode(index: IndexReader, tokens: np.ndarray) -> str:
     return text if text is not None else index.tokenizer.decode(tokens)
 
 
-# Re-encoded raw documents kept per shard: find and trace often hit one document many times.
+# Re-encoded raw documents kept per shard (on the reader, ``raw_encodings``): find and trace often
+# hit one document many times.
 RAW_OFFSETS_CACHED = 4
-_raw_cache: WeakKeyDictionary[Shard, OrderedDict[int, tuple[str, Encoding] | None]] = WeakKeyDictionary()
-_raw_cache_lock = Lock()
 
 
-def _raw_offsets(index: IndexReader, shard: Shard, local: int, doc_tokens: np.ndarray) -> tuple[str, Encoding] | None:
+def _raw_offsets(index: IndexReader, shard_no: int, local: int, doc_tokens: np.ndarray) -> tuple[str, Encoding] | None:
     """(raw text, its tokens' char offsets) of a document kept raw because its tokenizer does not
     round-trip (no normalization: HF offsets index the text itself); None when re-encoding the raw
     text does not give the stored tokens (another tokenizer version), so offsets come from decoding."""
-    with _raw_cache_lock:
-        cached = _raw_cache.setdefault(shard, OrderedDict())
-        if local in cached:
-            cached.move_to_end(local)
-            return cached[local]
-    text = shard.raw_text(local)
+    cache, key = index.raw_encodings, (shard_no, local)
+    with index.raw_encodings_lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    text = index.shards[shard_no].raw_text(local)
     enc = index.tokenizer.encode_with_offsets(text)
     found = (text, enc) if np.array_equal(enc.ids, doc_tokens) else None
-    with _raw_cache_lock:
-        cached[local] = found
-        while len(cached) > RAW_OFFSETS_CACHED:
-            cached.popitem(last=False)
+    with index.raw_encodings_lock:
+        cache[key] = found
+        while len(cache) > RAW_OFFSETS_CACHED * len(index.shards):
+            cache.popitem(last=False)
     return found
 
 
@@ -106,14 +103,14 @@ def _raw_range(text: str, enc: Encoding, t0: int, t1: int) -> tuple[int, int]:
     return cs, max(cs, ce)
 
 
-def doc_span(index: IndexReader, shard_no: int, position: int, length: int, context: int = 80) -> DocSpan:
+def doc_span(index: IndexReader, shard_no: int, position: int, length: int, context: int = SNIPPET_CONTEXT) -> DocSpan:
     """Describe the occurrence of ``length`` tokens at ``position`` of shard ``shard_no``."""
     shard = index.shards[shard_no]
     local = int(positions_to_docs(shard, np.asarray([position]))[0])
     a, b = shard.doc_range(local)
     t0, t1 = position - a, min(position + length, b) - a
     doc_tokens = shard.tokens[a:b]
-    raw = _raw_offsets(index, shard, local, doc_tokens) if shard.has_raw and not index.normalization else None
+    raw = _raw_offsets(index, shard_no, local, doc_tokens) if shard.has_raw and not index.normalization else None
     if raw is not None:
         text = raw[0]
         cs, ce = _raw_range(text, raw[1], t0, t1)

@@ -9,6 +9,7 @@ import numpy as np
 from tracer.errors import IndexFormatError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span
+from tracer.query.options import FindOptions, resolve
 from tracer.query.tokens import Query, query_variants
 from tracer_native import sa_range
 
@@ -29,8 +30,10 @@ def sample_evenly(n: int, k: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, k).round().astype(np.int64))
 
 
-def find(index: IndexReader, query: Query, limit: int = 10, context: int = 80) -> FindResult:
+def find(index: IndexReader, query: Query, options: FindOptions | None = None, **overrides) -> FindResult:
     """Total count and up to ``limit`` occurrences in corpus order (evenly sampled when more)."""
+    opts = resolve(FindOptions, options, overrides)
+    limit, context = opts.limit, opts.context
     hits: list[tuple[int, int, int, bool]] = []  # (shard, position, length, space-prefixed variant)
     total = 0
     for variant, ids in enumerate(query_variants(index, query)):

@@ -1,4 +1,4 @@
-"""Longest match at every query position, over all shards: the base of tracing and overlap."""
+"""Longest match at every query position, over all shards: the base of tracing and contamination."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 A trace over an index split into shard groups (one server each) is merged on the client: spans are
 recounted on every group with the searched token ids, and ranked by unigram log-probability under
 the *summed* unigram counts of all groups. Each group therefore reports the ids it searched (after
-normalization, exactly as ``trace`` tokenizes) and its own unigram count of each, plus its total.
+normalization, exactly as ``trace`` tokenizes: ``TraceResult.token_ids``) and its own unigram count
+of each, plus its total.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracer.index.reader import IndexReader
-from tracer.query.trace import _encode
 
 
 @dataclass
@@ -24,9 +24,9 @@ class TraceTokenStats:
     unigram_vocab: int  # length of the unigram table
 
 
-def trace_token_stats(index: IndexReader, text: str) -> TraceTokenStats:
-    """Token ids ``trace`` searches for ``text`` on ``index`` and their unigram counts there."""
-    _, ids, _, _, _ = _encode(index, text)
+def trace_token_stats(index: IndexReader, ids: np.ndarray) -> TraceTokenStats:
+    """The unigram counts on ``index`` of the token ids a trace searched (``TraceResult.token_ids``)."""
+    ids = np.asarray(ids)
     unigram = np.asarray(index.unigram)
     counts = unigram[ids.astype(np.int64)].astype(np.uint64) if len(ids) else np.zeros(0, np.uint64)
     return TraceTokenStats(ids, counts, int(unigram.sum(dtype=np.uint64)), len(unigram))

@@ -13,14 +13,16 @@ from tracer.contamination.check import iter_check_items
 from tracer.errors import InputError
 from tracer.membership import score_inputs
 from tracer.membership.inputs import ScoreInput
+from tracer.membership.options import ScoreOptions
 from tracer.query.index import Index
+from tracer.query.options import FindOptions, TraceOptions
 from tracer.query.trace_stats import trace_token_stats
 from tracer.server.limits import Limits, check_cap
 from tracer.server.registry import IndexRegistry
 from tracer.server.status import NoModelError, check_alive, streaming, unary
-from tracer.v1 import convert
 from tracer.v1 import tracer_pb2 as pb
 from tracer.v1 import tracer_pb2_grpc as pb_grpc
+from tracer.wire import convert
 
 
 class TracerServicer(pb_grpc.TracerServicer):
@@ -71,13 +73,10 @@ class TracerServicer(pb_grpc.TracerServicer):
     @unary
     def Find(self, request: pb.FindRequest, context: grpc.ServicerContext) -> pb.FindResponse:
         _, index = self.registry.get(request.index)
-        limit = request.limit if request.HasField("limit") else 10
-        ctx = request.context if request.HasField("context") else 80
-        if limit < 0 or ctx < 0:
-            raise InputError("Find: limit and context must be >= 0")
-        check_cap(limit, self.limits.max_find_limit, "Find limit")
-        check_cap(ctx, self.limits.max_context, "Find context")
-        result = index.find(self._query(index, request.query), limit=limit, context=ctx)
+        opts = FindOptions(**convert.options_fields(request, FindOptions))
+        check_cap(opts.limit, self.limits.max_find_limit, "Find limit")
+        check_cap(opts.context, self.limits.max_context, "Find context")
+        result = index.find(self._query(index, request.query), opts)
         return pb.FindResponse(count=result.count, occurrences=[convert.docspan_to_msg(s) for s in result.occurrences])
 
     @unary
@@ -93,14 +92,16 @@ class TracerServicer(pb_grpc.TracerServicer):
     def Trace(self, request: pb.TraceRequest, context: grpc.ServicerContext) -> pb.TraceResponse:
         _, index = self.registry.get(request.index)
         check_cap(len(request.text), self.limits.max_query_chars, "text length")
-        kwargs = convert.trace_request_kwargs(request)
-        if "max_docs" in kwargs:
-            check_cap(kwargs["max_docs"], self.limits.max_find_limit, "Trace max_docs")
-        if "context" in kwargs:
-            check_cap(kwargs["context"], self.limits.max_context, "Trace context")
-        response = convert.trace_result_to_msg(index.trace(request.text, **kwargs))
-        if request.token_stats:  # for clients merging traces over shard groups (tracer.fanout)
-            convert.add_trace_token_stats(response, trace_token_stats(index, request.text), index.tokenizer.fingerprint)
+        given = convert.options_fields(request, TraceOptions)  # unset fields keep the library's defaults
+        if "max_docs" in given:
+            check_cap(given["max_docs"], self.limits.max_find_limit, "Trace max_docs")
+        if "context" in given:
+            check_cap(given["context"], self.limits.max_context, "Trace context")
+        result = index.trace(request.text, **given)
+        response = convert.trace_result_to_msg(result)
+        if request.token_stats:  # for clients merging traces over shard groups (tracer.client.fanout)
+            stats = trace_token_stats(index, result.token_ids)
+            convert.add_trace_token_stats(response, stats, index.tokenizer.fingerprint)
         return response
 
     @unary
@@ -120,9 +121,8 @@ class TracerServicer(pb_grpc.TracerServicer):
             for i, row in zip(by_model, self._run_model([request.items[i] for i in by_model]), strict=True):
                 inputs[i] = row
         check_alive(context)
-        k = request.k if request.HasField("k") else 0.2
-        a = request.a if request.HasField("a") else 0.01
-        scores = score_inputs(index, inputs, k, a, request.tokenizer_fingerprint or None)
+        opts = ScoreOptions(**convert.options_fields(request, ScoreOptions))
+        scores = score_inputs(index, inputs, tokenizer_fingerprint=request.tokenizer_fingerprint or None, options=opts)
         return pb.ScoreResponse(scores=[convert.membership_to_msg(s) for s in scores])
 
     def _run_model(self, items: list[pb.ScoreItem]) -> list[ScoreInput]:
@@ -146,8 +146,8 @@ class TracerServicer(pb_grpc.TracerServicer):
         yield from self._contamination(request, context)
 
     def _contamination(self, request: pb.ContaminationRequest, context: grpc.ServicerContext) -> Iterator[pb.ItemResult]:
-        """Results batch by batch (templates are found over all items first, as in the library);
-        between batches, stop if the client went away or its deadline passed."""
+        """Each item's result as soon as it is done, in item order (templates are found over all items
+        first, as in the library); after each, stop if the client went away or its deadline passed."""
         _, index = self.registry.get(request.index)
         check_cap(len(request.items), self.limits.max_batch, "items in one contamination request")
         opts = convert.msg_to_options(request.options)

@@ -1,4 +1,5 @@
-"""The tracer.v1 gRPC contract in Python: generated stubs (checked in) and ``convert`` (library <-> messages).
+"""The tracer.v1 gRPC contract in Python: generated stubs only (checked in). The library <-> message
+conversion is ``tracer.wire``.
 
 Regenerate the stubs after editing proto/tracer/v1/tracer.proto, with the pinned grpcio-tools:
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_index, print_json, print_jsonl
+from tracer.cli.progress import add_progress, progress_bar
+from tracer.contamination.options import CheckOptions
 
 SPAN_RULE = (
     "Span lengths are counted in words: runs of letters/digits/_ or runs of other non-space characters "
@@ -28,46 +31,26 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="field(s) holding the item input (repeatable; joined by newlines); default: preset")
     p.add_argument("--label-field", metavar="F", help="field holding the answer/solution part")
     p.add_argument("--id-field", metavar="F", help="field holding the item id (default: preset or line number)")
-    p.add_argument("--ngram", type=int, default=8, metavar="N",
-                   help="shortest shared span that counts, in words (default 8)")
-    p.add_argument("--method", default="skip_coverage",
-                   choices=["coverage", "skip_coverage", "ngram", "longest", "13gram"],
-                   help="metric that decides `contaminated` (default skip_coverage: share of the item's "
-                        "words in Llama 2 spans: a shared run of >= N words, continued across up to 4 "
-                        "mismatched words; coverage: no mismatches)")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="the method's threshold as a fraction (default: skip_coverage 0.4, coverage 0.4, "
-                        "ngram 0.7, longest 0.5)")
-    p.add_argument("--part", default="any", choices=["any", "both", "input", "label"],
-                   help="part the verdict reads (default any: the higher of input and input+label)")
-    p.add_argument("--clean-below", type=float, default=0.2, help="category threshold (default 0.2)")
-    p.add_argument("--dirty-from", type=float, default=0.8, help="category threshold (default 0.8)")
-    p.add_argument("--documents", type=int, default=3, help="matched documents kept per item (default 3)")
-    p.add_argument("--template-items", type=int, default=2, metavar="K",
-                   help="word n-grams shared by K or more items of a benchmark are template text and left "
-                        "out of coverage (default 2; 0 turns this off)")
-    p.add_argument("--no-json-variant", action="store_true",
-                   help="do not also match each item as escaped inside a JSON string")
+    add_options(p, CheckOptions)
     p.add_argument("--fail-above", type=float, default=0.0, metavar="PCT",
                    help="exit 1 when more than PCT percent of the items are contaminated (default 0)")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when the gate fails (errors still exit 2)")
     p.add_argument("--format", choices=["text", "json", "jsonl"], default="text", help="output format (default text)")
     p.add_argument("--report", metavar="PATH", help="also write a report: PATH.html, PATH.md or PATH.json")
+    add_progress(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import tracer
-    from tracer.contamination import CheckOptions, FieldSpec, check_items, read_benchmarks
+    from tracer.contamination import FieldSpec, check_items, read_benchmarks
     from tracer.contamination.report import results_document, write_report
     from tracer.contamination.verdict import contaminated_share, summarize
     from tracer.errors import InputError
 
     if not 0 <= args.fail_above <= 100:
         raise InputError(f"--fail-above must be a percentage in [0, 100] (got {args.fail_above})")
-    opts = CheckOptions(ngram=args.ngram, method=args.method, threshold=args.threshold, part=args.part,
-                        clean_below=args.clean_below, dirty_from=args.dirty_from, max_documents=args.documents,
-                        template_items=args.template_items, json_variants=not args.no_json_variant)
+    opts = options_from_args(args, CheckOptions)
     if args.report:
         from pathlib import Path
 
@@ -80,7 +63,12 @@ def run(args: argparse.Namespace) -> int:
     if not items:
         raise InputError("no benchmark items to check")
     index = tracer.open(args.index)
-    results = check_items(index, items, opts, progress=_progress(len(items)))
+    bar = progress_bar(args, len(items), "item", "contamination")
+    try:
+        results = check_items(index, items, opts, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
     share = contaminated_share(results)
     failed = share > args.fail_above
     doc = None
@@ -101,15 +89,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"tracer contamination: {share:.2f}% of {len(results)} items contaminated "
               f"(> --fail-above {args.fail_above:g}%)", file=sys.stderr)
     return 0 if args.exit_zero or not failed else 1
-
-
-def _progress(total: int):
-    if total < 2000 or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="item", file=sys.stderr, leave=False)
-    return bar.update
 
 
 def _print_text(results, summary, share, args, opts) -> None:

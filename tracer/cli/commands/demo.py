@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from tracer.cli.contamination_demo import demo_contamination, print_whole
+
     console = Console(highlight=False)
     cache = cache_dir(args.cache_dir)
     index = demo_index(cache, args.rebuild)
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     for q in ["def __init__(self", "import os", "raise NotImplementedError", "Guido van Rossum",
               "tracer was here"]:
         table.add_row(repr(q), f"{index.count(q):,}")
-    console.print(table)
+    print_whole(console, table)
     result = index.find("Beautiful is better than ugly", limit=3, context=60)
     console.print(f"\nfind 'Beautiful is better than ugly': {result.count} occurrence(s)")
     for o in result.occurrences:
@@ -85,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
                       f"…{o.snippet.replace(chr(10), ' ')[:140]}…")
 
     from tracer.cli.trace_view import demo_trace
-    from tracer.contamination.demo import demo_contamination
 
     console.print()
     demo_trace(index, console)

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import argparse
 
+from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_format, add_index, print_json
+from tracer.query.options import FindOptions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("find", help="locate occurrences of a text")
     add_index(p)
     p.add_argument("text")
-    p.add_argument("--limit", type=int, default=10, help="occurrences to show (default 10)")
-    p.add_argument("--context", type=int, default=80, help="snippet context in characters")
+    add_options(p, FindOptions)
     add_format(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import tracer
-    from tracer.errors import InputError
-
-    if args.limit < 0:
-        raise InputError("--limit must be >= 0")
-    result = tracer.open(args.index).find(args.text, limit=args.limit, context=args.context)
+    options = options_from_args(args, FindOptions)
+    result = tracer.open(args.index).find(args.text, options)
     if args.format == "json":
         print_json({"text": args.text, **result.to_json()})
         return 0

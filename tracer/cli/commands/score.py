@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_format, add_index, dumps, print_json
+from tracer.cli.progress import add_progress, progress_bar
 from tracer.errors import InputError, MismatchError
+from tracer.membership.options import ScoreOptions
 
 COLUMNS = ("loss", "zlib", "min_k", "min_k_pp", "dc_pdd")
+SCORE_CHUNK = 1024  # texts scored between progress updates
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,8 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="DIR", help="local Hugging Face causal LM directory (needs tracer[model])")
     p.add_argument("--text-field", default="text", help="text field of TEXTS.jsonl (default: text)")
     p.add_argument("--label-field", metavar="F", help="field with 1 (member) / 0 (non-member): adds AUROC, TPR@FPR")
-    p.add_argument("--k", type=float, default=0.2, help="fraction of lowest tokens for Min-K%% (default 0.2)")
-    p.add_argument("--a", type=float, default=0.01, help="DC-PDD cap per token (default 0.01)")
+    add_options(p, ScoreOptions)
     p.add_argument("--tokenizer-fingerprint", metavar="FP", help="fingerprint of the tokenizer the ids came from")
     p.add_argument("--device", default="cpu", help="torch device for --model (cpu, cuda, cuda:1)")
     p.add_argument("--bf16", action="store_true", help="run --model in bfloat16")
@@ -37,24 +40,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-length", type=int, help="cut texts to this many tokens (default: the model's window)")
     p.add_argument("--prepend-bos", action="store_true", help="feed the model's BOS first so token 1 is scored")
     add_format(p, ("text", "json", "jsonl"))
+    add_progress(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import tracer
-    from tracer.membership import score_inputs, summarize
+    from tracer.membership import Reference, score_inputs, summarize
     from tracer.membership.inputs import read_logprobs_jsonl
 
     if (args.logprobs is None) == (args.model is None):
         raise InputError("give either --logprobs FILE.jsonl or --model DIR TEXTS.jsonl")
     if args.logprobs is not None and args.texts is not None:
         raise InputError("TEXTS.jsonl goes with --model; with --logprobs the texts are in the log-probs file")
+    options = options_from_args(args, ScoreOptions)
     index = tracer.open(args.index)
     if args.logprobs is not None:
         inputs = list(read_logprobs_jsonl(args.logprobs, args.label_field))
+        bar = progress_bar(args, len(inputs), "text", "score")
     else:
-        inputs = _model_inputs(args, index)
-    results = score_inputs(index, inputs, args.k, args.a, args.tokenizer_fingerprint)
+        rows = _model_rows(args, index)
+        bar = progress_bar(args, len(rows), "text", "score (model)")
+    try:
+        if args.logprobs is None:
+            inputs = _model_inputs(args, index, rows, bar)
+        ref = Reference.from_index(index)  # once, not per chunk
+        results = []
+        for lo in range(0, len(inputs), SCORE_CHUNK):
+            chunk = inputs[lo:lo + SCORE_CHUNK]
+            results += score_inputs(ref, chunk, tokenizer_fingerprint=args.tokenizer_fingerprint, options=options)
+            if bar and args.logprobs is not None:
+                bar.update(len(chunk))
+    finally:
+        if bar:
+            bar.close()
     summary = None
     if args.label_field:
         labels = [r.label for r in results]
@@ -75,13 +94,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_inputs(args: argparse.Namespace, index):
-    from tracer.membership.adapters import hf_model_tokenizer, load_hf_causal_lm, same_tokenizer
+def _model_rows(args: argparse.Namespace, index) -> list:
     from tracer.membership.inputs import read_texts_jsonl
 
     if args.texts is None:
         raise InputError("--model needs a TEXTS.jsonl file of texts to score")
-    rows = list(read_texts_jsonl(args.texts, args.text_field, args.label_field))
+    return list(read_texts_jsonl(args.texts, args.text_field, args.label_field))
+
+
+def _model_inputs(args: argparse.Namespace, index, rows: list, bar):
+    """Log-probs of ``rows`` from the model (the bar moves batch by batch)."""
+    from tracer.membership.adapters import hf_model_tokenizer, load_hf_causal_lm, same_tokenizer
+
     model_tok = hf_model_tokenizer(args.model)
     if not same_tokenizer(model_tok, index.tokenizer):
         raise MismatchError(
@@ -90,7 +114,8 @@ def _model_inputs(args: argparse.Namespace, index):
         )
     adapter = load_hf_causal_lm(args.model, device=args.device, bf16=args.bf16, batch_size=args.batch_size,
                                 max_length=args.max_length, prepend_bos=args.prepend_bos)
-    inputs = adapter.score_inputs([r.text for r in rows], [r.id for r in rows], [r.label for r in rows])
+    inputs = adapter.score_inputs([r.text for r in rows], [r.id for r in rows], [r.label for r in rows],
+                                  progress=bar.update if bar else None)
     for inp in inputs:  # verified equivalent above, possibly with a differently serialised tokenizer.json
         inp.tokenizer_fingerprint = index.tokenizer.fingerprint
     return inputs

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_format, add_index, print_json
+from tracer.cli.progress import add_progress, progress_bar
 from tracer.errors import InputError
+from tracer.query.options import TraceOptions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,17 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("text", nargs="?", help="text to trace (or --file)")
     p.add_argument("--file", metavar="F", help="read the text from a UTF-8 file ('-' for stdin)")
     add_format(p)
-    p.add_argument("--max-count", type=int, default=10, metavar="N", help="keep spans occurring at most N times (default 10)")
-    p.add_argument("--min-len", type=int, default=None, metavar="N",
-                   help="minimum span length in tokens (default: 24 for bytes indexes, 6 for BPE)")
-    p.add_argument("--all", action="store_true", dest="all_spans", help="keep every span, not only the top K")
-    p.add_argument("-k", "--top", type=int, default=None, dest="k", help="spans to keep (default ceil(0.05 x tokens))")
-    p.add_argument("--rank", choices=("unigram", "length"), default="unigram",
-                   help="rank spans by lowest unigram probability (default) or by length")
-    p.add_argument("--delimiters", default="\\n.", metavar="CHARS",
-                   help=r"characters a span may not run past (default '\n.'; \n and \t escapes understood)")
-    p.add_argument("--max-docs", type=int, default=10, metavar="N", help="documents per span (default 10)")
-    p.add_argument("--context", type=int, default=80, metavar="CHARS", help="snippet context in characters (default 80)")
+    add_options(p, TraceOptions)
+    add_progress(p)
     p.set_defaults(func=run)
 
 
@@ -45,15 +39,31 @@ def _read_text(args: argparse.Namespace) -> str:
         raise InputError(f"--file {args.file}: not UTF-8 text (byte {e.start})") from None
 
 
+def _updater(bar):
+    """trace's ``progress(done, total)`` as updates of a tqdm bar (None: no bar)."""
+    if bar is None:
+        return None
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update
+
+
 def run(args: argparse.Namespace) -> int:
     import tracer
 
     text = _read_text(args)
     delimiters = args.delimiters.replace("\\n", "\n").replace("\\t", "\t").replace("\\r", "\r")
-    result = tracer.open(args.index).trace(
-        text, max_count=args.max_count, min_len=args.min_len, delimiters=delimiters, rank=args.rank, k=args.k,
-        all_spans=args.all_spans, max_docs=args.max_docs, context=args.context,
-    )
+    options = options_from_args(args, TraceOptions, delimiters=delimiters)
+    bar = progress_bar(args, None, "span", "trace: documents of spans")
+    try:
+        result = tracer.open(args.index).trace(text, options, progress=_updater(bar))
+    finally:
+        if bar:
+            bar.close()
     if args.format == "json":
         print_json(result.to_json())
         return 0

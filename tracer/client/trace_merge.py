@@ -23,16 +23,15 @@ per-group document cap); past it the union of the groups' samples is sampled aga
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from tracer.errors import MismatchError
-from tracer.query.bm25 import bm25_scores
 from tracer.query.find import sample_evenly
-from tracer.query.trace import TracedSpan, TraceResult, merge_ranges
+from tracer.query.options import TraceOptions
 from tracer.query.trace_docs import TracedDocument
+from tracer.query.trace_rank import TracedSpan, TraceResult, choose_spans, finish_trace, span_logprobs
 from tracer.query.trace_stats import TraceTokenStats
 
 
@@ -94,7 +93,7 @@ def candidate_spans(groups: list[GroupTrace]) -> list[Candidate]:
 
 
 def merged_logprobs(groups: list[GroupTrace]) -> np.ndarray:
-    """Per searched token, log P(token) under the summed unigram counts (as ``unigram_logprobs``)."""
+    """Per searched token, log P(token) under the summed unigram counts (as ``IndexReader.unigram_logprobs``)."""
     counts = np.zeros(len(groups[0].stats.ids), dtype=np.uint64)
     total = 0
     for g in groups:
@@ -104,35 +103,22 @@ def merged_logprobs(groups: list[GroupTrace]) -> np.ndarray:
     return np.log((counts.astype(np.float64) + 1.0) / denominator)
 
 
-def finish_trace(text: str, groups: list[GroupTrace], candidates: list[Candidate], totals: np.ndarray, *,
-                 max_count: int, rank: str, k: int | None, all_spans: bool, max_docs: int) -> TraceResult:
-    """Steps 3-5 given each candidate's count summed over the groups."""
+def merge_traces(text: str, groups: list[GroupTrace], candidates: list[Candidate], totals: np.ndarray,
+                 options: TraceOptions) -> TraceResult:
+    """Steps 3-5 given each candidate's count summed over the groups; the tail is ``trace``'s own
+    (tracer.query.trace_rank), so the spans kept, their order and their scores are a single server's."""
     n_tokens = groups[0].result.n_tokens
     if not candidates:
         return TraceResult([], [], n_tokens)
     ids = groups[0].stats.ids
-    logp_cum = np.concatenate([[0.0], np.cumsum(merged_logprobs(groups)[: len(ids)])])
     starts = np.asarray([c.start_token for c in candidates], dtype=np.int64)
     lengths = np.asarray([c.end_token - c.start_token for c in candidates], dtype=np.int64)
-    logp = logp_cum[starts + lengths] - logp_cum[starts]
-    chosen = np.flatnonzero((totals >= 1) & (totals <= max_count))
-    if not all_spans:
-        keep = math.ceil(0.05 * n_tokens) if k is None else int(k)
-        if rank == "unigram":
-            order = np.lexsort((starts[chosen], logp[chosen]))
-        else:
-            order = np.lexsort((starts[chosen], -lengths[chosen]))
-        chosen = np.sort(chosen[order[:keep]])
-
+    logp = span_logprobs(merged_logprobs(groups)[: len(ids)], starts, lengths)
     spans: list[TracedSpan] = []
-    for j in chosen:
+    for j in choose_spans(starts, lengths, logp, totals, n_tokens, options):
         c = candidates[int(j)]
-        docs = [replace(c.documents[i]) for i in sample_evenly(len(c.documents), max_docs)] if max_docs > 0 else []
+        docs = [replace(c.documents[i]) for i in sample_evenly(len(c.documents), options.max_docs)] \
+            if options.max_docs > 0 else []
         spans.append(TracedSpan(c.start_char, c.end_char, c.start_token, c.end_token, c.text, int(totals[j]),
                                 float(logp[j]), docs))
-    all_docs = [d for s in spans for d in s.documents]
-    for d, score in zip(all_docs, bm25_scores(text, [d.snippet for d in all_docs]), strict=True):
-        d.score = score
-    for s in spans:
-        s.documents.sort(key=lambda d: (-d.score, d.doc_index))
-    return TraceResult(spans, merge_ranges([(s.start_char, s.end_char) for s in spans]), n_tokens)
+    return finish_trace(text, spans, n_tokens)

@@ -1,4 +1,4 @@
-"""``TracerClient``: the ``Index`` query methods over gRPC, returning the same result types.
+"""``TracerClient``: the ``Index`` query methods over one gRPC server, returning the same result types.
 
     from tracer.client import TracerClient
     with TracerClient("127.0.0.1:50051", token="s3cret") as tc:
@@ -22,12 +22,14 @@ import numpy as np
 from tracer.contamination import BenchItem, CheckOptions, ItemResult
 from tracer.index.reader import DocumentRecord
 from tracer.membership.inputs import ScoreInput, parse_row
+from tracer.membership.options import ScoreOptions
 from tracer.membership.scoring import MembershipScore
 from tracer.query.find import FindResult
-from tracer.query.trace import TraceResult
-from tracer.v1 import convert
+from tracer.query.options import FindOptions, TraceOptions
+from tracer.query.trace_rank import TraceResult
 from tracer.v1 import tracer_pb2 as pb
 from tracer.v1 import tracer_pb2_grpc as pb_grpc
+from tracer.wire import convert
 
 Query = str | Sequence[int] | np.ndarray
 MiB = 1 << 20
@@ -59,22 +61,16 @@ class TracerClient:
 
     ``fingerprint`` is sent with token-id queries so that ids from another tokenizer fail with
     FAILED_PRECONDITION instead of being searched; ``timeout`` (seconds) is every call's deadline.
-    Given a list of several addresses (shard groups of one index, in corpus order) it returns a
-    ``tracer.fanout.FanOutClient`` with the same methods, which merges the groups' answers.
+    For an index split into shard groups served by several servers use ``FanOutClient`` (or
+    ``tracer.client.connect`` with a list of addresses).
     """
 
-    def __new__(cls, address: str | Sequence[str], *args: Any, **kwargs: Any) -> Any:
-        if not isinstance(address, str) and len(address) != 1:
-            from tracer.fanout import FanOutClient
-
-            return FanOutClient(address, *args, **kwargs)
-        return super().__new__(cls)
-
-    def __init__(self, address: str | Sequence[str], token: str | None = None, tls: bool | ClientTLS | None = None, *,
+    def __init__(self, address: str, token: str | None = None, tls: bool | ClientTLS | None = None, *,
                  index: str = "", timeout: float | None = 60.0, fingerprint: str = "",
                  max_message_bytes: int = 256 * MiB):
         if not isinstance(address, str):
-            (address,) = address
+            raise TypeError(f"TracerClient takes one address (a str), got {type(address).__name__}; "
+                            "for several shard groups use FanOutClient or tracer.client.connect")
         options = [("grpc.max_receive_message_length", max_message_bytes),
                    ("grpc.max_send_message_length", max_message_bytes)]
         if tls:
@@ -91,15 +87,17 @@ class TracerClient:
         self.fingerprint = fingerprint
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
 
-    # -- plumbing ----------------------------------------------------------------------
-    def _call(self, method, request):
-        return method(request, timeout=self.timeout, metadata=self._metadata)
+    # -- the seam the fan-out client builds on --------------------------------------------
+    def call(self, rpc: str, request: Any) -> Any:
+        """The unary RPC named ``rpc`` (e.g. "Count") with this client's deadline and token."""
+        return getattr(self.stub, rpc)(request, timeout=self.timeout, metadata=self._metadata)
 
-    def future(self, method, request) -> grpc.Future:
-        """``method`` called without waiting (the fan-out client sends to every group at once)."""
-        return method.future(request, timeout=self.timeout, metadata=self._metadata)
+    def call_async(self, rpc: str, request: Any) -> grpc.Future:
+        """``call`` without waiting: the fan-out client sends to every group at once."""
+        return getattr(self.stub, rpc).future(request, timeout=self.timeout, metadata=self._metadata)
 
-    def _q(self, query: Query) -> pb.Query:
+    def query_message(self, query: Query) -> pb.Query:
+        """A text or token-id query as a message (ids tagged with this client's tokenizer fingerprint)."""
         return convert.query_to_msg(query, self.fingerprint)
 
     def close(self) -> None:
@@ -114,22 +112,24 @@ class TracerClient:
     # -- the Index methods -------------------------------------------------------------
     def info(self) -> dict:
         """``Index.info()`` of the served index."""
-        return convert.loads_json(self._call(self.stub.Info, pb.InfoRequest(index=self.index)).info_json, "info_json")
+        return convert.loads_json(self.call("Info", pb.InfoRequest(index=self.index)).info_json, "info_json")
 
     def server_info(self) -> pb.InfoResponse:
         """The full Info message: index names, tokenizer fingerprint, vocabulary size."""
-        return self._call(self.stub.Info, pb.InfoRequest(index=self.index))
+        return self.call("Info", pb.InfoRequest(index=self.index))
 
     def count(self, query: Query) -> int:
-        return int(self._call(self.stub.Count, pb.CountRequest(index=self.index, queries=[self._q(query)])).counts[0])
+        return int(self.call("Count", pb.CountRequest(index=self.index, queries=[self.query_message(query)])).counts[0])
 
     def count_many(self, queries: list[Query]) -> list[int]:
-        req = pb.CountRequest(index=self.index, queries=[self._q(q) for q in queries])
-        return [int(c) for c in self._call(self.stub.Count, req).counts]
+        req = pb.CountRequest(index=self.index, queries=[self.query_message(q) for q in queries])
+        return [int(c) for c in self.call("Count", req).counts]
 
-    def find(self, query: Query, limit: int = 10, context: int = 80) -> FindResult:
-        req = pb.FindRequest(index=self.index, query=self._q(query), limit=limit, context=context)
-        resp = self._call(self.stub.Find, req)
+    def find(self, query: Query, options: FindOptions | None = None, **overrides: Any) -> FindResult:
+        """``Index.find`` on the server (``FindOptions`` and/or its fields by keyword)."""
+        req = pb.FindRequest(index=self.index, query=self.query_message(query),
+                             **convert.option_values(FindOptions, options, overrides))
+        resp = self.call("Find", req)
         return FindResult(int(resp.count), [convert.msg_to_docspan(m) for m in resp.occurrences])
 
     def document(self, doc_id: str | int) -> DocumentRecord:
@@ -137,20 +137,16 @@ class TracerClient:
             req = pb.GetDocumentRequest(index=self.index, doc_index=doc_id)
         else:
             req = pb.GetDocumentRequest(index=self.index, doc_id=doc_id)
-        return convert.msg_to_document(self._call(self.stub.GetDocument, req))
+        return convert.msg_to_document(self.call("GetDocument", req))
 
-    def trace(self, text: str, *, max_count: int | None = None, min_len: int | None = None,
-              delimiters: str | None = None, rank: str | None = None, k: int | None = None,
-              all_spans: bool = False, max_docs: int | None = None, context: int | None = None) -> TraceResult:
-        """``Index.trace`` on the server; options left as None take the library's defaults."""
-        opts = {"max_count": max_count, "min_len": min_len, "delimiters": delimiters, "rank": rank, "k": k,
-                "max_docs": max_docs, "context": context}
-        req = pb.TraceRequest(index=self.index, text=text, all_spans=all_spans,
-                              **{name: v for name, v in opts.items() if v is not None})
-        return convert.msg_to_trace_result(self._call(self.stub.Trace, req))
+    def trace(self, text: str, options: TraceOptions | None = None, **overrides: Any) -> TraceResult:
+        """``Index.trace`` on the server (``TraceOptions`` and/or its fields by keyword); options not
+        given take the server library's defaults, and the server validates the ones given."""
+        req = pb.TraceRequest(index=self.index, text=text, **convert.option_values(TraceOptions, options, overrides))
+        return convert.msg_to_trace_result(self.call("Trace", req))
 
-    def score(self, rows: list[dict | ScoreInput], k: float = 0.2, a: float = 0.01,
-              tokenizer_fingerprint: str | None = None) -> list[MembershipScore]:
+    def score(self, rows: list[dict | ScoreInput], k: float | None = None, a: float | None = None,
+              tokenizer_fingerprint: str | None = None, *, options: ScoreOptions | None = None) -> list[MembershipScore]:
         """``tracer.membership.score(index, rows, ...)`` on the server: rows with token_ids and logprobs
         (dicts as in a log-probs file, or ScoreInput). Rows are validated here first, and again there."""
         items = []
@@ -158,26 +154,27 @@ class TracerClient:
             inp = row if isinstance(row, ScoreInput) else parse_row(row, f"rows[{i}]", str(i),
                                                                      "label" if "label" in row else None)
             items.append(convert.score_input_to_msg(inp))
-        return self._score(items, k, a, tokenizer_fingerprint)
+        return self._score(items, convert.option_values(ScoreOptions, options, {"k": k, "a": a}), tokenizer_fingerprint)
 
-    def score_texts(self, texts: list[str], ids: list[str] | None = None, k: float = 0.2,
-                    a: float = 0.01) -> list[MembershipScore]:
+    def score_texts(self, texts: list[str], ids: list[str] | None = None, k: float | None = None,
+                    a: float | None = None, *, options: ScoreOptions | None = None) -> list[MembershipScore]:
         """Scores of texts run through the server's model (FAILED_PRECONDITION when it has none)."""
         items = [pb.ScoreItem(id=ids[i] if ids else str(i), text=t) for i, t in enumerate(texts)]
-        return self._score(items, k, a, None)
+        return self._score(items, convert.option_values(ScoreOptions, options, {"k": k, "a": a}), None)
 
-    def _score(self, items: list[pb.ScoreItem], k: float, a: float, fp: str | None) -> list[MembershipScore]:
-        req = pb.ScoreRequest(index=self.index, items=items, k=k, a=a, tokenizer_fingerprint=fp or "")
-        return [convert.msg_to_membership(m) for m in self._call(self.stub.ScoreMembership, req).scores]
+    def _score(self, items: list[pb.ScoreItem], values: dict[str, Any], fp: str | None) -> list[MembershipScore]:
+        req = pb.ScoreRequest(index=self.index, items=items, tokenizer_fingerprint=fp or "", **values)
+        return [convert.msg_to_membership(m) for m in self.call("ScoreMembership", req).scores]
 
     def contamination(self, items: Iterable[BenchItem | dict], options: CheckOptions | None = None) -> list[ItemResult]:
         """``tracer.contamination.check_items(index, items, options)`` on the server, one request."""
-        return [convert.msg_to_item_result(m) for m in self._call(self.stub.CheckContamination,
-                                                                   self._contamination_request(items, options)).results]
+        request = self._contamination_request(items, options)
+        return [convert.msg_to_item_result(m) for m in self.call("CheckContamination", request).results]
 
     def contamination_stream(self, items: Iterable[BenchItem | dict], options: CheckOptions | None = None,
                              timeout: float | None = None) -> Iterator[ItemResult]:
-        """Like ``contamination`` for a whole benchmark: results arrive in item order as batches finish.
+        """Like ``contamination`` for a whole benchmark: each result arrives, in item order, as soon as
+        its item is checked.
 
         No deadline unless ``timeout`` is given (a large benchmark can take minutes)."""
         stream = self.stub.StreamContamination(self._contamination_request(items, options), timeout=timeout,

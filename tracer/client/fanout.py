@@ -1,8 +1,8 @@
 """``FanOutClient``: one index split into shard groups, each served by its own ``tracer serve``.
 
-    with TracerClient(["10.0.0.1:50051", "10.0.0.2:50051"], token="s3cret") as tc:  # a FanOutClient
+    with FanOutClient(["10.0.0.1:50051", "10.0.0.2:50051"], token="s3cret") as tc:  # or connect([...])
         tc.count("def __init__(self")    # summed over the groups
-        tc.trace(model_output)           # merged as the whole index would trace (tracer.fanout_trace)
+        tc.trace(model_output)           # merged as the whole index would trace (tracer.client.trace_merge)
 
 The addresses are the groups *in corpus order*: group i's documents are numbered after those of
 groups 0..i-1 (their ``n_docs`` from Info), and its shards after theirs, so document numbers and
@@ -16,7 +16,7 @@ Every call goes to all groups at once (gRPC futures) and the answers are merged:
   sample contributes in proportion to its count.
 - ``document``: a number goes to the group holding it; an id is asked of every group, the first
   (in address order) holding it answers, NOT_FOUND only when none does.
-- ``trace``: see tracer.fanout_trace.
+- ``trace``: see tracer.client.trace_merge.
 
 Membership scores and contamination checks are not fanned out: they derive several statistics
 from the whole index in one pass, so run them against one server holding the whole index.
@@ -27,27 +27,25 @@ the call: an answer from part of the index would be silently wrong).
 from __future__ import annotations
 
 import bisect
-import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import grpc
 import numpy as np
 
-from tracer.client import ClientTLS, MiB, Query, TracerClient
+from tracer.client.single import ClientTLS, MiB, Query, TracerClient
+from tracer.client.trace_merge import GroupTrace, candidate_spans, check_same_tokens, merge_traces
 from tracer.errors import InputError, MismatchError
-from tracer.fanout_trace import GroupTrace, candidate_spans, check_same_tokens, finish_trace
 from tracer.index.reader import DocumentRecord
 from tracer.query.documents import DocSpan
 from tracer.query.find import FindResult, sample_evenly
-from tracer.query.trace import TraceResult, trace
+from tracer.query.options import FindOptions, TraceOptions, defaults
 from tracer.query.trace_docs import MAX_OCCURRENCES_EXAMINED
-from tracer.v1 import convert
+from tracer.query.trace_rank import TraceResult
 from tracer.v1 import tracer_pb2 as pb
+from tracer.wire import convert
 
-TRACE_DEFAULTS = {name: p.default for name, p in inspect.signature(trace).parameters.items()
-                  if p.default is not inspect.Parameter.empty}
 COUNT_CHUNK = 4096  # token-id queries per Count request when recounting trace candidates
 
 
@@ -103,9 +101,9 @@ class FanOutClient:
         self._groups: list[ShardGroup] | None = None
 
     # -- plumbing ----------------------------------------------------------------------
-    def _all(self, rpc: Callable[[TracerClient], Any], request: Any, clients: list[TracerClient] | None = None) -> list:
+    def _all(self, rpc: str, request: Any) -> list:
         """``request`` sent to every group at once; answers in address order (the first error raises)."""
-        futures = [c.future(rpc(c), request) for c in (clients or self.clients)]
+        futures = [c.call_async(rpc, request) for c in self.clients]
         return [f.result() for f in futures]
 
     def close(self) -> None:
@@ -122,7 +120,7 @@ class FanOutClient:
     def groups(self) -> list[ShardGroup]:
         """The groups' sizes and global bases (one Info per server, the first time it is needed)."""
         if self._groups is None:
-            infos: list[pb.InfoResponse] = self._all(lambda c: c.stub.Info, pb.InfoRequest(index=self.index))
+            infos: list[pb.InfoResponse] = self._all("Info", pb.InfoRequest(index=self.index))
             first = infos[0]
             for address, info in zip(self.addresses[1:], infos[1:], strict=True):
                 if (info.tokenizer_fingerprint, info.normalization, info.separator) != (
@@ -160,28 +158,30 @@ class FanOutClient:
 
     def count_many(self, queries: list[Query]) -> list[int]:
         c0 = self.clients[0]
-        req = pb.CountRequest(index=self.index, queries=[c0._q(q) for q in queries])
+        req = pb.CountRequest(index=self.index, queries=[c0.query_message(q) for q in queries])
         totals = np.zeros(len(queries), dtype=np.int64)
-        for resp in self._all(lambda c: c.stub.Count, req):
+        for resp in self._all("Count", req):
             totals += np.asarray(resp.counts, dtype=np.int64)
         return [int(t) for t in totals]
 
-    def find(self, query: Query, limit: int = 10, context: int = 80) -> FindResult:
+    def find(self, query: Query, options: FindOptions | None = None, **overrides: Any) -> FindResult:
         """Total count over the groups and up to ``limit`` occurrences in corpus order (see the module doc)."""
         groups = self.groups
-        q = self.clients[0]._q(query)
+        q = self.clients[0].query_message(query)
+        given = convert.option_values(FindOptions, options, overrides)  # the servers validate them
+        limit = given.get("limit", defaults(FindOptions)["limit"])
 
         def request(n: int) -> pb.FindRequest:
-            return pb.FindRequest(index=self.index, query=q, limit=n, context=context)
+            return pb.FindRequest(index=self.index, query=q, **{**given, "limit": n})
 
-        answers: list[pb.FindResponse] = self._all(lambda c: c.stub.Find, request(limit))
+        answers: list[pb.FindResponse] = self._all("Find", request(limit))
         counts = [int(a.count) for a in answers]
         total = sum(counts)
         if limit <= 0 or total == 0:
             return FindResult(total, [])
         partial = [i for i, a in enumerate(answers) if len(a.occurrences) < counts[i]]
         if partial and total <= self.exact_find_max:
-            futures = {i: self.clients[i].future(self.clients[i].stub.Find, request(counts[i])) for i in partial}
+            futures = {i: self.clients[i].call_async("Find", request(counts[i])) for i in partial}
             try:
                 for i, f in futures.items():
                     answers[i] = f.result()
@@ -206,10 +206,10 @@ class FanOutClient:
                 raise FanOutError(grpc.StatusCode.NOT_FOUND, f"document number {doc_id}: the {len(groups)} "
                                   f"groups hold 0..{sum(g.n_docs for g in groups) - 1}")
             req = pb.GetDocumentRequest(index=self.index, doc_index=doc_id - groups[i].doc_base)
-            doc = convert.msg_to_document(self.clients[i]._call(self.clients[i].stub.GetDocument, req))
+            doc = convert.msg_to_document(self.clients[i].call("GetDocument", req))
             return replace(doc, doc_index=doc.doc_index + groups[i].doc_base, shard=doc.shard + groups[i].shard_base)
         req = pb.GetDocumentRequest(index=self.index, doc_id=doc_id)
-        futures = [c.future(c.stub.GetDocument, req) for c in self.clients]
+        futures = [c.call_async("GetDocument", req) for c in self.clients]
         for f, g in zip(futures, groups, strict=True):
             try:
                 doc = convert.msg_to_document(f.result())
@@ -220,23 +220,20 @@ class FanOutClient:
             return replace(doc, doc_index=doc.doc_index + g.doc_base, shard=doc.shard + g.shard_base)
         raise FanOutError(grpc.StatusCode.NOT_FOUND, f"document id {doc_id!r}: in none of the {len(groups)} groups")
 
-    def trace(self, text: str, *, max_count: int | None = None, min_len: int | None = None,
-              delimiters: str | None = None, rank: str | None = None, k: int | None = None,
-              all_spans: bool = False, max_docs: int | None = None, context: int | None = None) -> TraceResult:
-        """``Index.trace`` over all groups, merged as the whole index would trace (tracer.fanout_trace)."""
+    def trace(self, text: str, options: TraceOptions | None = None, **overrides: Any) -> TraceResult:
+        """``Index.trace`` over all groups, merged as the whole index would trace (tracer.client.trace_merge)."""
         groups = self.groups
-        max_count = TRACE_DEFAULTS["max_count"] if max_count is None else max_count
-        max_docs = TRACE_DEFAULTS["max_docs"] if max_docs is None else max_docs
-        rank = TRACE_DEFAULTS["rank"] if rank is None else rank
+        given = convert.option_values(TraceOptions, options, overrides)  # the servers validate them
+        opts = {**defaults(TraceOptions), **given}
+        max_count, max_docs = opts["max_count"], opts["max_docs"]
         if isinstance(max_count, int) and isinstance(max_docs, int) and max_docs > 0:
             group_docs = max(max_docs, min(max_count, self.trace_group_docs))
         else:
             group_docs = max_docs  # the server rejects bad values with INVALID_ARGUMENT
-        opts = {"min_len": min_len, "delimiters": delimiters, "context": context, "rank": rank, "k": k}
-        req = pb.TraceRequest(index=self.index, text=text, all_spans=True, token_stats=True, max_count=max_count,
-                              max_docs=group_docs, **{name: v for name, v in opts.items() if v is not None})
+        req = pb.TraceRequest(index=self.index, text=text, token_stats=True,
+                              **{**given, "all_spans": True, "max_count": max_count, "max_docs": group_docs})
         traces = []
-        for resp, g in zip(self._all(lambda c: c.stub.Trace, req), groups, strict=True):
+        for resp, g in zip(self._all("Trace", req), groups, strict=True):
             stats = convert.msg_to_trace_token_stats(resp)
             if stats is None:
                 raise MismatchError(f"{g.address}: the server sends no trace token stats (upgrade it to fan out traces)")
@@ -252,8 +249,8 @@ class FanOutClient:
         for lo in range(0, len(queries), COUNT_CHUNK):
             chunk = self._count_ids(queries[lo:lo + COUNT_CHUNK])
             totals[lo:lo + len(chunk)] = chunk
-        return finish_trace(text, traces, candidates, totals, max_count=max_count, rank=rank, k=k,
-                            all_spans=all_spans, max_docs=max_docs)
+        # every value was accepted by the servers, so the options validate here too
+        return merge_traces(text, traces, candidates, totals, TraceOptions(**opts))
 
     def _count_ids(self, queries: list[np.ndarray]) -> np.ndarray:
         if not queries:

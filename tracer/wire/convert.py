@@ -1,12 +1,14 @@
 """Library values <-> tracer.v1 messages, shared by the server and the client.
 
-Kept next to the generated stubs because it *is* the wire format: token ids as packed
-little-endian bytes, free-form metadata as JSON text, and the result dataclasses of the
-library rebuilt on the client so that a remote answer compares equal to a local one.
+The wire format: token ids as packed little-endian bytes, free-form metadata as JSON text, the
+result dataclasses of the library rebuilt on the client so that a remote answer compares equal
+to a local one, and options objects as optional fields of the same names (an unset field takes
+the library's default, so defaults live only in the options classes).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,8 +24,8 @@ from tracer.index.reader import DocumentRecord
 from tracer.membership.inputs import ScoreInput, parse_row
 from tracer.membership.scoring import MembershipScore
 from tracer.query.documents import DocSpan
-from tracer.query.trace import TracedSpan, TraceResult
 from tracer.query.trace_docs import TracedDocument
+from tracer.query.trace_rank import TracedSpan, TraceResult
 from tracer.query.trace_stats import TraceTokenStats
 from tracer.v1 import tracer_pb2 as pb
 
@@ -48,6 +50,37 @@ def loads_json(text: str, field: str) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError as e:
         raise InputError(f"field '{field}': malformed JSON ({e.msg})") from None
+
+
+# -- options ---------------------------------------------------------------------------
+
+
+def options_fields(msg: Any, cls: type) -> dict[str, Any]:
+    """The options of class ``cls`` that ``msg`` carries: a field with presence only when set."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        d = msg.DESCRIPTOR.fields_by_name.get(f.name)
+        if d is not None and (not d.has_presence or msg.HasField(f.name)):
+            out[f.name] = getattr(msg, f.name)
+    return out
+
+
+def changed_options(options: Any) -> dict[str, Any]:
+    """The fields of an options object that differ from its class's defaults (what needs to travel)."""
+    return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
+            if getattr(options, f.name) != f.default and getattr(options, f.name) is not None}
+
+
+def option_values(cls: type, options: Any | None, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Request fields for ``options`` (an instance of ``cls`` or None) with keyword ``overrides`` on top:
+    only values that are set travel (the server validates them); an unknown name is a TypeError."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(overrides) - names
+    if unknown:
+        raise TypeError(f"unknown {cls.__name__} option(s): {', '.join(sorted(unknown))}")
+    values = changed_options(options) if options is not None else {}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return values
 
 
 # -- token ids -------------------------------------------------------------------------
@@ -137,16 +170,6 @@ def msg_to_document(m: pb.Document) -> DocumentRecord:
 
 
 # -- trace ------------------------------------------------------------------------------
-
-TRACE_OPTIONS = ("max_count", "min_len", "delimiters", "rank", "k", "max_docs", "context")
-
-
-def trace_request_kwargs(req: pb.TraceRequest) -> dict[str, Any]:
-    """Keyword arguments for Index.trace: only the options the caller set (the rest keep library defaults)."""
-    kwargs: dict[str, Any] = {name: getattr(req, name) for name in TRACE_OPTIONS if req.HasField(name)}
-    kwargs["all_spans"] = req.all_spans
-    return kwargs
-
 
 def trace_result_to_msg(r: TraceResult) -> pb.TraceResponse:
     return pb.TraceResponse(
@@ -281,8 +304,6 @@ def msg_to_membership(m: pb.MembershipScore) -> MembershipScore:
 
 # -- contamination ----------------------------------------------------------------------
 
-_OPTION_FIELDS = ("ngram", "skip_budget", "gpt3_ngram", "clean_below", "dirty_from", "method", "threshold", "part",
-                  "max_documents", "max_spans", "context", "template_items", "json_variants")
 _PART_SCALARS = ("words", "tokens", "ngram", "template_words", "covered_words", "covered_tokens", "skip_words",
                  "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "longest_match_text")
 _ITEM_FIELDS = ("id", "benchmark", "split", "input", "label", "source")
@@ -290,19 +311,11 @@ _ITEM_FIELDS = ("id", "benchmark", "split", "input", "label", "source")
 
 def options_to_msg(opts: CheckOptions | None) -> pb.ContaminationOptions:
     """Only the options that differ from the defaults travel, so the server's defaults apply to the rest."""
-    msg = pb.ContaminationOptions()
-    if opts is None:
-        return msg
-    default = CheckOptions()
-    for name in _OPTION_FIELDS:
-        value = getattr(opts, name)
-        if value != getattr(default, name) and value is not None:
-            setattr(msg, name, value)
-    return msg
+    return pb.ContaminationOptions(**changed_options(opts)) if opts is not None else pb.ContaminationOptions()
 
 
 def msg_to_options(msg: pb.ContaminationOptions) -> CheckOptions:
-    return CheckOptions(**{name: getattr(msg, name) for name in _OPTION_FIELDS if msg.HasField(name)})
+    return CheckOptions(**options_fields(msg, CheckOptions))
 
 
 def bench_item_to_msg(item: BenchItem | dict) -> pb.BenchItem:
