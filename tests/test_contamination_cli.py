@@ -12,14 +12,16 @@ from pathlib import Path
 
 import orjson
 import pytest
+from conftest import shared_path
 
 import tracer
 from tracer.cli.main import main
 from tracer.contamination import BenchItem, FieldSpec, check_items, read_benchmarks
 from tracer.errors import InputError
 
-DATA = Path("/work/shared/data/benchmarks")
-needs_data = pytest.mark.skipif(not DATA.exists(), reason="shared benchmark data not present")
+DATA = shared_path("data/benchmarks") or Path("no-shared-data")
+needs_data = pytest.mark.skipif(not DATA.exists(),
+                                reason="shared benchmark data not found (set TRACER_SHARED or check out beside ../shared)")
 
 GSM = [
     {"question": "Nadia buys 4 packs of 12 pencils and gives 9 pencils to her brother. How many pencils "

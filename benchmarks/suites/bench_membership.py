@@ -1,7 +1,7 @@
 """Membership scoring throughput (tokens/s): the numpy scoring path from parsed inputs and from
 JSON rows, and the model adapter's forward + per-token statistics (CPU; CUDA when present).
 
-    pytest benchmarks/bench_membership.py --benchmark-enable
+    pytest benchmarks/suites/bench_membership.py --benchmark-enable
 """
 
 from __future__ import annotations
