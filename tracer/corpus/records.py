@@ -61,12 +61,10 @@ class Record:
             raise InputError(f"{self.where}: expected a JSON object, got {type_name(self.data)}")
         return self.data
 
-    def text(self, field: str, *, required: bool = True) -> str | None:
-        """A string field; missing (when required) or not a string is an InputError naming the field."""
+    def text(self, field: str) -> str:
+        """A string field; missing or not a string is an InputError naming the field."""
         obj = self.object()
         if field not in obj:
-            if not required:
-                return None
             fields = ", ".join(sorted(obj)[:12])
             raise InputError(f"{self.where}: field '{field}' is missing (fields: {fields})")
         value = obj[field]
