@@ -19,6 +19,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_path(sub: str) -> Path | None:
+    """A path inside the project's shared folder (benchmark data): ``$TRACER_SHARED/sub``, else
+    ``../shared/sub`` beside the checkout; None when it is absent, so the tests that need it skip.
+
+    A TRACER_SHARED that does not hold ``sub`` is an error rather than a skip, so a CI job that
+    sets it never passes by skipping.
+    """
+    env = os.environ.get("TRACER_SHARED")
+    if env:
+        p = Path(env) / sub
+        if not p.exists():
+            raise RuntimeError(f"TRACER_SHARED={env}: {p} does not exist")
+        return p
+    p = REPO.parent / "shared" / sub
+    return p if p.exists() else None
+
+
 # Words with ASCII, accents, 'ÿ' (UTF-8 C3 BF, next to the 0xFF separator), U+FFFF (EF BF BF),
 # CJK, an emoji and a NUL, so corpora exercise multi-byte characters and separator look-alikes.
 WORDS = (

@@ -12,14 +12,16 @@ from pathlib import Path
 
 import orjson
 import pytest
+from conftest import shared_path
 
 import tracer
 from tracer.cli.main import main
 from tracer.contamination import BenchItem, FieldSpec, check_items, read_benchmarks
 from tracer.errors import InputError
 
-DATA = Path("/work/shared/data/benchmarks")
-needs_data = pytest.mark.skipif(not DATA.exists(), reason="shared benchmark data not present")
+DATA = shared_path("data/benchmarks") or Path("no-shared-data")
+needs_data = pytest.mark.skipif(not DATA.exists(),
+                                reason="shared benchmark data not found (set TRACER_SHARED or check out beside ../shared)")
 
 GSM = [
     {"question": "Nadia buys 4 packs of 12 pencils and gives 9 pencils to her brother. How many pencils "
@@ -284,3 +286,64 @@ def test_demo_table_is_whole_when_stdout_is_not_a_terminal(tmp_path):
     rows = [line for line in buf.getvalue().splitlines() if f"HumanEval/{PLANT_FULL[1]} " in line]
     assert rows and "scraped/humaneval_solutions.py" in rows[0]  # the whole document id, on the item's row
     assert "…" not in "".join(rows)
+
+
+@pytest.mark.parametrize("value,kind", [(None, "null"), (7, "number"), (True, "boolean"), ([1, 2], "array"),
+                                        ({"a": 1}, "object")])
+def test_non_text_question_is_an_error_not_a_verdict(setup, capsys, tmp_path, value, kind):
+    """Issue 11 (4): a null question was read as empty, and the one-word answer alone made the item
+    100% contaminated (exit 1)."""
+    p = write_jsonl(tmp_path / "b_test.jsonl", [GSM[1], {"question": value, "answer": "quick"}])
+    with pytest.raises(InputError, match=rf"b_test.jsonl:2: field 'question' is not text \(got {kind}\)"):
+        read_benchmarks([str(p)])
+    code, out, err = run_cli(capsys, "contamination", "--index", setup["index"], p)
+    assert code == 2 and out == "" and "b_test.jsonl:2: field 'question'" in err and len(err.strip().splitlines()) == 1
+    label = write_jsonl(tmp_path / "c_test.jsonl", [{"question": "q", "answer": value}])
+    with pytest.raises(InputError, match=r"c_test.jsonl:1: field 'answer' is not text"):
+        read_benchmarks([str(label)])
+
+
+def test_folder_of_benchmark_files_reads_each_file_as_named(setup, capsys, tmp_path):
+    """Issue 11 (5): a folder of .jsonl.gz files (how the shared data lays out MMLU) was rejected."""
+    folder = tmp_path / "bench"
+    (folder / "sub").mkdir(parents=True)
+    with gzip.open(folder / "sub" / "toy_test.jsonl.gz", "wt") as f:
+        f.writelines(json.dumps(r) + "\n" for r in GSM)
+    with open(folder / "other_dev.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, ["question", "answer"])
+        w.writeheader()
+        w.writerows(GSM[1:3])
+    (folder / "LICENSE").write_text("MIT")
+    files = [folder / "other_dev.csv", folder / "sub" / "toy_test.jsonl.gz"]  # sorted, recursive
+    # (in the CSV, GSM[1]'s answer spans lines 2-4, so the next row starts on line 5)
+    one_by_one = read_benchmarks([str(f) for f in files])
+    together = read_benchmarks([str(folder)])
+    assert [i.to_json() for i in together] == [i.to_json() for i in one_by_one]
+    assert [(i.split, i.source.rsplit("/", 1)[-1]) for i in together] == [
+        ("dev", "other_dev.csv:2"), ("dev", "other_dev.csv:5"), ("test", "toy_test.jsonl.gz:1"),
+        ("test", "toy_test.jsonl.gz:2"), ("test", "toy_test.jsonl.gz:3"), ("test", "toy_test.jsonl.gz:4")]
+    named = read_benchmarks([f"mine={folder}"])
+    assert {i.benchmark for i in named} == {"mine"} and len(named) == 6
+    # MMLU one-option-per-line questions continue from one file of the folder into the next
+    lines = [{"eval_key": "mmlu", "eval_instance_index": q, "split": "test", "question": f"Q{q}?",
+              "answer": opt, "is_correct": opt == "b"} for q in range(3) for opt in "abcd"]
+    mmlu = tmp_path / "mmlu"
+    mmlu.mkdir()
+    write_jsonl(mmlu / "mmlu_test-1.jsonl", lines[:6])
+    write_jsonl(mmlu / "mmlu_test-2.jsonl", lines[6:])
+    items = read_benchmarks([str(mmlu)])
+    assert [(i.id, i.input, i.label) for i in items] == [
+        (f"test/{q}", f"Q{q}?\na\nb\nc\nd", "b") for q in range(3)]
+    code, out, err = run_cli(capsys, "contamination", "--index", setup["index"], setup["bench"], folder,
+                             "--format", "jsonl")
+    rows = [orjson.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(rows) == 4 + 6, err
+    assert [r["contaminated"] for r in rows] == [True, False, False, False, False, False, True, False, False, False]
+
+
+@needs_data
+def test_the_shared_mmlu_folder():
+    items = read_benchmarks([str(DATA / "mmlu")])
+    by_split = {s: sum(i.split == s for i in items) for s in ("dev", "test", "validation")}
+    assert by_split == {"dev": 285, "test": 14042, "validation": 1531}  # the shared data's README
+    assert {i.benchmark for i in items} == {"mmlu"} and len({i.id for i in items}) == len(items)

@@ -1,4 +1,4 @@
-"""The fast controlled evaluation (benchmarks/membership_eval.py --fast): a small GPT trained on
+"""The fast controlled evaluation (benchmarks/scripts/membership_eval.py --fast): a small GPT trained on
 background + members from the stdlib pool. Trained: Min-K% separates members clearly; the
 untrained model and the non-member-vs-non-member control stay near chance."""
 
@@ -12,7 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "membership_eval.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "scripts" / "membership_eval.py"
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
-
-from tracer.errors import InputError
 
 
 def add_format(p: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json")) -> None:
@@ -44,24 +43,12 @@ def print_jsonl(rows: Iterable[Any]) -> None:
 
 
 def read_query_file(path: str, field: str = "text") -> Iterator[str]:
-    """Queries from a JSONL file of {"text": ...} lines (or plain text lines for other extensions)."""
-    try:
-        f = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
-    except OSError as e:
-        raise InputError(f"{path}: {e.strerror}") from None
-    with f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            if not path.endswith((".jsonl", ".json", ".ndjson")):
-                yield line.rstrip("\n")
-                continue
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as e:
-                raise InputError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
-            if not isinstance(obj, dict) or field not in obj:
-                raise InputError(f"{path}:{lineno}: field '{field}' is missing")
-            if not isinstance(obj[field], str):
-                raise InputError(f"{path}:{lineno}: field '{field}' is not a string")
-            yield obj[field]
+    """Queries from a record file (JSONL/CSV/Parquet/...: the ``field`` of each record), else one per line."""
+    from tracer.corpus.records import file_format, iter_records, iter_text_lines
+
+    if file_format(Path(path).name) is None:
+        for _, line in iter_text_lines(path):
+            yield line
+        return
+    for rec in iter_records(path):
+        yield rec.text(field)

@@ -1,9 +1,11 @@
 """Benchmark files -> ``BenchItem``s (id, benchmark, split, input text, label text).
 
-Formats: JSON Lines (plain, .gz, .zst), Parquet, CSV (plain or .gz; header row, or the
-headerless MMLU layout ``question,A,B,C,D,answer``), HF ``save_to_disk`` folders (.arrow) and
-lm-eval ``--log_samples`` JSONL (one line per (task, doc_id); its ``doc`` is read with the
-presets below, else the prompt is the input and ``target`` the label).
+Records come from ``tracer.corpus.iter_records``: JSON Lines, CSV (header row, or the headerless
+MMLU layout ``question,A,B,C,D,answer``), both optionally .gz/.zst, Parquet, Arrow, HF
+``save_to_disk`` folders, and folders of such files (each file read as if named on its own);
+also lm-eval ``--log_samples`` JSONL (one line per (task, doc_id); its ``doc`` is read with the
+presets below, else the prompt is the input and ``target`` the label). Every field read as
+text must be a string (or a list of strings): null, a number or a boolean is a located error.
 
 Without ``--input-field`` the fields are chosen by a preset detected from the first record:
 
@@ -22,21 +24,18 @@ file name (test, train, dev, validation, ...), else "test".
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from tracer.corpus.jsonl import open_text_stream
+from tracer.corpus.document import type_name
+from tracer.corpus.records import expand_input, iter_records
+from tracer.corpus.streams import base_name
 from tracer.errors import InputError
 
 SPLIT_WORDS = ("test", "train", "dev", "validation", "valid", "val", "eval")
-_COMPRESSED = (".gz", ".zst")
 _LETTERS = "ABCDEFGHIJ"
 
 
@@ -74,152 +73,51 @@ class _Record:
     split: str | None = None  # from the folder of a DatasetDict split
 
 
-# -- record readers -----------------------------------------------------------------
+# -- records --------------------------------------------------------------------------
 
 
-def _base_name(path: Path) -> str:
-    name = path.name
-    for c in _COMPRESSED:
-        if name.endswith(c):
-            name = name[: -len(c)]
-    return name
-
-
-def _jsonl_records(path: Path) -> Iterator[_Record]:
-    with open_text_stream(str(path)) as f:
-        n = 0
-        for lineno, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as e:
-                raise InputError(f"{where}: malformed JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{where}: expected a JSON object per line")
-            yield _Record(where, obj, n)
-            n += 1
-
-
-def _looks_like_mmlu_row(row: list[str]) -> bool:
-    return len(row) == 6 and row[5].strip() in tuple(_LETTERS[:4])
-
-
-def _csv_records(path: Path) -> Iterator[_Record]:
-    with open_text_stream(str(path)) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        reader = csv.reader(text)
-        try:
-            first = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise InputError(f"{path}:1: malformed CSV ({e})") from None
-        if _looks_like_mmlu_row(first):
-            header = ["question", "A", "B", "C", "D", "answer"]
-            rows: Iterable[list[str]] = _chain_first(first, reader)
-            first_line = 1
-        else:
-            header, rows, first_line = first, reader, 2
-        n = 0
-        try:
-            for row in rows:
-                where = f"{path}:{reader.line_num if n or first_line == 2 else 1}"
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    raise InputError(f"{where}: {len(row)} columns, the header has {len(header)}")
-                yield _Record(where, dict(zip(header, row, strict=True)), n)
-                n += 1
-        except csv.Error as e:
-            raise InputError(f"{path}:{reader.line_num}: malformed CSV ({e})") from None
-
-
-def _chain_first(first: list[str], rest: Iterable[list[str]]) -> Iterator[list[str]]:
-    yield first
-    yield from rest
-
-
-def _table_records(path: Path, batches: Iterable[Any]) -> Iterator[_Record]:
-    n = 0
-    for batch in batches:
-        for rec in batch.to_pylist():
-            yield _Record(f"{path}:row {n}", rec, n)
-            n += 1
-
-
-def _parquet_records(path: Path) -> Iterator[_Record]:
-    import pyarrow.parquet as pq
-
-    try:
-        pf = pq.ParquetFile(path)
-    except Exception as e:
-        raise InputError(f"{path}: not a readable Parquet file ({e})") from None
-    return _table_records(path, pf.iter_batches(batch_size=1024))
-
-
-def _arrow_batches(path: Path) -> Iterator[Any]:
-    import pyarrow as pa
-
-    with pa.memory_map(str(path), "r") as source:
-        try:
-            reader = pa.ipc.open_stream(source)
-        except pa.ArrowInvalid:
-            source.seek(0)
-            try:
-                freader = pa.ipc.open_file(source)
-            except pa.ArrowInvalid as e:
-                raise InputError(f"{path}: not an Arrow file ({e})") from None
-            for i in range(freader.num_record_batches):
-                yield freader.get_batch(i)
-            return
-        yield from reader
-
-
-def _arrow_folder_records(path: Path) -> Iterator[_Record]:
-    files = sorted(path.rglob("*.arrow"))
-    if not files:
-        raise InputError(f"{path}: folder holds no .arrow files (expected a datasets.save_to_disk folder)")
-    n = 0
-    for f in files:
-        split = _split_from_name(f.parent.name) if f.parent != path else None
-        for rec in _table_records(f, _arrow_batches(f)):
-            yield _Record(rec.where, rec.data, n, split)
-            n += 1
+def _mmlu_header(first_row: list[str]) -> list[str] | None:
+    """The headerless MMLU CSV layout ``question,A,B,C,D,answer``, recognised by its first row."""
+    if len(first_row) == 6 and first_row[5].strip() in tuple(_LETTERS[:4]):
+        return ["question", "A", "B", "C", "D", "answer"]
+    return None
 
 
 def read_records(path: Path) -> Iterator[_Record]:
-    """Records of one benchmark file or folder, each with its file:line for error messages."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
-    if path.is_dir():
-        return _arrow_folder_records(path)
-    base = _base_name(path)
-    if base.endswith((".jsonl", ".json", ".ndjson")):
-        return _jsonl_records(path)
-    if base.endswith(".csv"):
-        return _csv_records(path)
-    if base.endswith(".parquet"):
-        return _parquet_records(path)
-    if base.endswith(".arrow"):
-        return _table_records(path, _arrow_batches(path))
-    raise InputError(f"{path}: unknown benchmark format (use .jsonl[.gz|.zst], .csv[.gz], .parquet, .arrow or a folder)")
+    """Records of one benchmark file or save_to_disk folder, each with its file:line for error messages.
+
+    In a DatasetDict folder the sub-folder a file sits in names its split.
+    """
+    folder = path if path.is_dir() else None
+    for n, rec in enumerate(iter_records(path, headerless=_mmlu_header)):
+        parent = Path(rec.path).parent
+        split = _split_from_name(parent.name) if folder is not None and parent != folder else None
+        yield _Record(rec.where, rec.object(), n, split)
 
 
 # -- presets ------------------------------------------------------------------------
 
 
 def _text(value: Any, where: str, name: str) -> str:
-    if value is None:
-        return ""
+    """A field's text: a string, or a non-empty list of strings (one per line, as MMLU's choices).
+
+    Anything else (null, a number, a boolean, an object) is an error: read as text it would
+    make an empty or made-up question whose label alone can mark the item contaminated.
+    """
     if isinstance(value, str):
         return value
-    if isinstance(value, (int, float, bool)):
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return "\n".join(value)
+    raise InputError(f"{where}: field '{name}' is not text (got {type_name(value)})")
+
+
+def _target(value: Any, where: str) -> str:
+    """lm-eval's ``target``: text, or a number (the index or value its task scores against)."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return "\n".join(str(v) for v in value)
-    raise InputError(f"{where}: field '{name}' is not text (got {type(value).__name__})")
+    return _text(value, where, "target")
 
 
 def _field(rec: _Record, name: str) -> str:
@@ -261,7 +159,7 @@ def _split_from_name(name: str) -> str:
 
 
 def _bench_from_name(path: Path) -> str:
-    stem = _base_name(path).rsplit(".", 1)[0] if path.is_file() else path.name
+    stem = base_name(path.name).rsplit(".", 1)[0] if path.is_file() else path.name
     parts = [p for p in re.split(r"[-_. ]+", stem) if p and p.lower() not in SPLIT_WORDS and not p.isdigit()]
     name = "_".join(parts)
     if not name or name.lower() in ("data", "dataset"):
@@ -312,7 +210,7 @@ def _lm_eval_parts(rec: _Record) -> tuple[str, str]:
             prompt = _text(next(iter(first.values())), rec.where, "arguments")
     if not prompt:
         raise InputError(f"{rec.where}: lm-eval sample has neither a known 'doc' layout nor a prompt in 'arguments'")
-    return prompt, _text(rec.data.get("target"), rec.where, "target")
+    return prompt, _target(rec.data.get("target"), rec.where)
 
 
 _LM_EVAL_TASK = re.compile(r"^samples_(.+?)_\d{4}-\d{2}-\d{2}T")
@@ -326,13 +224,21 @@ def _lm_eval_task(rec: _Record, path: Path) -> str:
     return m.group(1) if m else _bench_from_name(path)
 
 
-def _open_benchmark(path: str | Path, spec: FieldSpec) -> tuple[Path, str | None, str, Iterator[_Record]]:
-    """(path, benchmark name from NAME=PATH, preset or "custom", records)."""
+def _named_inputs(path: str | Path, spec: FieldSpec) -> list[tuple[Path, str | None]]:
+    """The files (or save_to_disk folders) a command-line path names, with the name ``NAME=PATH`` gives.
+
+    A folder of benchmark files is read file by file in sorted order, so each file keeps its
+    own name for the benchmark, split and subject, as if it had been named on its own.
+    """
     name = spec.benchmark
     text = str(path)
     if name is None and "=" in text and not Path(text).exists():
         name, text = text.split("=", 1)
-    p = Path(text)
+    return [(p, name) for p in expand_input(text)]
+
+
+def _open_benchmark(p: Path, name: str | None, spec: FieldSpec) -> tuple[Path, str | None, str, Iterator[_Record]]:
+    """(path, benchmark name from NAME=PATH, preset or "custom", records)."""
     records = read_records(p)
     first = next(records, None)
     if first is None:
@@ -356,7 +262,7 @@ def _items(p: Path, name: str | None, preset: str, records: Iterator[_Record], s
 
 def read_benchmark(path: str | Path, spec: FieldSpec = FieldSpec()) -> Iterator[BenchItem]:
     """Items of one benchmark file or folder (``NAME=PATH`` sets the benchmark name)."""
-    return _items(*_open_benchmark(path, spec), spec)
+    yield from read_benchmarks([str(path)], spec)
 
 
 def _chain_records(first: _Record, rest: Iterator[_Record]) -> Iterator[_Record]:
@@ -449,7 +355,7 @@ def read_benchmarks(paths: list[str], spec: FieldSpec = FieldSpec()) -> list[Ben
     Consecutive MMLU one-option-per-line files are read as one stream, since a question's
     option lines may continue from one file into the next (mmlu_test-1, -2, ...).
     """
-    opened = [_open_benchmark(p, spec) for p in paths]
+    opened = [_open_benchmark(p, name, spec) for path in paths for p, name in _named_inputs(path, spec)]
     streams: list[tuple[Path, str | None, str, Iterator[_Record]]] = []
     for p, name, preset, records in opened:
         if streams and preset == "mmlu-lines" and streams[-1][2] == preset and streams[-1][1] == name:

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from tracer import __version__
+from tracer.corpus.records import Record, iter_json_lines
 from tracer.errors import InputError
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
@@ -245,7 +246,7 @@ def load_results(path: str | Path) -> dict:
     elif doc is not None:
         raise InputError(f"{p}: not a tracer contamination result (no 'items')")
     else:
-        items = [_item_line(p, lineno, line) for lineno, line in enumerate(raw.splitlines(), 1) if line.strip()]
+        items = [_item_line(rec) for rec in iter_json_lines(p)]
     for i, it in enumerate(items):
         for k in ("benchmark", "split", "contaminated", "category", "coverage", "longest_match"):
             if k not in it:
@@ -253,11 +254,8 @@ def load_results(path: str | Path) -> dict:
     return results_document({}, {}, summarize_dicts(items), items)
 
 
-def _item_line(p: Path, lineno: int, line: bytes) -> dict:
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as e:
-        raise InputError(f"{p}:{lineno}: malformed JSON ({e.msg})") from None
+def _item_line(rec: Record) -> dict:
+    obj = rec.data
     if not isinstance(obj, dict) or "id" not in obj or "coverage" not in obj:
-        raise InputError(f"{p}:{lineno}: not a tracer contamination item line (needs 'id', 'coverage')")
+        raise InputError(f"{rec.where}: not a tracer contamination item line (needs 'id', 'coverage')")
     return obj

@@ -51,10 +51,12 @@ def bad_record(message: str, opts: ReadOptions, skips: SkipLog) -> None:
     raise InputError(message + " (use --on-error skip to skip such records)")
 
 
-def _type_name(value: Any) -> str:
-    return {dict: "object", list: "array", int: "number", float: "number", bool: "boolean"}.get(
-        type(value), "null" if value is None else type(value).__name__
-    )
+def type_name(value: Any) -> str:
+    """The JSON name of a value's type, for error messages."""
+    if value is None:
+        return "null"
+    return {dict: "object", list: "array", int: "number", float: "number", bool: "boolean",
+            str: "string"}.get(type(value), type(value).__name__)
 
 
 def make_document(
@@ -62,14 +64,14 @@ def make_document(
 ) -> Document | None:
     """Turn one record into a Document, or report why it cannot be one (``where`` = file:line)."""
     if not isinstance(record, dict):
-        bad_record(f"{where}: expected a JSON object, got {_type_name(record)}", opts, skips)
+        bad_record(f"{where}: expected a JSON object, got {type_name(record)}", opts, skips)
         return None
     text = record.get(opts.text_field)
     if opts.text_field not in record:
         bad_record(f"{where}: field '{opts.text_field}' is missing", opts, skips)
         return None
     if not isinstance(text, str):
-        bad_record(f"{where}: field '{opts.text_field}' is not a string (got {_type_name(text)})", opts, skips)
+        bad_record(f"{where}: field '{opts.text_field}' is not a string (got {type_name(text)})", opts, skips)
         return None
     doc_id = None
     if opts.id_field:

@@ -15,11 +15,10 @@ from pathlib import Path
 from tracer.corpus.columnar import read_arrow_file, read_parquet_groups
 from tracer.corpus.document import Document, ReadOptions, SkipLog
 from tracer.corpus.jsonl import read_jsonl_range, read_jsonl_stream
+from tracer.corpus.records import SAVE_TO_DISK_MARKERS, file_format, walk_files
+from tracer.corpus.streams import COMPRESSED
 from tracer.corpus.text_files import read_text_files
 from tracer.errors import InputError
-
-JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
-COMPRESSED = (".gz", ".zst")
 
 
 @dataclass(frozen=True)
@@ -59,21 +58,9 @@ def read_slice(s: Slice, opts: ReadOptions, skips: SkipLog) -> Iterator[Document
     raise ValueError(f"unknown slice kind {s.kind}")
 
 
-def _is_jsonl(name: str) -> bool:
-    base = name[: -len(next(c for c in COMPRESSED if name.endswith(c)))] if name.endswith(COMPRESSED) else name
-    return base.endswith(JSONL_SUFFIXES)
-
-
 def _is_data_file(name: str) -> bool:
-    return _is_jsonl(name) or name.endswith((".parquet", ".arrow"))
-
-
-def _walk(root: Path) -> list[Path]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        out.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
-    return out
+    """Files the build reads as records (CSV is not one: a .csv file is indexed as a text document)."""
+    return file_format(name) in ("jsonl", "parquet", "arrow")
 
 
 def _jsonl_ranges(path: str, target_bytes: int) -> list[Slice]:
@@ -123,7 +110,7 @@ def _parquet_slices(path: str, target_bytes: int) -> list[Slice]:
 
 def _file_slices(path: Path, target_bytes: int) -> list[Slice]:
     name, p = path.name, str(path)
-    if _is_jsonl(name):
+    if file_format(name) == "jsonl":
         if name.endswith(COMPRESSED):
             return [Slice("jsonl-stream", p, size=os.path.getsize(p) * 4)]
         return _jsonl_ranges(p, target_bytes)
@@ -151,8 +138,8 @@ def plan_slices(inputs: list[str], target_bytes: int) -> list[Slice]:
         if path.is_file():
             slices.extend(_file_slices(path, target_bytes))
             continue
-        files = _walk(path)
-        if any((path / marker).exists() for marker in ("state.json", "dataset_info.json", "dataset_dict.json")):
+        files = walk_files(path)
+        if any((path / marker).exists() for marker in SAVE_TO_DISK_MARKERS):
             arrows = [f for f in files if f.name.endswith(".arrow")]
             if not arrows:
                 raise InputError(f"{raw}: looks like a save_to_disk folder but holds no .arrow files")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import orjson
 
+from tracer.corpus.records import iter_records
 from tracer.errors import InputError
 
 # a log-probability is <= 0; allow rounding noise from harnesses that print few digits
@@ -133,25 +133,11 @@ def row_label(obj: dict, where: str, label_field: str | None) -> int | None:
     raise _fail(where, f"label field '{label_field}' must be 1 (member) or 0 (non-member), got {value!r}")
 
 
-def _json_lines(path: str) -> Iterator[tuple[int, Any]]:
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed by the with below
-    except OSError as e:
-        raise InputError(f"{path}: {e.strerror}") from None
-    with f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield lineno, orjson.loads(line)
-            except orjson.JSONDecodeError as e:
-                raise InputError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
-
-
 def read_logprobs_jsonl(path: str, label_field: str | None = None) -> Iterator[ScoreInput]:
-    """Rows of a log-probs JSONL file; a row without ``id`` is named by its line number."""
-    for lineno, obj in _json_lines(path):
-        yield parse_row(obj, f"{path}:{lineno}", str(lineno), label_field)
+    """Rows of a log-probs file (JSONL, or any format ``iter_records`` reads); a row without ``id`` is
+    named by its line (or row) number."""
+    for rec in iter_records(path):
+        yield parse_row(rec.data, rec.where, str(rec.number), label_field)
 
 
 @dataclass
@@ -164,12 +150,7 @@ class TextRow:
 
 
 def read_texts_jsonl(path: str, text_field: str = "text", label_field: str | None = None) -> Iterator[TextRow]:
-    for lineno, obj in _json_lines(path):
-        where = f"{path}:{lineno}"
-        if not isinstance(obj, dict):
-            raise _fail(where, "expected a JSON object")
-        if text_field not in obj:
-            raise _fail(where, f"field '{text_field}' is missing")
-        if not isinstance(obj[text_field], str):
-            raise _fail(where, f"field '{text_field}' must be a string")
-        yield TextRow(row_id(obj, where, str(lineno)), obj[text_field], row_label(obj, where, label_field))
+    """Texts to score with a model, from JSONL (or any format ``iter_records`` reads)."""
+    for rec in iter_records(path):
+        text = rec.text(text_field)
+        yield TextRow(row_id(rec.data, rec.where, str(rec.number)), text, row_label(rec.data, rec.where, label_field))

@@ -12,7 +12,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# The low-FPR operating points every summary reports, as ``tpr_at_<percent>pct_fpr`` columns.
 FPR_TARGETS = (0.01, 0.05)
+
+
+def tpr_column(fpr: float) -> str:
+    """The summary column of one FPR target: 0.01 -> ``tpr_at_1pct_fpr``."""
+    return f"tpr_at_{fpr * 100:g}pct_fpr"
 
 
 def _split(scores: Sequence[float | None], labels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -62,15 +68,14 @@ def tpr_at_fpr(scores: Sequence[float | None], labels: Sequence[int], fpr: float
 
 
 def summarize(columns: dict[str, Sequence[float | None]], labels: Sequence[int]) -> list[dict]:
-    """One row per score: AUROC, TPR@1%FPR, TPR@5%FPR and how many labelled texts had it."""
+    """One row per score: AUROC, TPR at each of ``FPR_TARGETS`` and how many labelled texts had it."""
     rows = []
     for name, scores in columns.items():
         s, y = _split(scores, labels)
         rows.append({
             "score": name,
             "auroc": auroc(s, y),
-            "tpr_at_1pct_fpr": tpr_at_fpr(s, y, 0.01),
-            "tpr_at_5pct_fpr": tpr_at_fpr(s, y, 0.05),
+            **{tpr_column(f): tpr_at_fpr(s, y, f) for f in FPR_TARGETS},
             "n_members": int((y == 1).sum()),
             "n_nonmembers": int((y == 0).sum()),
         })

@@ -5,8 +5,8 @@ from the same inputs split in two (built separately, in corpus order). Checks th
 client's counts, find totals and traces equal the single server's, then times each call both ways
 (median of ``--repeat`` runs, after a warm-up).
 
-    python benchmarks/fanout_bench.py --whole /work/bench/idx-linux210-bytes \
-        --groups /work/bench/idx-linux-bytes /tmp/fanout-idx-extra --texts /work/bench/linux-extra.jsonl
+    python -m benchmarks.scripts.fanout_bench --whole ../bench/idx-linux210-bytes \
+        --groups ../bench/idx-linux-bytes /tmp/fanout-idx-extra --texts ../bench/linux-extra.jsonl
 """
 
 from __future__ import annotations

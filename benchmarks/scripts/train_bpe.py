@@ -3,7 +3,7 @@
 A locally trained tokenizer stands in for a hub model (no downloads): every 5th document of
 the corpus made by make_corpus.py, deterministic, so the same corpus gives the same tokenizer.
 
-    python benchmarks/train_bpe.py /work/bench/linux.jsonl --out /work/bench/bpe32k.json
+    python -m benchmarks.scripts.train_bpe ../bench/linux.jsonl --out ../bench/bpe32k.json
 """
 
 from __future__ import annotations

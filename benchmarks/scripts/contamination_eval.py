@@ -1,7 +1,7 @@
 """Labelled ground-truth evaluation of ``tracer contamination`` (issue 4).
 
 Builds a real corpus (Python stdlib sources), injects samples of benchmark items from
-/work/shared/data/benchmarks in families of changes (verbatim; case/whitespace/hard wrap;
+the shared benchmark data (benchmarks/common.py) in families of changes (verbatim; case/whitespace/hard wrap;
 Unicode punctuation; multiple-choice reformatting; first half only; light word edits; the
 real paraphrases of rephrased/), each placed as its own paragraph, inline mid-paragraph, or
 wrapped in JSON, HTML or Markdown; also injects prompt boilerplate. Then checks positives,
@@ -11,7 +11,7 @@ unseen items wrapped in the injected boilerplate) against a raw and a normalized
 per family plus the false-positive rate on hard negatives, for the default method and the
 alternatives.
 
-    python benchmarks/contamination_eval.py [--work DIR] [--corpus-mb 20] [--per-family 60] [--seed 0]
+    python -m benchmarks.scripts.contamination_eval [--work DIR] [--corpus-mb 20] [--per-family 60] [--seed 0]
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tracer
+from benchmarks.common import benchmark_data
 from tracer.contamination import BenchItem, CheckOptions, check_items, read_benchmarks
 from tracer.contamination.verdict import judge
 
-DATA = Path("/work/shared/data/benchmarks")
+DATA = benchmark_data()
 FAMILIES = ["verbatim", "case_ws_wrap", "unicode", "mc_reformat", "partial", "light_edit", "rephrased"]
 PLACEMENTS = ["paragraph", "inline", "json", "html", "markdown"]
 METHODS = [

@@ -1,22 +1,22 @@
 """Per-call cost of the gRPC layer: the same Count / Find through ``TracerClient`` (in-process server on
 loopback) and directly on ``Index``, in one run, so the ratio is the transport's overhead.
 
-    pytest benchmarks/bench_grpc.py --benchmark-enable    # TRACER_BENCH_INDEX=DIR (default below)
+    pytest benchmarks/suites/bench_grpc.py --benchmark-enable    # TRACER_BENCH_INDEX=DIR (see benchmarks/common.py)
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 import tracer
+from benchmarks.common import bench_index
 from tracer.client import TracerClient
 from tracer.server import ServerConfig, start_server
 from tracer.server.registry import IndexRegistry
 
-INDEX = os.environ.get("TRACER_BENCH_INDEX", "/work/bench/idx-linux-bytes")
+INDEX = bench_index()
 QUERY = "def __init__(self"
 
 pytestmark = pytest.mark.skipif(not (Path(INDEX) / "manifest.json").exists(), reason=f"no benchmark index at {INDEX}")

@@ -13,8 +13,8 @@ whose training set we know exactly:
    scoring path and evaluated with AUROC and TPR@5%FPR: members vs non-members, and the
    control non-members vs non-members-2.
 
-    python benchmarks/membership_eval.py            # the benchmark (a few minutes on 2 cores)
-    python benchmarks/membership_eval.py --fast     # the preset the default tests run
+    python -m benchmarks.scripts.membership_eval            # the benchmark (a few minutes on 2 cores)
+    python -m benchmarks.scripts.membership_eval --fast     # the preset the default tests run
 
 The fast preset is also imported by tests/test_membership_eval.py.
 """

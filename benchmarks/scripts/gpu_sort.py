@@ -3,8 +3,8 @@ a GPU machine (issue 7): the sort itself on tokens already on the device, and th
 shard time (host tokens -> device -> sort -> u32 array back on the host), with the result
 checked against pydivsufsort at the smallest size.
 
-    python benchmarks/gpu_sort.py --device cuda --sizes 100e6 500e6 1e9
-    python benchmarks/gpu_sort.py --device cpu --sizes 2e6          # the same code on CPU
+    python -m benchmarks.scripts.gpu_sort --device cuda --sizes 100e6 500e6 1e9
+    python -m benchmarks.scripts.gpu_sort --device cpu --sizes 2e6          # the same code on CPU
 
 Tokens are text-like: Zipf-distributed "words" of 1-8 bytes (u8) or ids (u16), with 2% of the
 stream copied from earlier positions in runs of 64-4096 tokens, so the doubling loop meets the

@@ -9,8 +9,8 @@ Reproducible from what Debian and Python install locally, no network:
 A document is one file (``{"id": <path>, "text": <file text>}``); files that are not valid UTF-8
 or contain NUL bytes (binaries, images, firmware blobs) are skipped.
 
-    python benchmarks/make_corpus.py --out /work/bench/linux.jsonl
-    python benchmarks/make_corpus.py --out /work/bench/linux-extra.jsonl --no-stdlib \
+    python -m benchmarks.scripts.make_corpus --out ../bench/linux.jsonl
+    python -m benchmarks.scripts.make_corpus --out ../bench/linux-extra.jsonl --no-stdlib \
         --linux-dirs fs,arch/x86,crypto --max-bytes 60000000     # disjoint: +60M tokens
 """
 

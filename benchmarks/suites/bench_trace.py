@@ -9,8 +9,8 @@ and BM25), both with ``all_spans`` as well. Optionally side by side with infini-
 ``attribute`` on an infini-gram index of the same corpus as u8 bytes (same delimiters "\\n" and
 ".", same min_len and max_cnt; infini-gram gets no word-boundary rule: it has none for u8).
 
-    python benchmarks/bench_trace.py --index /work/bench/idx-linux-bytes [--ig /work/bench/ig-linux-u8]
-    pytest benchmarks/bench_trace.py --benchmark-enable    # TRACER_BENCH_INDEX=DIR, default as above
+    python -m benchmarks.suites.bench_trace --index ../bench/idx-linux-bytes [--ig ../bench/ig-linux-u8]
+    pytest benchmarks/suites/bench_trace.py --benchmark-enable    # TRACER_BENCH_INDEX=DIR (see benchmarks/common.py)
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ import numpy as np
 import pytest
 
 import tracer
+from benchmarks.common import bench_index
 
-DEFAULT_INDEX = "/work/bench/idx-linux-bytes"
+DEFAULT_INDEX = bench_index()
 LENGTHS = (100, 450, 1000)
 FILLER = ["the", "answer", "is", "that", "we", "can", "see", "how", "this", "works", "when", "the", "value", "changes", "so", "it", "is", "important", "to", "note", "that", "in", "this", "case", "each", "step", "follows", "from", "the", "previous", "one", "and", "then", "we", "get", "a", "result", "which", "shows", "why", "the", "approach", "makes", "sense", "here", "because", "it", "keeps", "things", "simple", "while", "still", "being", "correct"]
 
@@ -151,7 +152,7 @@ def table(result: dict) -> str:
 # -- pytest-benchmark ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def bench_index():
-    path = os.environ.get("TRACER_BENCH_INDEX", DEFAULT_INDEX)
+    path = DEFAULT_INDEX
     if not os.path.exists(os.path.join(path, "manifest.json")):
         pytest.skip(f"no benchmark index at {path} (set TRACER_BENCH_INDEX)")
     return tracer.open(path)

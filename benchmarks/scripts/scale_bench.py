@@ -1,10 +1,10 @@
 """Scale benchmark (issue 7): a >= 1B-token index of real source text on one machine, then count
 and trace latency on it, warm and cold, next to a ~100M-token index measured in the same run.
 
-    python benchmarks/scale_bench.py corpus --out /work/bench/scale/corpus.jsonl --bytes 1100000000
-    python benchmarks/scale_bench.py build  /work/bench/scale/corpus.jsonl --out /work/bench/scale/idx \\
+    python -m benchmarks.scripts.scale_bench corpus --out ../bench/scale/corpus.jsonl --bytes 1100000000
+    python -m benchmarks.scripts.scale_bench build  ../bench/scale/corpus.jsonl --out ../bench/scale/idx \\
         --shard-tokens 250000000
-    python benchmarks/scale_bench.py latency /work/bench/idx-linux-bytes /work/bench/scale/idx
+    python -m benchmarks.scripts.scale_bench latency ../bench/idx-linux-bytes ../bench/scale/idx
 
 ``corpus`` streams the text files of the Debian source tarballs (linux-source-6.12, then
 gcc-12-source, each an even share of the remaining --bytes) into JSONL ({"id": "<tarball>/<path>", "text": ...}), skipping binary and

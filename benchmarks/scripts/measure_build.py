@@ -5,7 +5,7 @@
 so this samples /proc every 50 ms and keeps the largest total RSS seen (it can miss a peak
 shorter than the sampling period; ``max_single_rss`` from getrusage is exact per process).
 
-    python benchmarks/measure_build.py --json out.json -- tracer build ... --out DIR
+    python -m benchmarks.scripts.measure_build --json out.json -- tracer build ... --out DIR
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Starts the server as its own process (so its RSS is measured alone), warms it up
 Reports throughput, p50/p99 per RPC, errors and the server's RSS before and after, as JSON
 (``--json``) and as a Markdown table row block on stdout.
 
-    python benchmarks/grpc_load.py --index /work/bench/idx-linux-bytes --corpus /work/bench/linux.jsonl
+    python -m benchmarks.scripts.grpc_load --index ../bench/idx-linux-bytes --corpus ../bench/linux.jsonl
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from benchmarks.common import bench_dir
 
 RPCS = ("count", "find", "trace")
 
@@ -134,8 +136,8 @@ def pct(xs: list[float], p: float) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--index", default="/work/bench/idx-linux-bytes")
-    ap.add_argument("--corpus", default="/work/bench/linux.jsonl", help="JSONL the queries are sampled from")
+    ap.add_argument("--index", default=str(bench_dir() / "idx-linux-bytes"))
+    ap.add_argument("--corpus", default=str(bench_dir() / "linux.jsonl"), help="JSONL the queries are sampled from")
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--procs", type=int, default=4, help="client processes (clients are threads inside them)")
     ap.add_argument("--duration", type=float, default=30.0)

@@ -2,24 +2,24 @@
 benchmark index (target: under 5 s), with the default options (documents, JSON-escaped spelling,
 template text), and the parts of it: reading, checking without documents.
 
-    python benchmarks/bench_contamination.py [--index /work/bench/idx-linux-bytes] [--repeat 3]
-    pytest benchmarks/bench_contamination.py --benchmark-enable    # TRACER_BENCH_INDEX=DIR
+    python -m benchmarks.suites.bench_contamination [--index ../bench/idx-linux-bytes] [--repeat 3]
+    pytest benchmarks/suites/bench_contamination.py --benchmark-enable    # TRACER_BENCH_INDEX=DIR
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 import pytest
 
 import tracer
+from benchmarks.common import bench_index, benchmark_data
 from tracer.contamination import CheckOptions, check_items, read_benchmarks
 
-DEFAULT_INDEX = "/work/bench/idx-linux-bytes"
-GSM8K = "/work/shared/data/benchmarks/gsm8k/test.jsonl.gz"
+DEFAULT_INDEX = bench_index()
+GSM8K = str(benchmark_data("gsm8k/test.jsonl.gz"))
 
 
 def _setup(index_dir: str):
@@ -32,7 +32,7 @@ def _setup(index_dir: str):
 
 
 def test_gsm8k_test_check(benchmark):
-    index, items = _setup(os.environ.get("TRACER_BENCH_INDEX", DEFAULT_INDEX))
+    index, items = _setup(DEFAULT_INDEX)
     results = benchmark.pedantic(check_items, args=(index, items), rounds=3, iterations=1)
     assert len(results) == 1319
 

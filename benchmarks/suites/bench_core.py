@@ -4,26 +4,25 @@ Queries are fixed-seed random n-grams of the indexed corpus (lengths 1-64 tokens
 with one token changed (mostly absent), so both hits and misses are timed. Each benchmark
 round asks the next query of a rotation, so one lucky cached path cannot dominate.
 
-    pytest benchmarks/bench_core.py --benchmark-enable
-    TRACER_BENCH_INDEX=/work/bench/idx-linux-bpe pytest benchmarks/bench_core.py --benchmark-enable
+    pytest benchmarks/suites/bench_core.py --benchmark-enable
+    TRACER_BENCH_INDEX=../bench/idx-linux-bpe pytest benchmarks/suites/bench_core.py --benchmark-enable
 
 The side-by-side with infini-gram (same queries, ratios, cold cache, agreement) is
-benchmarks/compare_infinigram.py; the corpus and indexes are made as in benchmarks/RESULTS.md.
+benchmarks/scripts/compare_infinigram.py; the corpus and indexes are made as in benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tracer
+from benchmarks.common import LENGTHS, bench_index
 
-INDEX = os.environ.get("TRACER_BENCH_INDEX", "/work/bench/idx-linux-bytes")
-LENGTHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+INDEX = bench_index()
 
 pytestmark = pytest.mark.skipif(not (Path(INDEX) / "manifest.json").exists(),
                                 reason=f"no benchmark index at {INDEX} (see benchmarks/RESULTS.md)")

@@ -16,8 +16,8 @@ Cold: for each of ``--cold`` queries, both engines are closed, the page cache is
 (``sync; echo 3 > /proc/sys/vm/drop_caches``, needs root), both are reopened, and one count
 is timed in each (their files are disjoint, so the first does not warm the second).
 
-    python benchmarks/compare_infinigram.py --tracer /work/bench/idx-linux-bytes \\
-        --ig /work/bench/ig-linux-u8 --json /work/bench/measure/compare.json
+    python -m benchmarks.scripts.compare_infinigram --tracer ../bench/idx-linux-bytes \\
+        --ig ../bench/ig-linux-u8 --json ../bench/measure/compare.json
 """
 
 from __future__ import annotations
@@ -34,31 +34,8 @@ from datetime import datetime, timezone
 import numpy as np
 
 import tracer
+from benchmarks.common import drop_caches, make_queries
 from tracer_native import count_sequence
-
-LENGTHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
-SEPARATOR = 0xFF
-
-
-def make_queries(tokens: np.ndarray, n: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
-    """n/2 corpus n-grams and n/2 one-byte mutations of corpus n-grams (length >= 4)."""
-    rng = np.random.default_rng(seed)
-    queries: list[np.ndarray] = []
-    kinds: list[str] = []
-    while len(queries) < n:
-        mutate = len(queries) % 2 == 1
-        length = int(rng.choice([x for x in LENGTHS if x >= 4] if mutate else LENGTHS))
-        pos = int(rng.integers(0, len(tokens) - length))
-        q = np.array(tokens[pos : pos + length], dtype=np.uint8)
-        if (q == SEPARATOR).any():
-            continue
-        if mutate:
-            i = int(rng.integers(1, length - 1))
-            choices = [c for c in range(32, 127) if c != q[i]]
-            q[i] = choices[int(rng.integers(0, len(choices)))]
-        queries.append(q)
-        kinds.append("mutated" if mutate else "ngram")
-    return queries, kinds
 
 
 def open_ig(path: str, prefetch: bool = True):
@@ -112,16 +89,6 @@ def warm(index, ig, ig_noprefetch, queries: list[np.ndarray], rounds: int) -> di
                 f(i)
                 times[name].append(clock() - t0)
     return {k: summarize(v) for k, v in times.items()}
-
-
-def drop_caches() -> bool:
-    try:
-        os.sync()
-        with open("/proc/sys/vm/drop_caches", "w") as f:
-            f.write("3\n")
-        return True
-    except OSError:
-        return False
 
 
 def _timed(f, *a) -> int:

@@ -4,7 +4,7 @@ The reader maps both with MADV_RANDOM; the "normal" arm undoes that (MADV_NORMAL
 opening, which is how the index was read before. Trials alternate arms; each drops the page
 cache (root only), reopens the index and times one count of a fresh random corpus n-gram.
 
-    python benchmarks/cold_readahead_ab.py --index /work/bench/idx-linux-bytes --trials 40
+    python -m benchmarks.scripts.cold_readahead_ab --index ../bench/idx-linux-bytes --trials 40
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import json
 import time
 
 import numpy as np
-from compare_infinigram import drop_caches, make_queries
 
 import tracer
+from benchmarks.common import drop_caches, make_queries
 
 MADV_NORMAL = 0
 

@@ -1,0 +1,1 @@
+"""pytest-benchmark suites: ``pytest benchmarks/suites --benchmark-enable`` (skipped without their index)."""
