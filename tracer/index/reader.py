@@ -12,7 +12,18 @@ import numpy as np
 import orjson
 
 from tracer.errors import IndexFormatError, NotFoundError
-from tracer.index.format import FORMAT_VERSION, MANIFEST, PLAN, RAW_FILES, SHARD_FILES, UNIGRAM, id_hash
+from tracer.index.format import (
+    FORMAT_VERSION,
+    MANIFEST,
+    MANIFEST_REQUIRED,
+    PLAN,
+    RAW_FILES,
+    SHARD_FILES,
+    UNIGRAM,
+    Manifest,
+    ShardEntry,
+    id_hash,
+)
 from tracer.tokenize import Tokenizer, tokenizer_from_spec
 
 REBUILD = "rebuild it with `tracer build` (or rerun the original build command to resume)"
@@ -53,11 +64,11 @@ class DocumentRecord:
 class Shard:
     """One shard part: memory-mapped tokens, suffix array, document starts, metadata and id table."""
 
-    def __init__(self, root: Path, entry: dict, dtype: np.dtype, doc_base: int, has_raw: bool):
-        self.path = root / entry["path"]
-        self.name = entry["name"]
-        self.n_tokens = int(entry["n_tokens"])
-        self.n_docs = int(entry["n_docs"])
+    def __init__(self, root: Path, entry: ShardEntry, dtype: np.dtype, doc_base: int, has_raw: bool):
+        self.path = root / entry.path
+        self.name = entry.name
+        self.n_tokens = entry.n_tokens
+        self.n_docs = entry.n_docs
         self.doc_base = doc_base
         self.entry = entry
         self._check_sizes(dtype, has_raw)
@@ -87,7 +98,7 @@ class Shard:
             if not f.exists():
                 raise IndexFormatError(f"{f}: missing shard file; the index is incomplete, {REBUILD}")
             size = f.stat().st_size
-            want = self.entry["files"].get(name, {}).get("size")
+            want = self.entry.files.get(name, {}).get("size")
             if name in expected and expected[name] != size or want is not None and want != size:
                 raise IndexFormatError(
                     f"{f}: size {size} bytes, expected {want if want is not None else expected[name]} "
@@ -137,24 +148,25 @@ class IndexReader:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.manifest = self._load_manifest()
-        m = self.manifest
-        self.normalization = m.get("normalization")
-        self.tokenizer: Tokenizer = tokenizer_from_spec(m["tokenizer"], self.path, self.normalization)
-        self.dtype = np.dtype(m["dtype"])
+        self.manifest = self._load_manifest()  # as on disk (JSON)
+        self.record: Manifest = self._parse_manifest(self.manifest)
+        m = self.record
+        self.normalization = m.normalization
+        self.tokenizer: Tokenizer = tokenizer_from_spec(m.tokenizer, self.path, self.normalization)
+        self.dtype = np.dtype(m.dtype)
         if self.dtype != self.tokenizer.dtype:
             raise IndexFormatError(f"{self.path}: dtype {self.dtype} does not fit the tokenizer; {REBUILD}")
-        self.separator = int(m["separator"])
+        self.separator = m.separator
         self.shards: list[Shard] = []
         base = 0
-        for entry in m["shards"]:
+        for entry in m.shards:
             # raw text: every part of a normalized index; else parts marked "raw" at build time (a
             # document did not decode back to its text); indexes from before the mark have none
-            has_raw = bool(self.normalization) or entry.get("raw") is True
+            has_raw = bool(self.normalization) or entry.raw
             self.shards.append(Shard(self.path, entry, self.dtype, base, has_raw))
-            base += int(entry["n_docs"])
+            base += entry.n_docs
         self.n_docs = base
-        self.n_tokens = int(m["n_tokens"])
+        self.n_tokens = m.n_tokens
         self._doc_bases = np.asarray([s.doc_base for s in self.shards] + [base], dtype=np.int64)
         unigram = self.path / UNIGRAM
         if not unigram.exists() or unigram.stat().st_size != self.tokenizer.vocab_size * 8:
@@ -180,10 +192,17 @@ class IndexReader:
                 f"{p}: index format version {m.get('format_version') if isinstance(m, dict) else '?'}, "
                 f"this tracer reads version {FORMAT_VERSION}; {REBUILD}"
             )
-        for key in ("tokenizer", "dtype", "separator", "shards", "n_tokens"):
+        for key in MANIFEST_REQUIRED:
             if key not in m:
                 raise IndexFormatError(f"{p}: manifest lacks '{key}'; {REBUILD}")
         return m
+
+    def _parse_manifest(self, m: dict) -> Manifest:
+        try:
+            return Manifest.from_json(m)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise IndexFormatError(f"{self.path / MANIFEST}: malformed manifest ({type(e).__name__}: {e}); "
+                                   f"{REBUILD}") from None
 
     # -- documents ------------------------------------------------------------------
     def locate_doc(self, doc_index: int) -> tuple[Shard, int]:
@@ -221,16 +240,16 @@ class IndexReader:
         raise NotFoundError(f"no document with id {doc_id!r}")
 
     def info(self) -> dict:
-        m = self.manifest
+        m = self.record
         return {
             "path": str(self.path),
-            "format_version": m["format_version"],
-            "tokenizer": m["tokenizer"],
-            "dtype": m["dtype"],
-            "normalization": m.get("normalization"),
+            "format_version": m.format_version,
+            "tokenizer": m.tokenizer,
+            "dtype": m.dtype,
+            "normalization": m.normalization,
             "n_tokens": self.n_tokens,
             "n_docs": self.n_docs,
             "n_shards": len(self.shards),
             "bytes_on_disk": sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()),
-            "tool": m.get("tool"),
+            "tool": m.tool,
         }

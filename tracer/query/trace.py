@@ -26,6 +26,7 @@ from tracer.query.bm25 import bm25_scores
 from tracer.query.longest import spans_with_counts
 from tracer.query.trace_docs import TracedDocument, span_documents
 from tracer.query.trace_spans import delimiter_limits, kernel_threads, maximal_spans
+from tracer.tokenize.base import Seen
 from tracer.tokenize.boundaries import token_boundaries
 
 MAX_TRACE_TOKENS = 1_000_000  # longer texts: split them (a 10^6-token trace takes seconds)
@@ -104,35 +105,22 @@ def _check_args(text: str, max_count: int, min_len: int, rank: str, k: int | Non
         raise InputError(f"rank must be one of {', '.join(RANKS)}, got {rank!r}")
 
 
-def _encode(index: IndexReader, text: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """(searched text, ids, token char starts, ends, map to raw offsets or None) for ``text``."""
-    tok = index.tokenizer
-    raw_of = None
-    searched = text
-    if index.normalization:
-        from tracer.tokenize import normalize_with_map
-
-        searched, raw_of = normalize_with_map(text)
-        tok = getattr(tok, "inner", tok)
-    enc = tok.encode_with_offsets(searched)
+def _encode(index: IndexReader, text: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, Seen | None]:
+    """(searched text, ids, token char starts, ends in it, what a normalizing tokenizer saw) for ``text``."""
+    enc = index.tokenizer.encode_with_offsets(text)
     if len(enc.ids) > MAX_TRACE_TOKENS:
         raise LimitError(
             f"text: {len(enc.ids)} tokens, trace accepts at most {MAX_TRACE_TOKENS}; split the text into parts"
         )
     if len(enc.ids) and (enc.ids == index.separator).any():
         raise InputError("text: contains the index's document separator token; it cannot be traced")
-    return searched, np.asarray(enc.ids), np.asarray(enc.starts), np.asarray(enc.ends), raw_of
+    searched, starts, ends = enc.seen_text  # a normalized index matches the normalized text
+    return searched or text, np.asarray(enc.ids), np.asarray(starts), np.asarray(ends), enc.seen
 
 
-def _raw_range(text: str, searched: str, raw_of: np.ndarray | None, a: int, b: int) -> tuple[int, int]:
+def _raw_range(text: str, seen: Seen | None, a: int, b: int) -> tuple[int, int]:
     """Map the searched-text range [a, b) to the caller's text (identity unless normalized)."""
-    if raw_of is None:
-        return a, b
-    ra, rb = int(raw_of[a]), int(raw_of[b])
-    if b > a and searched[b - 1] != " ":
-        while rb > ra and text[rb - 1].isspace():
-            rb -= 1
-    return ra, rb
+    return (a, b) if seen is None else seen.raw_range(text, a, b)
 
 
 def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -163,7 +151,7 @@ def trace(
     if min_len is None:
         min_len = default_min_len(index)
     _check_args(text, max_count, min_len, rank, k, max_docs, context, delimiters)
-    searched, ids, starts, ends, raw_of = _encode(index, text)
+    searched, ids, starts, ends, seen = _encode(index, text)
     t = len(ids)
     if t == 0:
         return TraceResult([], [], 0)
@@ -190,7 +178,7 @@ def trace(
     spans: list[TracedSpan] = []
     for j in chosen:
         a, n = int(span_starts[j]), int(span_lengths[j])
-        ca, cb = _raw_range(text, searched, raw_of, int(starts[a]), int(ends[a + n - 1]))
+        ca, cb = _raw_range(text, seen, int(starts[a]), int(ends[a + n - 1]))
         ranges = [(int(lo[j]), int(hi[j])) for lo, hi in found.ranges]
         docs = span_documents(index, ranges, n, max_docs, context)
         spans.append(TracedSpan(ca, cb, a, a + n, text[ca:cb], int(found.counts[j]), float(logp[j]), docs))

@@ -46,16 +46,20 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--device applies only to --sa-backend torch")
     if args.ray_address is not None and args.executor != "ray":
         raise InputError("--ray-address applies only to --executor ray")
-    m = build(args.inputs, args.out, tokenizer=args.tokenizer, text_field=args.text_field, id_field=args.id_field,
-              on_error=args.on_error, normalize=args.normalize, shard_tokens=args.shard_tokens,
-              workers=args.workers, append=args.append, executor=args.executor, progress=not args.quiet,
-              sa_backend=args.sa_backend, device=args.device, ray_address=args.ray_address)
-    if m.get("_nothing_to_do"):
+    result = build(args.inputs, args.out, tokenizer=args.tokenizer, text_field=args.text_field,
+                   id_field=args.id_field, on_error=args.on_error, normalize=args.normalize,
+                   shard_tokens=args.shard_tokens, workers=args.workers, append=args.append,
+                   executor=args.executor, progress=not args.quiet, sa_backend=args.sa_backend,
+                   device=args.device, ray_address=args.ray_address)
+    m = result.manifest
+    if result.nothing_to_do:
         print(f"{args.out}: index is complete, nothing to do", file=sys.stderr)
-    if m.get("skipped_records"):
-        print(f"skipped {m['skipped_records']} bad records; first ones:", file=sys.stderr)
-        for w in m["_skipped_where"][:10]:
+    if result.resumed is not None:
+        print(result.resumed.describe(args.out), file=sys.stderr)
+    if m.skipped_records:
+        print(f"skipped {m.skipped_records} bad records; first ones:", file=sys.stderr)
+        for w in result.skipped_where[:10]:
             print(f"  {w}", file=sys.stderr)
-    print(f"built {args.out}: {m['n_docs']} documents, {m['n_tokens']} tokens, {len(m['shards'])} shards",
+    print(f"built {args.out}: {m.n_docs} documents, {m.n_tokens} tokens, {len(m.shards)} shards",
           file=sys.stderr)
     return 0
