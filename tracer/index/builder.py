@@ -335,9 +335,31 @@ class Builder:
                     raise
                 raise advised from e
         manifest, where = self._assemble(plan)
+        self._refuse_empty(plan, manifest, where, previous)
         manifest.save(self.out)
         return BuildResult(manifest, where, resumed=resumed,
                            appended_jobs=len(plan.batches[-1].jobs) if self.appended else 0, jobs_run=len(pending))
+
+    def _refuse_empty(self, plan: BuildPlan, manifest: Manifest, where: list[str], previous: bytes | None) -> None:
+        """No documents (an empty input, or every record skipped) is an error, not an empty index.
+
+        A first build leaves nothing behind (so the corrected command starts clean); an --append
+        gives the index back as it was.
+        """
+        batch = plan.batches[-1]
+        records = [JobRecord.from_json(json.loads(job_marker(self.out, j.job_id).read_text())) for j in batch.jobs]
+        if sum(p.n_docs for r in records for p in r.parts):
+            return
+        skipped = sum(r.skipped for r in records)
+        why = (f"all {skipped} records were skipped as bad (first: {where[0]})" if skipped and where
+               else "the input holds no records")
+        message = f"no documents to index in {', '.join(batch.inputs)}: {why}"
+        if len(plan.batches) == 1:
+            self._remove_build_files(existed=True)
+            raise InputError(message + "; nothing was written")
+        if previous is not None and self.appended:
+            self._roll_back_append(plan, previous)
+            raise InputError(message + f"; {self.out} is unchanged")
 
     def _roll_back_append(self, plan: BuildPlan, manifest: bytes) -> None:
         """An --append that fails on its input (not a kill) gives the index back as it was.

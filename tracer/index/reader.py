@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,18 @@ class Shard:
         return found
 
 
+_LOCATION = re.compile(r"^(.+):(row )?(\d+)$")
+
+
+def _location(meta: dict[str, Any]) -> str | None:
+    """The FILE:LINE (FILE:row N) a document was read from, as ids without --id-field spell it."""
+    if "line" in meta:
+        return f"{meta.get('source')}:{meta['line']}"
+    if "row" in meta:
+        return f"{meta.get('source')}:row {meta['row']}"
+    return None
+
+
 class IndexReader:
     """A read-only, memory-mapped index. Opening is cheap; ``tracer verify`` checks checksums in full."""
 
@@ -235,9 +248,40 @@ class IndexReader:
             return self.document_by_index(int(doc_id[1:]))
         for shard in self.shards:
             for local in shard.find_id(doc_id):
-                if str(shard.meta(local).get("id")) == doc_id:
+                meta = shard.meta(local)
+                # an index built before record.id existed may show a record's own "id" in meta
+                # while ids.bin hashes file:line: accept the location the hash was made from
+                if str(meta.get("id")) == doc_id or _location(meta) == doc_id:
                     return self.document_by_index(shard.doc_base + local)
+        found = self._find_location(doc_id)
+        if found is not None:
+            return self.document_by_index(found)
+        batches = self.record.build.get("batches") or [{}]
+        if not any((b.get("read") or {}).get("id_field") for b in batches):
+            raise NotFoundError(f"no document with id {doc_id!r} (this index was built without --id-field: "
+                                "ids are FILE:LINE, FILE:row N or #N; a record's own id field is metadata)")
         raise NotFoundError(f"no document with id {doc_id!r}")
+
+    def _find_location(self, doc_id: str) -> int | None:
+        """The document read from ``FILE:LINE`` (or ``FILE:row N``) when ids are another field
+        (--id-field): a byte search of the metadata for the line number, each hit checked."""
+        m = _LOCATION.match(doc_id)
+        if m is None:
+            return None
+        key = b'"row":' if m.group(2) else b'"line":'
+        needle = key + m.group(3).encode()
+        for shard in self.shards:
+            with open(shard.path / "meta.jsonl", "rb") as f:
+                data = f.read()
+            at = data.find(needle)
+            while at >= 0:
+                after = data[at + len(needle) : at + len(needle) + 1]
+                if after in (b",", b"}"):
+                    local = int(np.searchsorted(shard.meta_idx, at, side="right")) - 1
+                    if 0 <= local < shard.n_docs and _location(shard.meta(local)) == doc_id:
+                        return shard.doc_base + local
+                at = data.find(needle, at + 1)
+        return None
 
     def info(self) -> dict:
         m = self.record

@@ -187,6 +187,21 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer) -> Shar
                       path=f"{SHARDS}/{name}")
 
 
+RECORD_ID = "record.id"  # where a record's own "id" field goes when it is not the document id
+
+
+def meta_line(doc_id: str, meta: dict, id_field: str | None) -> bytes:
+    """One meta.jsonl line: ``"id"`` is always the document id, the one shown and looked up.
+
+    A record's own ``id`` field is the document id only with ``--id-field id``; otherwise (no
+    --id-field: the id is file:line; or another --id-field) it is kept as ``record.id``, so it
+    can no longer overwrite the id that ids.bin hashes (found by ``tracer doc``).
+    """
+    if "id" in meta and id_field != "id":
+        meta = {(RECORD_ID if k == "id" else k): v for k, v in meta.items()}
+    return orjson.dumps({"id": doc_id, **meta}, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
 # Also cut a batch at this much text: a HF tokenizer holds ~300 bytes per token of a batch while
 # encoding it, so 512 large files (a source tree) made a transient 0.4 GB+ (benchmarks/RESULTS.md).
 BATCH_CHARS = 1 << 20
@@ -273,7 +288,7 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
             buf.pieces.append(sep)
             buf.n_tokens += need
             buf.ids.append(doc.doc_id)
-            buf.meta_lines.append(orjson.dumps({"id": doc.doc_id, **doc.meta}, option=orjson.OPT_SORT_KEYS) + b"\n")
+            buf.meta_lines.append(meta_line(doc.doc_id, doc.meta, job.read.id_field))
             if spec.normalized or buf.lossy:
                 buf.raw.append(compressor.compress(doc.text.encode("utf-8")))
             done += len(doc.text)

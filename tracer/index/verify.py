@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tracer.errors import TracerError
 from tracer.index.format import MANIFEST, Manifest, ShardEntry, sha256_file
 
 
-def verify(path: str | Path) -> tuple[list[str], int]:
-    """Return (problems, files checked). Opening first catches a missing or unfinished index."""
+def verify(path: str | Path, progress: Callable[[int, int], None] | None = None) -> tuple[list[str], int]:
+    """Return (problems, files checked). Opening first catches a missing or unfinished index.
+
+    ``progress(done_bytes, total_bytes)`` is called as the checksums advance (for a progress bar).
+    """
     from tracer.index.reader import IndexReader
 
     root = Path(path)
@@ -27,13 +31,22 @@ def verify(path: str | Path) -> tuple[list[str], int]:
     records = [(root / name, rec) for name, rec in manifest.files.items()]
     for entry in manifest.shards:
         records += [(root / entry.path / name, rec) for name, rec in entry.files.items()]
+    total = sum(int(rec.get("size", 0)) for _, rec in records)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, total)
+
     for file, rec in records:
         checked += 1
         if not file.exists():
             problems.append(f"{file}: missing")
         elif file.stat().st_size != rec["size"]:
             problems.append(f"{file}: size {file.stat().st_size}, expected {rec['size']} (truncated?)")
-        elif sha256_file(file) != rec["sha256"]:
+        elif sha256_file(file, progress=advance) != rec["sha256"]:
             problems.append(f"{file}: checksum mismatch (corrupt)")
     if open_error and not problems:
         problems.append(open_error)

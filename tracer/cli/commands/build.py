@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=("cuda", "cpu"), default=None,
                    help="device for --sa-backend torch (default: cuda when available)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress bar on stderr even when it is not a terminal (default: only on one)")
     p.set_defaults(func=run)
 
 
@@ -49,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     result = build(args.inputs, args.out, tokenizer=args.tokenizer, text_field=args.text_field,
                    id_field=args.id_field, on_error=args.on_error, normalize=args.normalize,
                    shard_tokens=args.shard_tokens, workers=args.workers, append=args.append,
-                   executor=args.executor, progress=not args.quiet, sa_backend=args.sa_backend,
+                   executor=args.executor,
+                   progress=not args.quiet and (args.progress or sys.stderr.isatty()), sa_backend=args.sa_backend,
                    device=args.device, ray_address=args.ray_address)
     m = result.manifest
     if result.nothing_to_do:
