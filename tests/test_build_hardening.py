@@ -11,7 +11,7 @@ import pytest
 from conftest import write_jsonl
 
 import tracer
-from tracer.errors import NotFoundError, TracerError
+from tracer.errors import InputError, NotFoundError, TracerError
 
 
 def _find_ids(tracer_cli, index, query: str) -> list[str]:
@@ -89,6 +89,11 @@ def test_empty_corpus_is_an_error(tmp_path, tracer_cli, expect_cli_error):
     # the directory can be reused at once by the corrected command
     write_jsonl(tmp_path / "ok.jsonl", [{"text": "fine"}])
     assert tracer_cli("build", "ok.jsonl", "--out", "ib", "--quiet", cwd=tmp_path).returncode == 0
+    # asked for explicitly, an empty index is built (and answers 0)
+    assert tracer_cli("build", "e.jsonl", "--out", "ie2", "--allow-empty", "--quiet", cwd=tmp_path).returncode == 0
+    assert tracer.open(tmp_path / "ie2").count("a") == 0
+    with pytest.raises(InputError, match="no documents"):
+        tracer.build([str(tmp_path / "e.jsonl")], str(tmp_path / "ie3"), progress=False, allow_empty=False)
 
 
 def test_empty_append_leaves_the_index_as_it_was(tmp_path, tracer_cli, expect_cli_error):

@@ -59,6 +59,7 @@ class BuildOptions:
     sa_backend: str = "pydivsufsort"  # or "torch" (tracer.index.suffix_torch): same suffix arrays
     device: str | None = None  # torch backend: "cuda" / "cpu"; None = cuda when available
     ray_address: str | None = None  # --executor ray: cluster to join (None: RAY_ADDRESS or a local one)
+    allow_empty: bool = True  # an index of no documents is valid (queries answer 0); the CLI refuses it
 
 
 def available_memory() -> int:
@@ -335,7 +336,8 @@ class Builder:
                     raise
                 raise advised from e
         manifest, where = self._assemble(plan)
-        self._refuse_empty(plan, manifest, where, previous)
+        if not self.opts.allow_empty:
+            self._refuse_empty(plan, manifest, where, previous)
         manifest.save(self.out)
         return BuildResult(manifest, where, resumed=resumed,
                            appended_jobs=len(plan.batches[-1].jobs) if self.appended else 0, jobs_run=len(pending))

@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="suffix sorter: pydivsufsort (default) or torch prefix doubling (GPU); identical output")
     p.add_argument("--device", choices=("cuda", "cpu"), default=None,
                    help="device for --sa-backend torch (default: cuda when available)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="build an index even if the input holds no documents (default: an error)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--progress", action="store_true",
                    help="show the progress bar on stderr even when it is not a terminal (default: only on one)")
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
                    shard_tokens=args.shard_tokens, workers=args.workers, append=args.append,
                    executor=args.executor,
                    progress=not args.quiet and (args.progress or sys.stderr.isatty()), sa_backend=args.sa_backend,
-                   device=args.device, ray_address=args.ray_address)
+                   device=args.device, ray_address=args.ray_address, allow_empty=args.allow_empty)
     m = result.manifest
     if result.nothing_to_do:
         print(f"{args.out}: index is complete, nothing to do", file=sys.stderr)
