@@ -1,7 +1,6 @@
 """tracer_native: numba kernels over numpy / memory-mapped arrays (nogil, cached on disk)."""
 
 from tracer_native.docs import (
-    compact_even_positions,
     documents_of_positions,
     gather_token_bytes,
     lead_byte_sum,
@@ -18,7 +17,7 @@ from tracer_native.search import (
 )
 
 __all__ = [
-    "common_prefix", "compact_even_positions", "compare_suffix", "count_batch", "count_sequence",
+    "common_prefix", "compare_suffix", "count_batch", "count_sequence",
     "documents_of_positions", "gather_token_bytes", "ids_searchable", "lead_byte_sum",
     "longest_prefix_lengths", "ranges_of_spans", "sa_range",
 ]

@@ -26,22 +26,6 @@ def documents_of_positions(doc_starts, positions):
 
 
 @njit(cache=True, nogil=True)
-def compact_even_positions(sa, itemsize):
-    """In place: keep byte-level suffix positions that are multiples of ``itemsize``, divided by it.
-
-    Turns the suffix array of a big-endian byte view into the token-level suffix array
-    without a second array; returns how many entries were kept.
-    """
-    w = 0
-    for r in range(sa.shape[0]):
-        v = sa[r]
-        if v % itemsize == 0:
-            sa[w] = v // itemsize
-            w += 1
-    return w
-
-
-@njit(cache=True, nogil=True)
 def lead_byte_sum(tokens, leads):
     """Sum of ``leads[t]`` over ``tokens`` (characters starting in a byte-level token prefix);
     -1 as soon as a token's entry is negative (a token whose decode is not its own bytes)."""

@@ -274,8 +274,8 @@ def test_random_items_metrics_bounds_and_order(corpus):
 
 
 def test_raw_map_equals_normalize_with_map():
-    from tracer.contamination.check import RawMap
     from tracer.tokenize import normalize_with_map
+    from tracer.tokenize.normalize import RawOffsets as RawMap
 
     rng = random.Random(5)
     alphabet = list("abcXYZ019 .,\n\t&;'\"") + ["\u2019", "\u00a0", "\u200b", "\u2026", "&amp;", "&#8217;",

@@ -209,9 +209,9 @@ def test_lossy_tokenizer_parts_keep_raw_text_where_needed(tmp_path, kind):
     for shard in index.shards:
         docs = range(shard.doc_base, shard.doc_base + shard.n_docs)
         want = kind == "wordpiece" or any(lossy_doc[d] for d in docs)
-        assert shard.entry.get("raw", False) is want and shard.has_raw is want
+        assert shard.entry.raw is want and shard.has_raw is want
         assert (shard.path / "raw.bin").exists() is want and (shard.path / "raw.idx").exists() is want
-        assert ("raw.bin" in shard.entry["files"]) is want
+        assert ("raw.bin" in shard.entry.files) is want
         n_raw += want
         if want:
             assert [shard.raw_text(d - shard.doc_base) for d in docs] == [texts[d] for d in docs]

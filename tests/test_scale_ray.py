@@ -81,8 +81,9 @@ def _always_crash(job):
 
 def test_ray_build_equals_local_build(ray_session, corpus, local_index, tmp_path):
     out = tmp_path / "idx"
-    m = tracer.build([corpus[0]], out, id_field="id", shard_tokens=SHARD_TOKENS, executor="ray", progress=False)
-    assert len(m["shards"]) >= 4
+    m = tracer.build([corpus[0]], out, id_field="id", shard_tokens=SHARD_TOKENS, executor="ray",
+                     progress=False).manifest
+    assert len(m.shards) >= 4
     _assert_same_index(local_index, out)
     # Answers against a brute-force oracle over the raw bytes, not only against the local build.
     idx = tracer.open(out)

@@ -7,7 +7,6 @@ one parallel kernel call per shard computes the longest corpus match at every wo
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
 from tracer.query.longest import longest_lengths, spans_with_counts
-from tracer.tokenize import normalize, normalize_with_map
+from tracer.tokenize import RawOffsets
 
 BATCH_TOKENS = 1 << 20  # query tokens per kernel call, at most
 FIRST_BATCH_TOKENS = 1 << 13  # the first call's: the first results come quickly
@@ -295,7 +294,7 @@ class _Locator:
     def __init__(self, index: IndexReader, context: int):
         self.index = index
         self.context = context
-        self.maps: dict[tuple[int, int], RawMap] = {}
+        self.maps: dict[tuple[int, int], RawOffsets] = {}
 
     def __call__(self, shard_no: int, position: int, length: int) -> DocSpan:
         index = self.index
@@ -304,63 +303,17 @@ class _Locator:
         shard = index.shards[shard_no]
         local = int(positions_to_docs(shard, np.asarray([position]))[0])
         if (shard_no, local) not in self.maps:
-            self.maps[(shard_no, local)] = RawMap(shard.raw_text(local))
+            self.maps[(shard_no, local)] = RawOffsets(shard.raw_text(local))
         rmap = self.maps[(shard_no, local)]
         raw = rmap.raw
         a, b = shard.doc_range(local)
         t0, t1 = position - a, min(position + length, b) - a
         ns = len(index.tokenizer.decode(shard.tokens[a : a + t0])) if t0 else 0
         ne = ns + len(index.tokenizer.decode(shard.tokens[a + t0 : a + t1]))
-        cs, ce = rmap.offsets(ns, ne)
-        while ce > cs and raw[ce - 1].isspace():
-            ce -= 1
+        cs, ce = rmap.span(ns, ne)
         s0, s1 = max(0, cs - self.context), min(len(raw), ce + self.context)
         meta = shard.meta(local)
         return DocSpan(shard.doc_base + local, str(meta.get("id")), meta, shard_no, t0, t1, cs, ce, raw[s0:s1], s0)
-
-
-def _safe_cut(raw: str, k: int) -> bool:
-    """Normalizing raw[:k] and raw[k:] separately gives the two halves of normalize(raw)."""
-    return (0 < k < len(raw) and raw[k - 1].isascii() and raw[k - 1].isalnum() and raw[k].isascii()
-            and raw[k].isalnum() and "&" not in raw[max(0, k - 40) : k])
-
-
-class RawMap:
-    """Raw char offsets of a normalized document's chars, without mapping the whole document.
-
-    The document is cut every ~4,000 chars between two ASCII letters or digits, where
-    normalization splits exactly, and the normalized length before each cut is summed at C
-    speed; a lookup maps only the window after the nearest cut (``normalize_with_map``).
-    """
-
-    STEP = 4096
-
-    def __init__(self, raw: str):
-        self.raw = raw
-        cuts = [0]
-        pos = self.STEP
-        while pos < len(raw):
-            k = next((j for j in range(pos, min(len(raw), pos + 512)) if _safe_cut(raw, j)), None)
-            if k is not None:
-                cuts.append(k)
-            pos += self.STEP
-        lengths = [len(normalize(raw[x:y])) for x, y in zip(cuts, cuts[1:], strict=False)]
-        self.cuts = cuts
-        self.bases = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64))).tolist()
-
-    def offsets(self, ns: int, ne: int) -> tuple[int, int]:
-        """Raw offsets of normalized chars ns and ne (= ``normalize_with_map(raw)[1][[ns, ne]]``)."""
-        j = max(0, bisect_right(self.bases, ns) - 1)
-        cut, base = self.cuts[j], self.bases[j]
-        need = ne - base + 1
-        width = max(512, 2 * need)
-        while True:
-            text, raw_of = normalize_with_map(self.raw[cut : cut + width])
-            if len(text) > need or cut + width >= len(self.raw):
-                break
-            width *= 2
-        last = len(raw_of) - 1
-        return cut + int(raw_of[min(ns - base, last)]), cut + int(raw_of[min(ne - base, last)])
 
 
 def _raw_char_mask(p: PreparedText, word_mask: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracer.index.reader import IndexReader
-from tracer.tokenize import Normalizing, normalize, normalize_with_map
+from tracer.tokenize import raw_span
 
 WORD = re.compile(r"\w+|[^\w\s]+")
 
@@ -50,10 +50,7 @@ class PreparedText:
         """Raw-text char range of qtext[a:b], trailing whitespace trimmed."""
         if self.raw_of is None:
             return a, b
-        s, e = int(self.raw_of[a]), int(self.raw_of[b])
-        while e > s and self.text[e - 1].isspace():
-            e -= 1
-        return s, e
+        return raw_span(self.text, self.raw_of, a, b)
 
 
 def json_escaped(text: str) -> tuple[str, np.ndarray] | None:
@@ -81,23 +78,22 @@ def prepare(index: IndexReader, text: str, variant: tuple[str, np.ndarray] | Non
     ``variant``: (another spelling of text, its char -> text char map), e.g. ``json_escaped``;
     the result's offsets still map back to ``text``.
     """
-    tok = index.tokenizer
     qtext, raw_of = variant if variant is not None else (text, None)
-    if isinstance(tok, Normalizing):
-        qtext, norm_of = normalize_with_map(qtext)
-        raw_of = norm_of if raw_of is None else raw_of[norm_of]
-        tok = tok.inner
-    enc = tok.encode_with_offsets(qtext) if qtext else None
+    enc = index.tokenizer.encode_with_offsets(qtext) if qtext else None
+    seen_text, starts, ends = enc.seen_text if enc is not None else (None, None, None)
+    if enc is not None and enc.seen is not None:  # words are counted in the text the index holds
+        qtext = seen_text
+        raw_of = enc.seen.raw_of if raw_of is None else raw_of[enc.seen.raw_of]
     if enc is None or len(enc.ids) == 0:
         empty = np.zeros(0, np.int64)
         return PreparedText(text, qtext, raw_of, np.zeros(0, index.dtype), empty, empty, empty, empty, empty)
     spans = [m.span() for m in WORD.finditer(qtext)]
     ws = np.fromiter((s for s, _ in spans), np.int64, len(spans))
     we = np.fromiter((e for _, e in spans), np.int64, len(spans))
-    ends = np.maximum.accumulate(np.asarray(enc.ends, dtype=np.int64))
+    ends = np.maximum.accumulate(np.asarray(ends, dtype=np.int64))
     word_tok = np.minimum(np.searchsorted(ends, ws, side="right"), len(ends) - 1)
     return PreparedText(text, qtext, raw_of, np.asarray(enc.ids, dtype=index.dtype),
-                        np.asarray(enc.starts, dtype=np.int64), ends, ws, we, word_tok)
+                        np.asarray(starts, dtype=np.int64), ends, ws, we, word_tok)
 
 
 def _hashes(words: list[str], n: int) -> list[int]:
@@ -114,6 +110,5 @@ def ngram_hashes(p: PreparedText, n: int) -> list[int]:
 
 def text_ngram_hashes(index: IndexReader, text: str, n: int) -> list[int]:
     """``ngram_hashes`` of a text as the index sees it, without tokenizing it."""
-    if isinstance(index.tokenizer, Normalizing):
-        text = normalize(text)
+    text = index.tokenizer.normalize_text(text)
     return _hashes([w.casefold() for w in WORD.findall(text)], n)

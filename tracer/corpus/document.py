@@ -73,13 +73,17 @@ def make_document(
     if not isinstance(text, str):
         bad_record(f"{where}: field '{opts.text_field}' is not a string (got {type_name(text)})", opts, skips)
         return None
-    doc_id = None
-    if opts.id_field:
+    doc_id = where
+    if opts.id_field:  # named ids or nothing: a silent file:line fallback hid mistyped --id-field names
         raw_id = record.get(opts.id_field)
-        if raw_id is not None and not isinstance(raw_id, (dict, list)):
-            doc_id = str(raw_id)
-    if doc_id is None:
-        doc_id = where
+        if opts.id_field not in record:
+            bad_record(f"{where}: field '{opts.id_field}' (--id-field) is missing", opts, skips)
+            return None
+        if raw_id is None or isinstance(raw_id, (dict, list)):
+            bad_record(f"{where}: field '{opts.id_field}' (--id-field) is not a string or number "
+                       f"(got {type_name(raw_id)})", opts, skips)
+            return None
+        doc_id = str(raw_id)
     meta = {k: v for k, v in record.items() if k != opts.text_field and _jsonable(v)}
     meta.update(position)
     return Document(text=text, doc_id=doc_id, meta=meta)

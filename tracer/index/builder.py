@@ -7,36 +7,39 @@ deterministic, so the result equals an uninterrupted build.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
 from tracer import __version__
 from tracer.corpus import ReadOptions, group_into_jobs, plan_slices
-from tracer.errors import IndexFormatError, InputError
+from tracer.errors import IndexFormatError, InputError, TracerError
+from tracer.index.executors import Executor, make_executor
 from tracer.index.format import (
-    FORMAT_VERSION,
     MANIFEST,
     PLAN,
     SHARDS,
     TOKENIZER_FILE,
     UNIGRAM,
+    BuildPlan,
+    JobRecord,
+    Manifest,
+    PlanBatch,
+    ShardEntry,
+    ShardJob,
+    job_marker,
     sha256_file,
     write_array,
     write_bytes_atomic,
-    write_json_atomic,
 )
-from tracer.index.shard_job import SA_BACKENDS, ShardJob, job_marker, run_shard_job
-from tracer.tokenize import NORMALIZATION_NAME, load_tokenizer
-
-PEAK_BYTES_PER_TOKEN = {1: 7, 2: 14, 4: 26}  # tokens + SA + buffers while sorting, measured
+from tracer.index.sorters import get_sorter
+from tracer.tokenize import BYTES, HF, TokenizerSpec
 
 
 @dataclass
@@ -56,6 +59,7 @@ class BuildOptions:
     sa_backend: str = "pydivsufsort"  # or "torch" (tracer.index.suffix_torch): same suffix arrays
     device: str | None = None  # torch backend: "cuda" / "cpu"; None = cuda when available
     ray_address: str | None = None  # --executor ray: cluster to join (None: RAY_ADDRESS or a local one)
+    allow_empty: bool = True  # an index of no documents is valid (queries answer 0); the CLI refuses it
 
 
 def available_memory() -> int:
@@ -75,9 +79,8 @@ def default_workers() -> int:
 
 
 def default_shard_tokens(itemsize: int, workers: int) -> int:
-    """Largest part that `workers` concurrent sorts fit in 60% of available memory."""
-    budget = available_memory() * 0.6 / max(1, workers)
-    return max(1 << 20, int(budget // PEAK_BYTES_PER_TOKEN[itemsize]))
+    """Largest part that `workers` concurrent default sorts fit in 60% of available memory."""
+    return get_sorter("pydivsufsort").default_shard_tokens(itemsize, workers, available_memory(), None)
 
 
 def _input_fingerprint(inputs: list[str]) -> list[dict]:
@@ -89,27 +92,37 @@ def _input_fingerprint(inputs: list[str]) -> list[dict]:
     return out
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Pool worker initializer: end the worker when the build process dies (kill -9 included).
-
-    Without it, workers of a killed build live on as orphans, holding memory and still writing
-    into the index directory while the rerun resumes it.
-    """
-    import threading
-    import time
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(0.2)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
-
-
 def _progress_bar(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="B", unit_scale=True, desc="build", disable=not enabled, file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """What a rerun found already done: ``jobs_done`` of ``jobs_total``, finishing batch ``batch``
+    of ``batches`` (batch 1 is the first build, each --append adds one)."""
+
+    jobs_done: int
+    jobs_total: int
+    batch: int
+    batches: int
+
+    def describe(self, out: str) -> str:
+        what = "the first build" if self.batch == 1 else f"--append batch {self.batch} of {self.batches}"
+        return f"{out}: resumed an interrupted build ({what}): {self.jobs_done} of {self.jobs_total} jobs were done"
+
+
+@dataclass
+class BuildResult:
+    """What ``tracer build`` made and what happened on the way."""
+
+    manifest: Manifest
+    skipped_where: list[str] = field(default_factory=list)  # first bad records skipped (file:line: why)
+    nothing_to_do: bool = False  # the index was complete: this run changed nothing
+    resumed: Resumed | None = None  # a rerun that reused finished jobs
+    appended_jobs: int = 0  # jobs of the --append batch this run added (0: not an append)
+    jobs_run: int = 0
 
 
 class Builder:
@@ -119,44 +132,40 @@ class Builder:
         self.opts = opts
         self.out = Path(opts.out)
         self.workers = opts.workers or default_workers()
+        self.sorter = get_sorter(opts.sa_backend)
+        self.executor: Executor = make_executor(opts.executor, self.workers, opts.ray_address)
 
     # -- planning -----------------------------------------------------------------
-    def _new_batch(self, first_job: int, tokenizer_arg: str) -> dict:
-        tok = load_tokenizer(tokenizer_arg)
-        part_tokens = self.opts.shard_tokens or default_shard_tokens(tok.dtype.itemsize, self.workers)
-        if self.opts.shard_tokens is None and self.opts.sa_backend == "torch":
-            from tracer.index.suffix_torch import torch_shard_tokens
-
-            part_tokens = torch_shard_tokens(self.opts.device, self.workers, available_memory())
-        bytes_per_token = 1 if tok.dtype.itemsize == 1 else 4
+    def _new_batch(self, first_job: int, spec: TokenizerSpec) -> PlanBatch:
+        itemsize = spec.load().dtype.itemsize
+        spec.release()  # the driver keeps no tokenizer through the build
+        part_tokens = self.opts.shard_tokens or self.sorter.default_shard_tokens(
+            itemsize, self.workers, available_memory(), self.opts.device)
+        bytes_per_token = 1 if itemsize == 1 else 4
         target = max(1 << 16, part_tokens * bytes_per_token)
         slices = plan_slices(self.opts.inputs, target)
         if not slices:
             raise InputError("no input files found in " + ", ".join(self.opts.inputs))
         jobs = group_into_jobs(slices, target)
-        return {
-            "inputs": self.opts.inputs,
-            "fingerprint": _input_fingerprint(self.opts.inputs),
-            "read": {"text_field": self.opts.read.text_field, "id_field": self.opts.read.id_field,
-                     "on_error": self.opts.read.on_error},
-            "part_tokens": part_tokens,
-            "jobs": [
-                ShardJob(first_job + i, tuple(j), str(self.out), tokenizer_arg, self.opts.normalize,
-                         self.opts.read, part_tokens).to_json()
-                for i, j in enumerate(jobs)
-            ],
-        }
-
-    def _same_request(self, batch: dict) -> bool:
-        return (
-            batch["inputs"] == self.opts.inputs
-            and batch["fingerprint"] == _input_fingerprint(self.opts.inputs)
-            and batch["read"]["text_field"] == self.opts.read.text_field
-            and batch["read"]["id_field"] == self.opts.read.id_field
-            and (self.opts.shard_tokens is None or batch["part_tokens"] == self.opts.shard_tokens)
+        return PlanBatch(
+            inputs=self.opts.inputs,
+            fingerprint=_input_fingerprint(self.opts.inputs),
+            read=self.opts.read,
+            part_tokens=part_tokens,
+            jobs=[ShardJob(first_job + i, tuple(j), str(self.out), spec, self.opts.read, part_tokens)
+                  for i, j in enumerate(jobs)],
         )
 
-    def _adopt_on_error(self, plan: dict, batch: dict) -> None:
+    def _same_request(self, batch: PlanBatch) -> bool:
+        return (
+            batch.inputs == self.opts.inputs
+            and batch.fingerprint == _input_fingerprint(self.opts.inputs)
+            and batch.read.text_field == self.opts.read.text_field
+            and batch.read.id_field == self.opts.read.id_field
+            and (self.opts.shard_tokens is None or batch.part_tokens == self.opts.shard_tokens)
+        )
+
+    def _adopt_on_error(self, plan: BuildPlan, batch: PlanBatch) -> None:
         """A resumed build takes the current --on-error for its jobs still to run.
 
         A bad record stops a build with "use --on-error skip"; the rerun that follows that advice
@@ -164,48 +173,60 @@ class Builder:
         record, or skipped theirs, so the result is what the new command would build from scratch.
         """
         mode = self.opts.read.on_error
-        if batch["read"]["on_error"] == mode:
+        if batch.read.on_error == mode:
             return
-        batch["read"]["on_error"] = mode
-        for job in batch["jobs"]:
-            job["read"]["on_error"] = mode
-        write_json_atomic(self.out / PLAN, plan)
+        batch.read = replace(batch.read, on_error=mode)
+        batch.jobs = [replace(job, read=replace(job.read, on_error=mode)) for job in batch.jobs]
+        plan.save(self.out)
 
-    def _load_or_make_plan(self) -> dict:
-        plan_path = self.out / PLAN
-        manifest_path = self.out / MANIFEST
-        if plan_path.exists():
-            plan = json.loads(plan_path.read_text())
-            if plan.get("normalize") != self.opts.normalize:
-                raise InputError(f"{self.out}: existing build used normalize={plan.get('normalize')}; "
-                                 "use the same --normalize setting or a new --out directory")
-            requested = "bytes" if self.opts.tokenizer == "bytes" else "hf"
-            if plan["tokenizer_kind"] != requested and not (self.opts.append and self.opts.tokenizer == "bytes"):
-                raise InputError(f"{self.out}: existing build used the {plan['tokenizer_kind']} tokenizer; "
-                                 "use the same --tokenizer or a new --out directory")
-            if requested == "hf" and plan["tokenizer_kind"] == "hf":
-                given = load_tokenizer(self.opts.tokenizer).fingerprint
-                if given != load_tokenizer(self.out / TOKENIZER_FILE).fingerprint:
-                    raise InputError(f"--tokenizer {self.opts.tokenizer}: differs from the tokenizer {self.out} "
-                                     "was built with; use the same tokenizer.json or a new --out directory")
-            last = plan["batches"][-1]
-            if self._same_request(last):
-                if not manifest_path.exists():
-                    self._adopt_on_error(plan, last)
-                return plan  # resume (or nothing to do)
-            if not self.opts.append:
-                if manifest_path.exists():
-                    raise InputError(f"{self.out} already holds an index built from other input; "
-                                     "use --append to add to it, or choose a new --out directory")
-                raise InputError(f"{self.out} holds an unfinished build of other input; rerun that command "
-                                 "to resume it, or delete the directory")
-            if not manifest_path.exists():
-                raise InputError(f"{self.out}: cannot --append to an unfinished build; finish it first")
-            tok_arg = str(self.out / TOKENIZER_FILE) if plan["tokenizer_kind"] == "hf" else "bytes"
-            first = max(j["job_id"] for b in plan["batches"] for j in b["jobs"]) + 1
-            plan["batches"].append(self._new_batch(first, tok_arg))
-            write_json_atomic(plan_path, plan)
-            return plan
+    def _check_same_tokenizer(self, plan: BuildPlan) -> None:
+        """A rerun or --append must ask for the tokenizer and normalization the index was built with."""
+        if plan.tokenizer.normalized != self.opts.normalize:
+            raise InputError(f"{self.out}: existing build used normalize={plan.tokenizer.normalized}; "
+                             "use the same --normalize setting or a new --out directory")
+        requested = BYTES if self.opts.tokenizer == BYTES else HF
+        if plan.tokenizer.kind != requested and not (self.opts.append and self.opts.tokenizer == BYTES):
+            raise InputError(f"{self.out}: existing build used the {plan.tokenizer.kind} tokenizer; "
+                             "use the same --tokenizer or a new --out directory")
+        if (requested == HF and plan.tokenizer.kind == HF
+                and TokenizerSpec.parse(self.opts.tokenizer).fingerprint != plan.tokenizer.fingerprint):
+            raise InputError(f"--tokenizer {self.opts.tokenizer}: differs from the tokenizer {self.out} "
+                             "was built with; use the same tokenizer.json or a new --out directory")
+
+    def _plan(self) -> BuildPlan:
+        """Resume the build in --out, append a batch to it, or create a new one."""
+        if (self.out / PLAN).exists():
+            plan = BuildPlan.load(self.out)
+            self._check_same_tokenizer(plan)
+            if self._same_request(plan.batches[-1]):
+                return self._resume(plan)
+            return self._append(plan)
+        return self._create()
+
+    def _resume(self, plan: BuildPlan) -> BuildPlan:
+        """The same command again: finished jobs are reused (or there is nothing to do)."""
+        if not (self.out / MANIFEST).exists():
+            self._adopt_on_error(plan, plan.batches[-1])
+        return plan
+
+    def _append(self, plan: BuildPlan) -> BuildPlan:
+        """Other input: a new batch of jobs after the existing ones (--append only)."""
+        if not self.opts.append:
+            if (self.out / MANIFEST).exists():
+                raise InputError(f"{self.out} already holds an index built from other input; "
+                                 "use --append to add to it, or choose a new --out directory")
+            raise InputError(f"{self.out} holds an unfinished build of other input; rerun that command "
+                             "to resume it, or delete the directory")
+        if not (self.out / MANIFEST).exists():
+            raise InputError(f"{self.out}: cannot --append to an unfinished build; finish it first")
+        spec = plan.tokenizer.with_file(self.out / TOKENIZER_FILE)
+        plan.batches.append(self._new_batch(plan.next_job_id(), spec))
+        plan.save(self.out)
+        self.appended = True
+        return plan
+
+    def _create(self) -> BuildPlan:
+        """A first build into an empty or new directory."""
         if self.opts.append:
             raise InputError(f"{self.out}: no index to --append to (build one first)")
         if self.out.exists() and any(self.out.iterdir()):
@@ -214,151 +235,160 @@ class Builder:
         self.out.mkdir(parents=True, exist_ok=True)
         try:
             (self.out / SHARDS).mkdir(exist_ok=True)
-            tok_arg = "bytes"
-            kind = "bytes"
-            if self.opts.tokenizer != "bytes":
-                tok = load_tokenizer(self.opts.tokenizer)  # validates the file before copying
-                shutil.copyfile(tok.path, self.out / TOKENIZER_FILE)
-                tok_arg, kind = str(self.out / TOKENIZER_FILE), "hf"
-            plan = {"format_version": FORMAT_VERSION, "tokenizer_kind": kind, "normalize": self.opts.normalize,
-                    "batches": [self._new_batch(0, tok_arg)]}
-            write_json_atomic(self.out / PLAN, plan)
+            spec = TokenizerSpec.parse(self.opts.tokenizer, self.opts.normalize)
+            if spec.kind == HF:
+                spec.load()  # validates the file before copying
+                shutil.copyfile(spec.file, self.out / TOKENIZER_FILE)
+                spec = spec.with_file(self.out / TOKENIZER_FILE)
+            plan = BuildPlan(spec, [self._new_batch(0, spec)])
+            plan.save(self.out)
         except BaseException:
-            # The directory was empty or absent: undo, so that a failed plan (a mistyped input path,
-            # a bad tokenizer) leaves nothing that would block the corrected command.
-            if existed:
-                for child in self.out.iterdir():
-                    if child.is_dir():
-                        shutil.rmtree(child)
-                    else:
-                        child.unlink()
-            else:
-                shutil.rmtree(self.out, ignore_errors=True)
+            self._remove_build_files(existed)
             raise
         return plan
 
+    def _remove_build_files(self, existed: bool) -> None:
+        """Undo a first build into an empty or absent directory, so that a failure (a mistyped input
+        path, a bad tokenizer, no documents) leaves nothing that would block the corrected command."""
+        if existed:
+            for child in self.out.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        else:
+            shutil.rmtree(self.out, ignore_errors=True)
+
     # -- running ------------------------------------------------------------------
-    def _pending(self, plan: dict) -> list[ShardJob]:
-        jobs = [ShardJob.from_json(j) for b in plan["batches"] for j in b["jobs"]]
+    def _pending(self, plan: BuildPlan) -> list[ShardJob]:
         # The sorter is how a job runs, not what it makes: a resumed build may switch it.
         return [replace(j, sa_backend=self.opts.sa_backend, device=self.opts.device)
-                for j in jobs if not job_marker(self.out, j.job_id).exists()]
+                for j in plan.jobs if not job_marker(self.out, j.job_id).exists()]
 
     def _run_jobs(self, jobs: list[ShardJob]) -> None:
-        total = sum(s.size for j in jobs for s in j.slices)
-        with _progress_bar(total, self.opts.progress) as bar:
-            if self.opts.executor == "ray":
-                from tracer.index.ray_executor import run_jobs_on_ray
-
-                run_jobs_on_ray(jobs, bar, address=self.opts.ray_address)
-                return
-            workers = min(self.workers, len(jobs))
-            if workers <= 1:
-                done = 0
-                for job in jobs:
-                    run_shard_job(job, progress=bar.update)
-                    done += sum(s.size for s in job.slices)
-                    bar.n = done  # text characters approximate input bytes; settle on the exact figure
-                    bar.refresh()
-                return
-            ctx = get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent,
-                                     initargs=(os.getpid(),)) as pool:
-                futures = {pool.submit(run_shard_job, job): job for job in jobs}
-                for fut in as_completed(futures):
-                    fut.result()
-                    bar.update(sum(s.size for s in futures[fut].slices))
+        with _progress_bar(sum(j.input_bytes for j in jobs), self.opts.progress) as bar:
+            self.executor.run(jobs, bar)
 
     # -- manifest -----------------------------------------------------------------
-    def _assemble(self, plan: dict) -> dict:
-        tok_arg = str(self.out / TOKENIZER_FILE) if plan["tokenizer_kind"] == "hf" else "bytes"
-        tok = load_tokenizer(tok_arg)
-        shards, skipped, where = [], 0, []
+    def _assemble(self, plan: BuildPlan) -> tuple[Manifest, list[str]]:
+        tok = plan.tokenizer.without_normalization().load()
+        shards: list[ShardEntry] = []
+        skipped, where = 0, []
         unigram = np.zeros(tok.vocab_size, dtype=np.uint64)
-        for batch in plan["batches"]:
-            for j in batch["jobs"]:
-                record = json.loads(job_marker(self.out, j["job_id"]).read_text())
-                skipped += record["skipped"]
-                where.extend(record["skipped_where"])
-                for part in record["parts"]:
-                    path = self.out / SHARDS / part["name"]
-                    unigram += np.fromfile(path / "unigram.bin", dtype=np.uint64)
-                    shards.append({"path": f"{SHARDS}/{part['name']}", **part})
+        for job in plan.jobs:
+            record = JobRecord.from_json(json.loads(job_marker(self.out, job.job_id).read_text()))
+            skipped += record.skipped
+            where.extend(record.skipped_where)
+            for part in record.parts:
+                unigram += np.fromfile(self.out / SHARDS / part.name / "unigram.bin", dtype=np.uint64)
+                shards.append(part)
         files = {UNIGRAM: write_array(self.out / UNIGRAM, unigram)}
-        if plan["tokenizer_kind"] == "hf":
+        if plan.tokenizer.kind == HF:
             files[TOKENIZER_FILE] = {"size": (self.out / TOKENIZER_FILE).stat().st_size,
                                      "sha256": sha256_file(self.out / TOKENIZER_FILE)}
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "tool": {"name": "tracer", "version": __version__},
-            "tokenizer": tok.spec(),
-            "dtype": tok.dtype.str.lstrip("<|="),
-            "separator": tok.separator,
-            "normalization": NORMALIZATION_NAME if plan["normalize"] else None,
-            "shards": shards,
-            "files": files,
-            "n_tokens": sum(s["n_tokens"] for s in shards),
-            "n_docs": sum(s["n_docs"] for s in shards),
-            "skipped_records": skipped,
-            "build": {"batches": [{"inputs": b["inputs"], "read": b["read"], "part_tokens": b["part_tokens"],
-                                   "jobs": len(b["jobs"])} for b in plan["batches"]]},
-        }
-        write_json_atomic(self.out / MANIFEST, manifest)
-        manifest["_skipped_where"] = where
-        return manifest
+        manifest = Manifest(
+            tool={"name": "tracer", "version": __version__},
+            tokenizer=tok.spec(),
+            dtype=tok.dtype.str.lstrip("<|="),
+            separator=tok.separator,
+            normalization=plan.tokenizer.normalization,
+            shards=shards,
+            files=files,
+            n_tokens=sum(s.n_tokens for s in shards),
+            n_docs=sum(s.n_docs for s in shards),
+            skipped_records=skipped,
+            build={"batches": [b.summary() for b in plan.batches]},
+        )
+        return manifest, where
 
     def _check_options(self) -> None:
         """Fail on a missing optional package before any directory is written."""
-        if self.opts.sa_backend not in SA_BACKENDS:
-            raise InputError(f"--sa-backend must be one of {', '.join(SA_BACKENDS)}, not {self.opts.sa_backend!r}")
-        if self.opts.executor == "ray":
-            from tracer.index.ray_executor import require_ray
+        self.executor.check()
+        self.opts.device = self.sorter.resolve_device(self.opts.device, here=self.executor.here)
 
-            require_ray(self.opts.ray_address)
-        if self.opts.sa_backend == "torch":
-            from tracer.index.suffix_torch import resolve_device
-
-            if self.opts.executor == "local":  # a Ray driver may have no GPU where its workers do
-                self.opts.device = resolve_device(self.opts.device)
-
-    def run(self) -> dict:
+    def run(self) -> BuildResult:
         self._check_options()
-        plan = self._load_or_make_plan()
+        fresh = not (self.out / PLAN).exists()
+        self.appended = False
+        plan = self._plan()
         pending = self._pending(plan)
         if not pending and (self.out / MANIFEST).exists():
-            manifest = json.loads((self.out / MANIFEST).read_text())
-            manifest["_skipped_where"] = []
-            manifest["_nothing_to_do"] = True
-            return manifest
+            manifest = Manifest.from_json(json.loads((self.out / MANIFEST).read_text()))
+            return BuildResult(manifest, nothing_to_do=True)
+        resumed = None
+        total = len(plan.jobs)
+        if not fresh and not self.appended and len(pending) < total:
+            first_pending = min(j.job_id for j in pending) if pending else None
+            batch = next((i for i, b in enumerate(plan.batches, 1)
+                          if any(j.job_id == first_pending for j in b.jobs)), len(plan.batches))
+            resumed = Resumed(total - len(pending), total, batch, len(plan.batches))
+        previous = (self.out / MANIFEST).read_bytes() if (self.out / MANIFEST).exists() else None
         if pending:
-            previous = (self.out / MANIFEST).read_bytes() if (self.out / MANIFEST).exists() else None
             if previous is not None:
                 (self.out / MANIFEST).unlink()  # the index is unfinished again until the new jobs land
             try:
                 self._run_jobs(pending)
-            except Exception:
+            except Exception as e:
                 if previous is not None:
                     self._roll_back_append(plan, previous)
-                raise
-        return self._assemble(plan)
+                advised = _with_advice(e)
+                if advised is e:
+                    raise
+                raise advised from e
+        manifest, where = self._assemble(plan)
+        if not self.opts.allow_empty:
+            self._refuse_empty(plan, manifest, where, previous)
+        manifest.save(self.out)
+        return BuildResult(manifest, where, resumed=resumed,
+                           appended_jobs=len(plan.batches[-1].jobs) if self.appended else 0, jobs_run=len(pending))
 
-    def _roll_back_append(self, plan: dict, manifest: bytes) -> None:
+    def _refuse_empty(self, plan: BuildPlan, manifest: Manifest, where: list[str], previous: bytes | None) -> None:
+        """No documents (an empty input, or every record skipped) is an error, not an empty index.
+
+        A first build leaves nothing behind (so the corrected command starts clean); an --append
+        gives the index back as it was.
+        """
+        batch = plan.batches[-1]
+        records = [JobRecord.from_json(json.loads(job_marker(self.out, j.job_id).read_text())) for j in batch.jobs]
+        if sum(p.n_docs for r in records for p in r.parts):
+            return
+        skipped = sum(r.skipped for r in records)
+        why = (f"all {skipped} records were skipped as bad (first: {where[0]})" if skipped and where
+               else "the input holds no records")
+        message = f"no documents to index in {', '.join(batch.inputs)}: {why}"
+        if len(plan.batches) == 1:
+            self._remove_build_files(existed=True)
+            raise InputError(message + "; nothing was written")
+        if previous is not None and self.appended:
+            self._roll_back_append(plan, previous)
+            raise InputError(message + f"; {self.out} is unchanged")
+
+    def _roll_back_append(self, plan: BuildPlan, manifest: bytes) -> None:
         """An --append that fails on its input (not a kill) gives the index back as it was.
 
         Otherwise a bad record or a truncated file in the new input would leave the existing
         index unreadable, with no way back but a full rebuild.
         """
-        batch = plan["batches"].pop()
-        for job in batch["jobs"]:
-            job_marker(self.out, job["job_id"]).unlink(missing_ok=True)
-            for part in (self.out / SHARDS).glob(f"{job['job_id']:05d}-*"):
+        batch = plan.batches.pop()
+        for job in batch.jobs:
+            job_marker(self.out, job.job_id).unlink(missing_ok=True)
+            for part in (self.out / SHARDS).glob(f"{job.job_id:05d}-*"):
                 shutil.rmtree(part, ignore_errors=True)
-        write_json_atomic(self.out / PLAN, plan)
+        plan.save(self.out)
         write_bytes_atomic(self.out / MANIFEST, manifest)
 
 
-def build(inputs: list[str] | str, out: str, **kwargs) -> dict:
-    """Build an index at ``out`` from ``inputs`` (see BuildOptions); returns the manifest."""
+def _with_advice(e: Exception) -> Exception:
+    """A full disk says where and what to do; other errors pass unchanged."""
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        where = f"{e.filename}: " if e.filename else ""
+        return TracerError(f"{where}no space left on device; free some space (or choose another --out) "
+                           "and rerun the same command to resume")
+    return e
+
+
+def build(inputs: list[str] | str, out: str, **kwargs) -> BuildResult:
+    """Build an index at ``out`` from ``inputs`` (see BuildOptions); returns what was built and how."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [str(inputs)]
     read = ReadOptions(

@@ -19,7 +19,9 @@ from dataclasses import replace
 from typing import Any
 
 from tracer.errors import InputError, TracerError
-from tracer.index.shard_job import ShardJob, run_shard_job
+from tracer.index.format import ShardJob
+from tracer.index.shard_job import run_shard_job
+from tracer.index.sorters import get_sorter
 
 MAX_RETRIES = 3  # re-runs of a job whose worker died; an exception raised by the job is not retried
 CONNECT_TIMEOUT_S = 5
@@ -40,16 +42,9 @@ def require_ray(address: str | None = None) -> Any:
 
 def task_memory(job: ShardJob, itemsize: int) -> int:
     """Bytes one job needs at its peak: its largest part sorted, plus a fixed base."""
-    input_bytes = sum(s.size for s in job.slices)
+    input_bytes = job.input_bytes
     tokens = min(job.part_tokens, input_bytes + input_bytes // 8 + 4096)  # a token covers >= 1 input byte
-    if job.sa_backend == "torch":
-        from tracer.index.suffix_torch import HOST_BYTES_PER_TOKEN
-
-        per_token = HOST_BYTES_PER_TOKEN["cuda" if job.device == "cuda" else "cpu"]
-    else:
-        from tracer.index.builder import PEAK_BYTES_PER_TOKEN  # the local pool's measured figure
-
-        per_token = PEAK_BYTES_PER_TOKEN[itemsize]
+    per_token = get_sorter(job.sa_backend).peak_bytes_per_token(itemsize, job.device)
     return BASE_TASK_MEMORY + tokens * per_token
 
 
@@ -114,9 +109,7 @@ def run_jobs_on_ray(jobs: list[ShardJob], bar, address: str | None = None,
     job_fn = job_fn or run_shard_job
     if not jobs:
         return []
-    from tracer.tokenize import load_tokenizer
-
-    itemsize = load_tokenizer(jobs[0].tokenizer).dtype.itemsize
+    itemsize = jobs[0].tokenizer.load().dtype.itemsize
     started = _connect(ray, address)
     try:
         node_memory = _largest_node_memory(ray)
@@ -125,8 +118,8 @@ def run_jobs_on_ray(jobs: list[ShardJob], bar, address: str | None = None,
         cwd = os.getcwd()
         planned = []
         for job in jobs:  # check every job before submitting any
-            if job.sa_backend == "torch":
-                job = replace(job, device=job.device or ("cuda" if has_gpus else "cpu"))
+            if get_sorter(job.sa_backend).uses_device and job.device is None:
+                job = replace(job, device="cuda" if has_gpus else "cpu")
             memory = task_memory(job, itemsize)
             if node_memory and memory > node_memory:
                 raise InputError(f"shard job {job.job_id} needs about {memory / 2**30:.1f} GiB but the largest Ray "
@@ -134,7 +127,7 @@ def run_jobs_on_ray(jobs: list[ShardJob], bar, address: str | None = None,
             planned.append((job, memory))
         refs: dict[Any, ShardJob] = {}
         for job, memory in planned:
-            gpus = 1 if job.sa_backend == "torch" and job.device == "cuda" else 0
+            gpus = 1 if get_sorter(job.sa_backend).uses_device and job.device == "cuda" else 0
             ref = remote.options(num_cpus=1, num_gpus=gpus, memory=memory, max_retries=MAX_RETRIES,
                                  retry_exceptions=False, name=f"tracer-shard-job-{job.job_id}").remote(cwd, job_fn, job)
             refs[ref] = job
@@ -147,7 +140,7 @@ def run_jobs_on_ray(jobs: list[ShardJob], bar, address: str | None = None,
                         records.append(ray.get(ref))
                     except ray.exceptions.RayError as e:
                         raise _job_failure(ray, refs[ref], e) from None
-                    bar.update(sum(s.size for s in refs[ref].slices))
+                    bar.update(refs[ref].input_bytes)
         finally:
             for ref in pending:
                 ray.cancel(ref, force=True)

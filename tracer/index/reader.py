@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -14,7 +15,18 @@ import numpy as np
 import orjson
 
 from tracer.errors import IndexFormatError, NotFoundError
-from tracer.index.format import FORMAT_VERSION, MANIFEST, PLAN, RAW_FILES, SHARD_FILES, UNIGRAM, id_hash
+from tracer.index.format import (
+    FORMAT_VERSION,
+    MANIFEST,
+    MANIFEST_REQUIRED,
+    PLAN,
+    RAW_FILES,
+    SHARD_FILES,
+    UNIGRAM,
+    Manifest,
+    ShardEntry,
+    id_hash,
+)
 from tracer.tokenize import Tokenizer, tokenizer_from_spec
 
 REBUILD = "rebuild it with `tracer build` (or rerun the original build command to resume)"
@@ -55,11 +67,11 @@ class DocumentRecord:
 class Shard:
     """One shard part: memory-mapped tokens, suffix array, document starts, metadata and id table."""
 
-    def __init__(self, root: Path, entry: dict, dtype: np.dtype, doc_base: int, has_raw: bool):
-        self.path = root / entry["path"]
-        self.name = entry["name"]
-        self.n_tokens = int(entry["n_tokens"])
-        self.n_docs = int(entry["n_docs"])
+    def __init__(self, root: Path, entry: ShardEntry, dtype: np.dtype, doc_base: int, has_raw: bool):
+        self.path = root / entry.path
+        self.name = entry.name
+        self.n_tokens = entry.n_tokens
+        self.n_docs = entry.n_docs
         self.doc_base = doc_base
         self.entry = entry
         self._check_sizes(dtype, has_raw)
@@ -89,7 +101,7 @@ class Shard:
             if not f.exists():
                 raise IndexFormatError(f"{f}: missing shard file; the index is incomplete, {REBUILD}")
             size = f.stat().st_size
-            want = self.entry["files"].get(name, {}).get("size")
+            want = self.entry.files.get(name, {}).get("size")
             if name in expected and expected[name] != size or want is not None and want != size:
                 raise IndexFormatError(
                     f"{f}: size {size} bytes, expected {want if want is not None else expected[name]} "
@@ -134,29 +146,42 @@ class Shard:
         return found
 
 
+_LOCATION = re.compile(r"^(.+):(row )?(\d+)$")
+
+
+def _location(meta: dict[str, Any]) -> str | None:
+    """The FILE:LINE (FILE:row N) a document was read from, as ids without --id-field spell it."""
+    if "line" in meta:
+        return f"{meta.get('source')}:{meta['line']}"
+    if "row" in meta:
+        return f"{meta.get('source')}:row {meta['row']}"
+    return None
+
+
 class IndexReader:
     """A read-only, memory-mapped index. Opening is cheap; ``tracer verify`` checks checksums in full."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.manifest = self._load_manifest()
-        m = self.manifest
-        self.normalization = m.get("normalization")
-        self.tokenizer: Tokenizer = tokenizer_from_spec(m["tokenizer"], self.path, self.normalization)
-        self.dtype = np.dtype(m["dtype"])
+        self.manifest = self._load_manifest()  # as on disk (JSON)
+        self.record: Manifest = self._parse_manifest(self.manifest)
+        m = self.record
+        self.normalization = m.normalization
+        self.tokenizer: Tokenizer = tokenizer_from_spec(m.tokenizer, self.path, self.normalization)
+        self.dtype = np.dtype(m.dtype)
         if self.dtype != self.tokenizer.dtype:
             raise IndexFormatError(f"{self.path}: dtype {self.dtype} does not fit the tokenizer; {REBUILD}")
-        self.separator = int(m["separator"])
+        self.separator = m.separator
         self.shards: list[Shard] = []
         base = 0
-        for entry in m["shards"]:
+        for entry in m.shards:
             # raw text: every part of a normalized index; else parts marked "raw" at build time (a
             # document did not decode back to its text); indexes from before the mark have none
-            has_raw = bool(self.normalization) or entry.get("raw") is True
+            has_raw = bool(self.normalization) or entry.raw
             self.shards.append(Shard(self.path, entry, self.dtype, base, has_raw))
-            base += int(entry["n_docs"])
+            base += entry.n_docs
         self.n_docs = base
-        self.n_tokens = int(m["n_tokens"])
+        self.n_tokens = m.n_tokens
         self._doc_bases = np.asarray([s.doc_base for s in self.shards] + [base], dtype=np.int64)
         unigram = self.path / UNIGRAM
         if not unigram.exists() or unigram.stat().st_size != self.tokenizer.vocab_size * 8:
@@ -193,10 +218,17 @@ class IndexReader:
                 f"{p}: index format version {m.get('format_version') if isinstance(m, dict) else '?'}, "
                 f"this tracer reads version {FORMAT_VERSION}; {REBUILD}"
             )
-        for key in ("tokenizer", "dtype", "separator", "shards", "n_tokens"):
+        for key in MANIFEST_REQUIRED:
             if key not in m:
                 raise IndexFormatError(f"{p}: manifest lacks '{key}'; {REBUILD}")
         return m
+
+    def _parse_manifest(self, m: dict) -> Manifest:
+        try:
+            return Manifest.from_json(m)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise IndexFormatError(f"{self.path / MANIFEST}: malformed manifest ({type(e).__name__}: {e}); "
+                                   f"{REBUILD}") from None
 
     # -- documents ------------------------------------------------------------------
     def locate_doc(self, doc_index: int) -> tuple[Shard, int]:
@@ -229,21 +261,52 @@ class IndexReader:
             return self.document_by_index(int(doc_id[1:]))
         for shard in self.shards:
             for local in shard.find_id(doc_id):
-                if str(shard.meta(local).get("id")) == doc_id:
+                meta = shard.meta(local)
+                # an index built before record.id existed may show a record's own "id" in meta
+                # while ids.bin hashes file:line: accept the location the hash was made from
+                if str(meta.get("id")) == doc_id or _location(meta) == doc_id:
                     return self.document_by_index(shard.doc_base + local)
+        found = self._find_location(doc_id)
+        if found is not None:
+            return self.document_by_index(found)
+        batches = self.record.build.get("batches") or [{}]
+        if not any((b.get("read") or {}).get("id_field") for b in batches):
+            raise NotFoundError(f"no document with id {doc_id!r} (this index was built without --id-field: "
+                                "ids are FILE:LINE, FILE:row N or #N; a record's own id field is metadata)")
         raise NotFoundError(f"no document with id {doc_id!r}")
 
+    def _find_location(self, doc_id: str) -> int | None:
+        """The document read from ``FILE:LINE`` (or ``FILE:row N``) when ids are another field
+        (--id-field): a byte search of the metadata for the line number, each hit checked."""
+        m = _LOCATION.match(doc_id)
+        if m is None:
+            return None
+        key = b'"row":' if m.group(2) else b'"line":'
+        needle = key + m.group(3).encode()
+        for shard in self.shards:
+            with open(shard.path / "meta.jsonl", "rb") as f:
+                data = f.read()
+            at = data.find(needle)
+            while at >= 0:
+                after = data[at + len(needle) : at + len(needle) + 1]
+                if after in (b",", b"}"):
+                    local = int(np.searchsorted(shard.meta_idx, at, side="right")) - 1
+                    if 0 <= local < shard.n_docs and _location(shard.meta(local)) == doc_id:
+                        return shard.doc_base + local
+                at = data.find(needle, at + 1)
+        return None
+
     def info(self) -> dict:
-        m = self.manifest
+        m = self.record
         return {
             "path": str(self.path),
-            "format_version": m["format_version"],
-            "tokenizer": m["tokenizer"],
-            "dtype": m["dtype"],
-            "normalization": m.get("normalization"),
+            "format_version": m.format_version,
+            "tokenizer": m.tokenizer,
+            "dtype": m.dtype,
+            "normalization": m.normalization,
             "n_tokens": self.n_tokens,
             "n_docs": self.n_docs,
             "n_shards": len(self.shards),
             "bytes_on_disk": sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()),
-            "tool": m.get("tool"),
+            "tool": m.tool,
         }

@@ -18,69 +18,29 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from tracer.corpus import ReadOptions, SkipLog, Slice, read_slice
+from tracer.corpus import SkipLog, read_slice
 from tracer.errors import InputError
 from tracer.index.format import (
+    DEFAULT_SA_BACKEND,
     SHARDS,
+    JobRecord,
+    ShardEntry,
+    ShardJob,
     fsync_dir,
     id_hash,
+    job_marker,
+    naming,
     write_array,
     write_blob,
     write_json_atomic,
 )
-from tracer.index.suffix import max_shard_tokens, return_freed_heap, suffix_array
-from tracer.tokenize import Tokenizer, load_tokenizer, normalize
+from tracer.index.sorters import SA_BACKENDS, get_sorter
+from tracer.index.suffix import max_shard_tokens, return_freed_heap
+from tracer.tokenize import BYTES, Tokenizer
 
 BATCH_DOCS = 512
-DEFAULT_SA_BACKEND = "pydivsufsort"
-SA_BACKENDS = ("pydivsufsort", "torch")
 
-
-@dataclass(frozen=True)
-class ShardJob:
-    """Everything a job needs, serialisable to JSON (see ``to_json``)."""
-
-    job_id: int
-    slices: tuple[Slice, ...]
-    out_dir: str
-    tokenizer: str  # "bytes" or a tokenizer.json path readable by the worker
-    normalize: bool
-    read: ReadOptions
-    part_tokens: int
-    sa_backend: str = DEFAULT_SA_BACKEND  # "pydivsufsort" or "torch": the same suffix array either way
-    device: str | None = None  # torch backend only: "cuda", "cpu", or None for cuda when available
-
-    def to_json(self) -> dict:
-        d = {
-            "job_id": self.job_id,
-            "slices": [s.to_json() for s in self.slices],
-            "out_dir": self.out_dir,
-            "tokenizer": self.tokenizer,
-            "normalize": self.normalize,
-            "read": {"text_field": self.read.text_field, "id_field": self.read.id_field, "on_error": self.read.on_error},
-            "part_tokens": self.part_tokens,
-        }
-        if self.sa_backend != DEFAULT_SA_BACKEND:  # plans of default builds keep their old shape
-            d["sa_backend"], d["device"] = self.sa_backend, self.device
-        return d
-
-    @staticmethod
-    def from_json(d: dict) -> ShardJob:
-        return ShardJob(
-            job_id=d["job_id"],
-            slices=tuple(Slice.from_json(s) for s in d["slices"]),
-            out_dir=d["out_dir"],
-            tokenizer=d["tokenizer"],
-            normalize=d["normalize"],
-            read=ReadOptions(**d["read"]),
-            part_tokens=d["part_tokens"],
-            sa_backend=d.get("sa_backend", DEFAULT_SA_BACKEND),
-            device=d.get("device"),
-        )
-
-
-def job_marker(out_dir: Path, job_id: int) -> Path:
-    return out_dir / SHARDS / f"job-{job_id:05d}.json"
+__all__ = ["DEFAULT_SA_BACKEND", "SA_BACKENDS", "ShardJob", "job_marker", "run_shard_job"]
 
 
 class _PartBuffer:
@@ -195,7 +155,7 @@ def _write_side_files(tmp: Path, tokens: np.ndarray, tok: _Vocab, buf: _PartBuff
     return files
 
 
-def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer, skips: SkipLog) -> dict:
+def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer) -> ShardEntry:
     """Sort and write one part into a temporary folder, then rename it into place."""
     name = f"{job.job_id:05d}-{part:02d}"
     root = Path(job.out_dir) / SHARDS
@@ -203,33 +163,43 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer, skips: 
     final = root / name
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    with naming(tmp):
+        tmp.mkdir(parents=True)
     n_docs = len(buf)
     tokens = _join_pieces(buf, tok.dtype)
     files = {"tokens.bin": write_array(tmp / "tokens.bin", tokens)}
     lossy = buf.lossy
-    files.update(_write_side_files(tmp, tokens, tok, buf, job.normalize or lossy))
+    files.update(_write_side_files(tmp, tokens, tok, buf, job.tokenizer.normalized or lossy))
     n_tokens = len(tokens)
     # Before the sort, the build's peak: glibc keeps the arenas the tokenizer's threads freed
     # (~0.2 GB after a 150 MB BPE part; peak 0.95 -> 0.74 GB).
     return_freed_heap()
-    if job.sa_backend == "torch":
-        from tracer.index.suffix_torch import suffix_array_torch
-
-        sa = suffix_array_torch(tokens, job.device)
-    else:
-        sa = suffix_array(tokens, borrow=True)  # tokens.bin is written: sort them in place
+    sa = get_sorter(job.sa_backend).sort(tokens, job.device)
     files["sa.bin"] = write_array(tmp / "sa.bin", sa)
     del sa, tokens
     for f in tmp.iterdir():
-        with open(f, "rb") as fh:
+        with naming(f), open(f, "rb") as fh:
             os.fsync(fh.fileno())
     os.replace(tmp, final)
     fsync_dir(root)
-    record = {"name": name, "n_tokens": n_tokens, "n_docs": n_docs, "files": files}
-    if lossy and not job.normalize:  # normalized parts always have raw text; other parts say so
-        record["raw"] = True
-    return record
+    # normalized parts always have raw text; other parts say so
+    return ShardEntry(name, n_tokens, n_docs, files, raw=lossy and not job.tokenizer.normalized,
+                      path=f"{SHARDS}/{name}")
+
+
+RECORD_ID = "record.id"  # where a record's own "id" field goes when it is not the document id
+
+
+def meta_line(doc_id: str, meta: dict, id_field: str | None) -> bytes:
+    """One meta.jsonl line: ``"id"`` is always the document id, the one shown and looked up.
+
+    A record's own ``id`` field is the document id only with ``--id-field id``; otherwise (no
+    --id-field: the id is file:line; or another --id-field) it is kept as ``record.id``, so it
+    can no longer overwrite the id that ids.bin hashes (found by ``tracer doc``).
+    """
+    if "id" in meta and id_field != "id":
+        meta = {(RECORD_ID if k == "id" else k): v for k, v in meta.items()}
+    return orjson.dumps({"id": doc_id, **meta}, option=orjson.OPT_SORT_KEYS) + b"\n"
 
 
 # Also cut a batch at this much text: a HF tokenizer holds ~300 bytes per token of a batch while
@@ -257,25 +227,30 @@ def _mark_lossy(buf: _PartBuffer, tok: Tokenizer, compressor) -> None:
     buf.raw = [compressor.compress(tok.decode(ids).encode("utf-8")) for ids in buf.pieces[0::2]]
 
 
-def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) -> dict:
-    """Read, tokenize, sort and write every part of one job; return the job record (also saved)."""
-    if job.tokenizer != "bytes":
+def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) -> JobRecord:
+    """Read, tokenize, sort and write every part of one job; return the job record (also saved).
+
+    The tokenizer is ``job.tokenizer.load()``, normalization included: documents are encoded as
+    the index sees them, and their raw text is kept for offsets where it differs.
+    """
+    spec = job.tokenizer
+    if spec.kind != BYTES:
         _trim_thread_heaps()
-    tok: Tokenizer | None = load_tokenizer(job.tokenizer)
+    tok: Tokenizer | None = spec.load()
     vocab = _Vocab(tok.dtype, tok.separator, tok.vocab_size)
     sep = np.asarray([tok.separator], dtype=tok.dtype)
     limit = min(job.part_tokens, max_shard_tokens(tok.dtype.itemsize))
     skips = SkipLog()
-    parts: list[dict] = []
+    parts: list[ShardEntry] = []
     buf = _PartBuffer()
     # A HF tokenizer may not round-trip (a lowercasing WordPiece): documents and char offsets
     # would come from decode(), so parts with such a document keep raw text (manifest "raw"), and
     # so do all parts where decoding by pieces does not give offsets. Bytes round-trip; normalized
     # indexes keep raw text anyway.
-    check_lossless = job.tokenizer != "bytes" and not job.normalize
+    check_lossless = spec.kind != BYTES and not spec.normalized
     raw_everywhere = check_lossless and not _decodes_by_parts(tok)
     compressor = None
-    if job.normalize or check_lossless:
+    if spec.normalized or check_lossless:
         import zstandard
 
         compressor = zstandard.ZstdCompressor(level=3)
@@ -286,15 +261,15 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
         nonlocal buf, tok
         if len(buf):
             tok = None
-            parts.append(_write_part(job, vocab, len(parts), buf, skips))
+            spec.release()
+            parts.append(_write_part(job, vocab, len(parts), buf))
         buf = _PartBuffer()
 
     def add_batch(docs: list) -> None:
         nonlocal tok
         if tok is None:
-            tok = load_tokenizer(job.tokenizer)
-        texts = [normalize(d.text) for d in docs] if job.normalize else [d.text for d in docs]
-        encoded = tok.encode_batch(texts)
+            tok = spec.load()
+        encoded = tok.encode_batch([d.text for d in docs])  # a normalizing tokenizer normalizes
         done = 0
         for doc, ids in zip(docs, encoded, strict=True):
             need = len(ids) + 1
@@ -305,7 +280,7 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
                 flush()
             if check_lossless and not buf.lossy:
                 if tok is None:  # dropped by flush() for the sort
-                    tok = load_tokenizer(job.tokenizer)
+                    tok = spec.load()
                 if raw_everywhere or tok.decode(ids) != doc.text:
                     _mark_lossy(buf, tok, compressor)
             buf.starts.append(buf.n_tokens)
@@ -313,8 +288,8 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
             buf.pieces.append(sep)
             buf.n_tokens += need
             buf.ids.append(doc.doc_id)
-            buf.meta_lines.append(orjson.dumps({"id": doc.doc_id, **doc.meta}, option=orjson.OPT_SORT_KEYS) + b"\n")
-            if job.normalize or buf.lossy:
+            buf.meta_lines.append(meta_line(doc.doc_id, doc.meta, job.read.id_field))
+            if spec.normalized or buf.lossy:
                 buf.raw.append(compressor.compress(doc.text.encode("utf-8")))
             done += len(doc.text)
         if progress:
@@ -332,12 +307,6 @@ def run_shard_job(job: ShardJob, progress: Callable[[int], None] | None = None) 
     if batch:
         add_batch(batch)
     flush()
-    record = {
-        "job_id": job.job_id,
-        "parts": parts,
-        "skipped": skips.count,
-        "skipped_where": skips.where,
-        "input_bytes": sum(s.size for s in job.slices),
-    }
-    write_json_atomic(job_marker(Path(job.out_dir), job.job_id), record)
+    record = JobRecord(job.job_id, parts, skips.count, skips.where, job.input_bytes)
+    write_json_atomic(job_marker(Path(job.out_dir), job.job_id), record.to_json())
     return record

@@ -20,6 +20,8 @@ from pydivsufsort import divsufsort
 
 from tracer.index.format import MAX_SA_BYTES
 
+PEAK_BYTES_PER_TOKEN = {1: 7, 2: 14, 4: 26}  # tokens + SA + buffers while sorting, measured (per itemsize)
+
 
 def max_shard_tokens(itemsize: int) -> int:
     """Largest shard the 32-bit sorter handles for this token width."""

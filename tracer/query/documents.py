@@ -43,8 +43,7 @@ def positions_to_docs(shard: Shard, positions: np.ndarray) -> np.ndarray:
 
 def _byte_table(index: IndexReader):
     """The tokenizer's byte table (``HFTokenizer.byte_level``) where it has one, else None."""
-    tok = getattr(index.tokenizer, "inner", index.tokenizer)  # a Normalizing wrapper decodes as its inner
-    return getattr(tok, "byte_level", None)
+    return getattr(index.tokenizer, "byte_level", None)
 
 
 def _char_offset(index: IndexReader, tokens: np.ndarray) -> int:
@@ -115,21 +114,11 @@ def doc_span(index: IndexReader, shard_no: int, position: int, length: int, cont
         text = raw[0]
         cs, ce = _raw_range(text, raw[1], t0, t1)
     elif index.normalization:
-        from tracer.tokenize import normalize_with_map
+        from tracer.tokenize import RawOffsets
 
-        cs, ce = _char_range(index, doc_tokens, t0, t1)
+        cs, ce = _char_range(index, doc_tokens, t0, t1)  # in the normalized text the tokens spell
         text = shard.raw_text(local)
-        _, raw_of = normalize_with_map(text)
-        a, b = min(cs, len(raw_of) - 1), min(ce, len(raw_of) - 1)
-        cs, ce = int(raw_of[a]), int(raw_of[a])
-        if b > a:
-            # the match ends where the raw character of its last output character ends: the next
-            # larger raw offset (one raw "ß" gives "ss", so a match may end inside its expansion) ...
-            last = int(raw_of[b - 1])
-            ce = int(raw_of[int(np.searchsorted(raw_of, last, side="right"))])
-            # ... less whitespace that normalization dropped after it (at the end of the text)
-            while ce > last + 1 and text[ce - 1].isspace():
-                ce -= 1
+        cs, ce = RawOffsets(text).span(cs, ce)
     else:
         cs, ce = _char_range(index, doc_tokens, t0, t1)
         lo_tok = max(0, t0 - 4 * context)

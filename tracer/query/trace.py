@@ -35,6 +35,7 @@ from tracer.query.trace_rank import (
     span_logprobs,
 )
 from tracer.query.trace_spans import delimiter_limits, kernel_threads, maximal_spans
+from tracer.tokenize.base import Seen
 from tracer.tokenize.boundaries import token_boundaries
 
 __all__ = ["MAX_TRACE_TOKENS", "TraceOptions", "TraceResult", "TracedSpan", "merge_ranges", "trace"]
@@ -54,35 +55,22 @@ def _check_text(text: str) -> None:
         raise InputError(f"text: character {e.start} is a lone surrogate, not valid Unicode") from None
 
 
-def _encode(index: IndexReader, text: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """(searched text, ids, token char starts, ends, map to raw offsets or None) for ``text``."""
-    tok = index.tokenizer
-    raw_of = None
-    searched = text
-    if index.normalization:
-        from tracer.tokenize import normalize_with_map
-
-        searched, raw_of = normalize_with_map(text)
-        tok = getattr(tok, "inner", tok)
-    enc = tok.encode_with_offsets(searched)
+def _encode(index: IndexReader, text: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, Seen | None]:
+    """(searched text, ids, token char starts, ends in it, what a normalizing tokenizer saw) for ``text``."""
+    enc = index.tokenizer.encode_with_offsets(text)
     if len(enc.ids) > MAX_TRACE_TOKENS:
         raise LimitError(
             f"text: {len(enc.ids)} tokens, trace accepts at most {MAX_TRACE_TOKENS}; split the text into parts"
         )
     if len(enc.ids) and (enc.ids == index.separator).any():
         raise InputError("text: contains the index's document separator token; it cannot be traced")
-    return searched, np.asarray(enc.ids), np.asarray(enc.starts), np.asarray(enc.ends), raw_of
+    searched, starts, ends = enc.seen_text  # a normalized index matches the normalized text
+    return searched or text, np.asarray(enc.ids), np.asarray(starts), np.asarray(ends), enc.seen
 
 
-def _raw_range(text: str, searched: str, raw_of: np.ndarray | None, a: int, b: int) -> tuple[int, int]:
+def _raw_range(text: str, seen: Seen | None, a: int, b: int) -> tuple[int, int]:
     """Map the searched-text range [a, b) to the caller's text (identity unless normalized)."""
-    if raw_of is None:
-        return a, b
-    ra, rb = int(raw_of[a]), int(raw_of[b])
-    if b > a and searched[b - 1] != " ":
-        while rb > ra and text[rb - 1].isspace():
-            rb -= 1
-    return ra, rb
+    return (a, b) if seen is None else seen.raw_range(text, a, b)
 
 
 def trace(index: IndexReader, text: str, options: TraceOptions | None = None, *,
@@ -94,7 +82,7 @@ def trace(index: IndexReader, text: str, options: TraceOptions | None = None, *,
     opts = resolve(TraceOptions, options, overrides)
     min_len = opts.span_min_len(index.tokenizer.name)
     _check_text(text)
-    searched, ids, starts, ends, raw_of = _encode(index, text)
+    searched, ids, starts, ends, seen = _encode(index, text)
     t = len(ids)
     if t == 0:
         return TraceResult([], [], 0, ids)
@@ -112,7 +100,7 @@ def trace(index: IndexReader, text: str, options: TraceOptions | None = None, *,
         if progress and done % PROGRESS_EVERY == 0:
             progress(done, len(chosen))
         a, n = int(span_starts[j]), int(span_lengths[j])
-        ca, cb = _raw_range(text, searched, raw_of, int(starts[a]), int(ends[a + n - 1]))
+        ca, cb = _raw_range(text, seen, int(starts[a]), int(ends[a + n - 1]))
         ranges = [(int(lo[j]), int(hi[j])) for lo, hi in found.ranges]
         docs = span_documents(index, ranges, n, opts.max_docs, opts.context)
         spans.append(TracedSpan(ca, cb, a, a + n, text[ca:cb], int(found.counts[j]), float(logp[j]), docs))

@@ -1,53 +1,58 @@
-"""Tokenizer specs: ``bytes`` (default, offline) or a HF tokenizer.json; optional normalization."""
+"""Tokenizers: ``bytes`` (default, offline) or a HF tokenizer.json, optionally normalizing.
+
+A tokenizer is named by a ``TokenizerSpec`` (kind, file, fingerprint, normalization) from build
+plan to shard job to opened index, and ``spec.load()`` gives the one object that encodes,
+normalizes and maps offsets back to the raw text (``Normalizing``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tracer.errors import IndexFormatError, InputError
-from tracer.tokenize.base import Encoding, Normalizing, Tokenizer, dtype_for_vocab
+from tracer.errors import IndexFormatError
+from tracer.tokenize.base import Encoding, Normalizing, Seen, Tokenizer, dtype_for_vocab
 from tracer.tokenize.bytes_tokenizer import BytesTokenizer
 from tracer.tokenize.hf import HFTokenizer
-from tracer.tokenize.normalize import NORMALIZATION_NAME, normalize, normalize_with_map
+from tracer.tokenize.normalize import NORMALIZATION_NAME, RawOffsets, normalize, normalize_with_map, raw_span
+from tracer.tokenize.spec import BYTES, HF, TokenizerMismatch, TokenizerSpec
 
 __all__ = [
-    "BytesTokenizer", "Encoding", "HFTokenizer", "NORMALIZATION_NAME", "Normalizing", "Tokenizer",
-    "dtype_for_vocab", "load_tokenizer", "normalize", "normalize_with_map", "tokenizer_from_spec",
+    "BYTES", "BytesTokenizer", "Encoding", "HF", "HFTokenizer", "NORMALIZATION_NAME", "Normalizing", "RawOffsets",
+    "Seen", "Tokenizer", "TokenizerSpec", "dtype_for_vocab", "load_tokenizer", "normalize", "normalize_with_map",
+    "raw_span", "spec_from_manifest", "tokenizer_from_spec",
 ]
 
 
-def load_tokenizer(spec: str | Path, normalized: bool = False) -> Tokenizer:
-    """``"bytes"`` or a path to a tokenizer.json (a directory holding one also works)."""
-    if str(spec) == "bytes":
-        tok: Tokenizer = BytesTokenizer()
-    else:
-        path = Path(spec)
-        if path.is_dir():
-            path = path / "tokenizer.json"
-        if not path.exists():
-            raise InputError(f"--tokenizer {spec}: no such file (give 'bytes' or a tokenizer.json path)")
-        tok = HFTokenizer(path)
-    return Normalizing(tok) if normalized else tok
+def load_tokenizer(spec: str | Path | TokenizerSpec, normalized: bool = False) -> Tokenizer:
+    """``"bytes"``, a path to a tokenizer.json (a directory holding one also works), or a spec."""
+    if not isinstance(spec, TokenizerSpec):
+        spec = TokenizerSpec.parse(spec, normalized)
+    return spec.load()
 
 
-def tokenizer_from_spec(spec: dict, index_dir: Path, normalization: str | None) -> Tokenizer:
-    """Rebuild the tokenizer recorded in an index manifest and check its fingerprint."""
-    kind = spec.get("kind")
-    if kind == "bytes":
-        tok: Tokenizer = BytesTokenizer()
-    elif kind == "hf":
-        path = index_dir / spec.get("file", "tokenizer.json")
+def spec_from_manifest(entry: dict, index_dir: Path, normalization: str | None) -> TokenizerSpec:
+    """The spec of the tokenizer recorded in an index manifest (its file is the index's own copy)."""
+    kind = entry.get("kind")
+    if kind == BYTES:
+        file = None
+    elif kind == HF:
+        path = index_dir / entry.get("file", "tokenizer.json")
         if not path.exists():
             raise IndexFormatError(f"{index_dir}: tokenizer file {path.name} is missing; rebuild the index")
-        tok = HFTokenizer(path)
+        file = str(path)
     else:
         raise IndexFormatError(f"{index_dir}: unknown tokenizer kind {kind!r} in manifest.json")
-    if tok.fingerprint != spec.get("fingerprint"):
-        raise IndexFormatError(f"{index_dir}: tokenizer file does not match the fingerprint in manifest.json")
-    if normalization:
-        if normalization != NORMALIZATION_NAME:
-            raise IndexFormatError(
-                f"{index_dir}: built with normalization {normalization!r}, this tracer knows {NORMALIZATION_NAME!r}"
-            )
-        return Normalizing(tok)
-    return tok
+    if normalization and normalization != NORMALIZATION_NAME:
+        raise IndexFormatError(
+            f"{index_dir}: built with normalization {normalization!r}, this tracer knows {NORMALIZATION_NAME!r}"
+        )
+    return TokenizerSpec(kind, file, entry.get("fingerprint"), normalization or None)
+
+
+def tokenizer_from_spec(entry: dict, index_dir: Path, normalization: str | None) -> Tokenizer:
+    """Rebuild the tokenizer recorded in an index manifest and check its fingerprint."""
+    spec = spec_from_manifest(entry, index_dir, normalization)
+    try:
+        return spec.load()
+    except TokenizerMismatch:
+        raise IndexFormatError(f"{index_dir}: tokenizer file does not match the fingerprint in manifest.json") from None

@@ -40,6 +40,9 @@ class BytesTokenizer:
     def spec(self) -> dict:
         return {"kind": "bytes", "vocab_size": 256, "fingerprint": self.fingerprint}
 
+    def normalize_text(self, text: str) -> str:
+        return text
+
 
 def _char_index_of_bytes(ids: np.ndarray) -> np.ndarray:
     """For each byte (plus one past the end), the index of the character it belongs to."""

@@ -189,3 +189,6 @@ class HFTokenizer:
 
     def spec(self) -> dict:
         return {"kind": "hf", "vocab_size": self.vocab_size, "fingerprint": self.fingerprint, "file": "tokenizer.json"}
+
+    def normalize_text(self, text: str) -> str:
+        return text

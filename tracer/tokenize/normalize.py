@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_right
 
 import numpy as np
 
@@ -102,3 +103,85 @@ def normalize_with_map(text: str) -> tuple[str, np.ndarray]:
             offsets.append(start)
     offsets.append(n)
     return "".join(out), np.asarray(offsets, dtype=np.int64)
+
+
+def raw_span(raw: str, raw_of: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """Raw char range of the normalized chars [a, b), ``raw_of`` from ``normalize_with_map(raw)``.
+
+    The one rule for every normalized match shown in raw text: it starts at the raw char of its
+    first output char and ends where the raw char of its last output char ends (one raw "ß" gives
+    "ss", so a match may end inside its expansion), less whitespace normalization dropped after
+    it. An empty range sits where output char ``a`` came from.
+    """
+    top = len(raw_of) - 1
+    a, b = min(a, top), min(b, top)
+    cs = int(raw_of[a])
+    if b <= a:
+        return cs, cs
+    last = int(raw_of[b - 1])
+    ce = int(raw_of[int(np.searchsorted(raw_of, last, side="right"))])
+    while ce > last + 1 and raw[ce - 1].isspace():
+        ce -= 1
+    return cs, ce
+
+
+def _safe_cut(raw: str, k: int) -> bool:
+    """Normalizing raw[:k] and raw[k:] separately gives the two halves of normalize(raw)."""
+    return (0 < k < len(raw) and raw[k - 1].isascii() and raw[k - 1].isalnum() and raw[k].isascii()
+            and raw[k].isalnum() and "&" not in raw[max(0, k - 40) : k])
+
+
+class RawOffsets:
+    """Raw char offsets of a long normalized text's chars, without mapping the whole text.
+
+    The text is cut every ~4,000 chars between two ASCII letters or digits, where normalization
+    splits exactly, and the normalized length before each cut is summed at C speed; a lookup
+    maps only the window after the nearest cut (``normalize_with_map``), then applies
+    ``raw_span``. For documents of normalized indexes, which are looked up many times.
+    """
+
+    STEP = 4096
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        cuts = [0]
+        pos = self.STEP
+        while pos < len(raw):
+            k = next((j for j in range(pos, min(len(raw), pos + 512)) if _safe_cut(raw, j)), None)
+            if k is not None:
+                cuts.append(k)
+            pos += self.STEP
+        lengths = [len(normalize(raw[x:y])) for x, y in zip(cuts, cuts[1:], strict=False)]
+        self.cuts = cuts
+        self.bases = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64))).tolist()
+
+    def _window(self, ns: int, ne: int) -> tuple[int, int, str, np.ndarray]:
+        """(cut, normalized length before it, raw window, its map) holding output chars ns..ne and the
+        first raw offset past the raw char of output char ne - 1."""
+        j = max(0, bisect_right(self.bases, ns) - 1)
+        cut, base = self.cuts[j], self.bases[j]
+        need = ne - base + 1
+        width = max(512, 2 * need)
+        while True:
+            window = self.raw[cut : cut + width]
+            text, raw_of = normalize_with_map(window)
+            if cut + width >= len(self.raw):
+                break
+            if len(text) > need:
+                b = ne - base
+                if b <= ns - base or int(np.searchsorted(raw_of, raw_of[b - 1], side="right")) < len(raw_of) - 1:
+                    break
+            width *= 2
+        return cut, base, window, raw_of
+
+    def offsets(self, ns: int, ne: int) -> tuple[int, int]:
+        """Raw offsets of normalized chars ns and ne (= ``normalize_with_map(raw)[1][[ns, ne]]``)."""
+        cut, base, _, raw_of = self._window(ns, ne)
+        last = len(raw_of) - 1
+        return cut + int(raw_of[min(ns - base, last)]), cut + int(raw_of[min(ne - base, last)])
+
+    def span(self, ns: int, ne: int) -> tuple[int, int]:
+        """``raw_span`` of normalized chars [ns, ne) of the whole text."""
+        cut, base, window, raw_of = self._window(ns, ne)
+        cs, ce = raw_span(window, raw_of, ns - base, ne - base)
+        return cut + cs, cut + ce

@@ -30,7 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="suffix sorter: pydivsufsort (default) or torch prefix doubling (GPU); identical output")
     p.add_argument("--device", choices=("cuda", "cpu"), default=None,
                    help="device for --sa-backend torch (default: cuda when available)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="build an index even if the input holds no documents (default: an error)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress bar on stderr even when it is not a terminal (default: only on one)")
     p.set_defaults(func=run)
 
 
@@ -46,16 +50,21 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--device applies only to --sa-backend torch")
     if args.ray_address is not None and args.executor != "ray":
         raise InputError("--ray-address applies only to --executor ray")
-    m = build(args.inputs, args.out, tokenizer=args.tokenizer, text_field=args.text_field, id_field=args.id_field,
-              on_error=args.on_error, normalize=args.normalize, shard_tokens=args.shard_tokens,
-              workers=args.workers, append=args.append, executor=args.executor, progress=not args.quiet,
-              sa_backend=args.sa_backend, device=args.device, ray_address=args.ray_address)
-    if m.get("_nothing_to_do"):
+    result = build(args.inputs, args.out, tokenizer=args.tokenizer, text_field=args.text_field,
+                   id_field=args.id_field, on_error=args.on_error, normalize=args.normalize,
+                   shard_tokens=args.shard_tokens, workers=args.workers, append=args.append,
+                   executor=args.executor,
+                   progress=not args.quiet and (args.progress or sys.stderr.isatty()), sa_backend=args.sa_backend,
+                   device=args.device, ray_address=args.ray_address, allow_empty=args.allow_empty)
+    m = result.manifest
+    if result.nothing_to_do:
         print(f"{args.out}: index is complete, nothing to do", file=sys.stderr)
-    if m.get("skipped_records"):
-        print(f"skipped {m['skipped_records']} bad records; first ones:", file=sys.stderr)
-        for w in m["_skipped_where"][:10]:
+    if result.resumed is not None:
+        print(result.resumed.describe(args.out), file=sys.stderr)
+    if m.skipped_records:
+        print(f"skipped {m.skipped_records} bad records; first ones:", file=sys.stderr)
+        for w in result.skipped_where[:10]:
             print(f"  {w}", file=sys.stderr)
-    print(f"built {args.out}: {m['n_docs']} documents, {m['n_tokens']} tokens, {len(m['shards'])} shards",
+    print(f"built {args.out}: {m.n_docs} documents, {m.n_tokens} tokens, {len(m.shards)} shards",
           file=sys.stderr)
     return 0

@@ -11,14 +11,30 @@ from tracer.cli.output import add_format, print_json
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help="check an index's files against their checksums")
     p.add_argument("index", metavar="DIR")
+    p.add_argument("--progress", action="store_true",
+                   help="show a progress bar on stderr even when it is not a terminal (default: only on one)")
     add_format(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from tracer.index.verify import verify
 
-    problems, checked = verify(args.index)
+    bars: list[tqdm] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:  # made at the first call, when the total is known
+            bars.append(tqdm(total=total, unit="B", unit_scale=True, desc="verify", file=sys.stderr,
+                             disable=not (args.progress or sys.stderr.isatty())))
+        bars[0].update(done - bars[0].n)
+
+    try:
+        problems, checked = verify(args.index, progress=progress)
+    finally:
+        for bar in bars:
+            bar.close()
     if args.format == "json":
         print_json({"ok": not problems, "files_checked": checked, "problems": problems})
     elif problems:
