@@ -25,7 +25,7 @@ from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
 from tracer.query.longest import spans_with_counts
 from tracer.tokenize import normalize, normalize_with_map
-from tracer_native import longest_prefix_lengths
+from tracer_native import CorruptArrayError, longest_prefix_lengths
 
 BATCH_TOKENS = 1 << 20
 PART_NAMES = ("input", "label")
@@ -197,7 +197,10 @@ def _template_ngrams(
 def _longest_lengths(index: IndexReader, query: np.ndarray, limits: np.ndarray) -> np.ndarray:
     lengths = np.zeros(len(query), dtype=np.int64)
     for shard in index.shards:
-        np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, query, limits), out=lengths)
+        try:
+            np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, query, limits), out=lengths)
+        except CorruptArrayError:
+            raise shard.bad_sa() from None
     return lengths
 
 

@@ -20,6 +20,7 @@ import orjson
 
 from tracer.corpus import ReadOptions, SkipLog, Slice, read_slice
 from tracer.errors import InputError
+from tracer.index.blocks import BLOCKS, write_block_table
 from tracer.index.format import (
     SHARDS,
     fsync_dir,
@@ -221,6 +222,7 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer, skips: 
         sa = suffix_array(tokens, borrow=True)  # tokens.bin is written: sort them in place
     files["sa.bin"] = write_array(tmp / "sa.bin", sa)
     del sa, tokens
+    files[BLOCKS] = write_block_table(tmp, files)  # CRC-32 per 1 MiB block: reads name what is damaged
     for f in tmp.iterdir():
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())

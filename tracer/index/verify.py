@@ -1,15 +1,24 @@
-"""Full integrity check: every file's size and sha256 against the manifest."""
+"""Full integrity check: every block of every file against its CRC-32 (tracer/index/blocks.py), or,
+for an index built before block checksums, every file's sha256 against the manifest."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tracer.errors import TracerError
-from tracer.index.format import MANIFEST, sha256_file
+from tracer.index import blocks
+from tracer.index.format import MANIFEST
 
 
 def verify(path: str | Path) -> tuple[list[str], int]:
     """Return (problems, files checked). Opening first catches a missing or unfinished index."""
+    problems, checked, _ = verify_index(path)
+    return problems, checked
+
+
+def verify_index(path: str | Path) -> tuple[list[str], int, str]:
+    """(problems, files checked, method): method "blocks" (every block's CRC-32, a problem names the
+    byte range), "sha256" (an index from before block checksums: whole files), or "mixed"."""
     from tracer.index.reader import IndexReader
 
     root = Path(path)
@@ -21,23 +30,14 @@ def verify(path: str | Path) -> tuple[list[str], int]:
         # manifest lists, so that one run names them all
         open_error, manifest = str(e), _readable_manifest(root)
         if manifest is None:
-            return [open_error], 0
-    problems: list[str] = []
-    checked = 0
-    records = [(root / name, rec) for name, rec in manifest.get("files", {}).items()]
-    for entry in manifest["shards"]:
-        records += [(root / entry["path"] / name, rec) for name, rec in entry["files"].items()]
-    for file, rec in records:
-        checked += 1
-        if not file.exists():
-            problems.append(f"{file}: missing")
-        elif file.stat().st_size != rec["size"]:
-            problems.append(f"{file}: size {file.stat().st_size}, expected {rec['size']} (truncated?)")
-        elif sha256_file(file) != rec["sha256"]:
-            problems.append(f"{file}: checksum mismatch (corrupt)")
-    if open_error and not problems:
-        problems.append(open_error)
-    return problems, checked
+            return [open_error], 0, "none"
+    found = [str(p) for p in blocks.problems(root, manifest)]
+    checked = sum(len([n for n in f.files if n != blocks.BLOCKS]) for f in blocks.folders_of(root, manifest))
+    if open_error and not found:
+        found.append(open_error)
+    with_tables = [blocks.BLOCKS in f.files for f in blocks.folders_of(root, manifest)]
+    method = "blocks" if all(with_tables) else "sha256" if not any(with_tables) else "mixed"
+    return found, checked, method
 
 
 def _readable_manifest(root: Path) -> dict | None:

@@ -10,7 +10,7 @@ from tracer.errors import IndexFormatError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span
 from tracer.query.tokens import Query, query_variants
-from tracer_native import sa_range
+from tracer_native import CorruptArrayError, sa_range
 
 
 @dataclass
@@ -35,7 +35,10 @@ def find(index: IndexReader, query: Query, limit: int = 10, context: int = 80) -
     total = 0
     for variant, ids in enumerate(query_variants(index, query)):
         for s, shard in enumerate(index.shards):
-            lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
+            try:
+                lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
+            except CorruptArrayError:
+                raise shard.bad_sa() from None
             total += hi - lo
             if hi > lo:
                 take = sample_evenly(hi - lo, max(limit, 0) * 4 if hi - lo > 100_000 else hi - lo)
