@@ -16,7 +16,7 @@ import tracer
 from tracer.errors import IndexFormatError
 from tracer.index.suffix import suffix_array
 from tracer.index.verify import verify
-from tracer_native import sa_range
+from tracer_native import CorruptArrayError, sa_range
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,10 @@ def test_suffix_array_pointing_outside_the_shard(index, tracer_cli, expect_cli_e
     for k in range(hi - 2, lo, -1):
         trial = sa.copy()
         trial[k] |= np.uint32(0xF0000000)
-        a, b = sa_range(shard.tokens, trial, q, 0, len(q))
+        try:
+            a, b = sa_range(shard.tokens, trial, q, 0, len(q))
+        except CorruptArrayError:  # the search itself read the entry: refused, look for one it skips
+            continue
         if a <= k < b:
             break
     else:
