@@ -174,7 +174,10 @@ class IndexReader:
         self.manifest = self._load_manifest()
         m = self.manifest
         self.normalization = m.get("normalization")
-        self.tokenizer: Tokenizer = tokenizer_from_spec(m["tokenizer"], self.path, self.normalization)
+        try:
+            self.tokenizer: Tokenizer = tokenizer_from_spec(m["tokenizer"], self.path, self.normalization)
+        except InputError as e:  # the index's own copy of tokenizer.json is damaged: not the user's input
+            raise IndexFormatError(f"{e}; {REBUILD}") from None
         self.dtype = np.dtype(m["dtype"])
         if self.dtype != self.tokenizer.dtype:
             raise IndexFormatError(f"{self.path}: dtype {self.dtype} does not fit the tokenizer; {REBUILD}")
