@@ -204,9 +204,9 @@ def test_manifest_from_another_build_is_refused(tmp_path, tracer_cli, expect_cli
 def test_index_without_block_checksums_still_opens_and_verifies_by_sha256(index, tracer_cli):
     """An index built before block checksums: no blocks.json anywhere, no record in the manifest."""
     manifest = json.loads((index / "manifest.json").read_text())
-    manifest["files"].pop(BLOCKS)
+    manifest.pop("blocks")
     for entry in manifest["shards"]:
-        entry["files"].pop(BLOCKS)
+        entry.pop("blocks")
     (index / "manifest.json").write_text(json.dumps(manifest))
     for table in index.rglob(BLOCKS):
         table.unlink()

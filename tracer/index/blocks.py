@@ -2,8 +2,8 @@
 
 Every folder of index files (each shard part, and the index root for ``unigram.bin`` and
 ``tokenizer.json``) gets a ``blocks.json`` at build time: a CRC-32 of every 1 MiB block of every
-file. The folder's record in the manifest lists ``blocks.json`` with its size and sha256, so the
-manifest and the tables vouch for each other (a manifest copied from another build is refused
+file. The folder's record in the manifest holds ``"blocks": {size, sha256}`` of that table (beside
+its ``"files"``, which stay as they were), so the manifest and the tables vouch for each other (a manifest copied from another build is refused
 when the tables are read, which is cheap: a few KB per part).
 
 Why blocks rather than one hash per file: a failing block names the file *and* the byte range, a
@@ -82,16 +82,18 @@ class Problem:
 
 @dataclass(frozen=True)
 class Folder:
-    """A folder of index files and its manifest record: {name: {size, sha256}}."""
+    """A folder of index files, their manifest records {name: {size, sha256}}, and the record of
+    its block table (None: built before block checksums)."""
 
     path: Path
     files: dict[str, dict]
+    table: dict | None
 
 
 def folders_of(root: Path, manifest: dict) -> list[Folder]:
     """The index root and every shard part, as the manifest lists them."""
-    out = [Folder(root, manifest.get("files", {}))]
-    out += [Folder(root / e["path"], e["files"]) for e in manifest["shards"]]
+    out = [Folder(root, manifest.get("files", {}), manifest.get("blocks"))]
+    out += [Folder(root / e["path"], e["files"], e.get("blocks")) for e in manifest["shards"]]
     return out
 
 
@@ -99,7 +101,7 @@ def read_table(folder: Folder) -> tuple[dict | None, Problem | None]:
     """(the folder's block table, None), (None, None) for an index built before block checksums,
     or (None, problem) when the table is missing, damaged or not the one the manifest names (a
     manifest copied from another build)."""
-    record = folder.files.get(BLOCKS)
+    record = folder.table
     if record is None:
         return None, None
     path = folder.path / BLOCKS
@@ -128,7 +130,7 @@ def load_table(folder: Folder) -> dict | None:
 
 def blocks_present(root: Path, manifest: dict) -> bool:
     """Whether every folder has a block table (False: an index from before them, whole files only)."""
-    return all(BLOCKS in f.files for f in folders_of(root, manifest))
+    return all(f.table is not None for f in folders_of(root, manifest))
 
 
 def _check_file(path: Path, record: dict, table: dict | None, stop: threading.Event | None) -> Iterator[Problem]:
@@ -164,8 +166,7 @@ def problems(root: Path, manifest: dict, stop: threading.Event | None = None) ->
         if problem is not None:
             yield problem  # the files are still checked, against the manifest's sha256
         for name, record in folder.files.items():
-            if name != BLOCKS:
-                yield from _check_file(folder.path / name, record, table, stop)
+            yield from _check_file(folder.path / name, record, table, stop)
 
 
 def first_problem(root: Path, manifest: dict) -> Problem | None:

@@ -21,7 +21,7 @@ import numpy as np
 from tracer import __version__
 from tracer.corpus import ReadOptions, group_into_jobs, plan_slices
 from tracer.errors import IndexFormatError, InputError
-from tracer.index.blocks import BLOCKS, write_block_table
+from tracer.index.blocks import write_block_table
 from tracer.index.format import (
     FORMAT_VERSION,
     MANIFEST,
@@ -289,7 +289,6 @@ class Builder:
         if plan["tokenizer_kind"] == "hf":
             files[TOKENIZER_FILE] = {"size": (self.out / TOKENIZER_FILE).stat().st_size,
                                      "sha256": sha256_file(self.out / TOKENIZER_FILE)}
-        files[BLOCKS] = write_block_table(self.out, files)
         manifest = {
             "format_version": FORMAT_VERSION,
             "tool": {"name": "tracer", "version": __version__},
@@ -299,6 +298,7 @@ class Builder:
             "normalization": NORMALIZATION_NAME if plan["normalize"] else None,
             "shards": shards,
             "files": files,
+            "blocks": write_block_table(self.out, files),  # tracer/index/blocks.py
             "n_tokens": sum(s["n_tokens"] for s in shards),
             "n_docs": sum(s["n_docs"] for s in shards),
             "skipped_records": skipped,

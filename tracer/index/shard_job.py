@@ -20,7 +20,7 @@ import orjson
 
 from tracer.corpus import ReadOptions, SkipLog, Slice, read_slice
 from tracer.errors import InputError
-from tracer.index.blocks import BLOCKS, write_block_table
+from tracer.index.blocks import write_block_table
 from tracer.index.format import (
     SHARDS,
     fsync_dir,
@@ -222,13 +222,13 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer, skips: 
         sa = suffix_array(tokens, borrow=True)  # tokens.bin is written: sort them in place
     files["sa.bin"] = write_array(tmp / "sa.bin", sa)
     del sa, tokens
-    files[BLOCKS] = write_block_table(tmp, files)  # CRC-32 per 1 MiB block: reads name what is damaged
+    blocks = write_block_table(tmp, files)  # CRC-32 per 1 MiB block: reads name what is damaged
     for f in tmp.iterdir():
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
     os.replace(tmp, final)
     fsync_dir(root)
-    record = {"name": name, "n_tokens": n_tokens, "n_docs": n_docs, "files": files}
+    record = {"name": name, "n_tokens": n_tokens, "n_docs": n_docs, "files": files, "blocks": blocks}
     if lossy and not job.normalize:  # normalized parts always have raw text; other parts say so
         record["raw"] = True
     return record

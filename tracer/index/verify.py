@@ -32,10 +32,10 @@ def verify_index(path: str | Path) -> tuple[list[str], int, str]:
         if manifest is None:
             return [open_error], 0, "none"
     found = [str(p) for p in blocks.problems(root, manifest)]
-    checked = sum(len([n for n in f.files if n != blocks.BLOCKS]) for f in blocks.folders_of(root, manifest))
+    checked = sum(len(f.files) for f in blocks.folders_of(root, manifest))
     if open_error and not found:
         found.append(open_error)
-    with_tables = [blocks.BLOCKS in f.files for f in blocks.folders_of(root, manifest)]
+    with_tables = [f.table is not None for f in blocks.folders_of(root, manifest)]
     method = "blocks" if all(with_tables) else "sha256" if not any(with_tables) else "mixed"
     return found, checked, method
 
