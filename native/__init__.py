@@ -5,19 +5,23 @@ from tracer_native.docs import (
     gather_token_bytes,
     lead_byte_sum,
 )
+from tracer_native.errors import CorruptArrayError
 from tracer_native.search import (
+    checked_range,
     common_prefix,
     compare_suffix,
     count_batch,
     count_sequence,
     ids_searchable,
     longest_prefix_lengths,
+    positions_in_range,
     ranges_of_spans,
+    sa_entry,
     sa_range,
 )
 
 __all__ = [
-    "common_prefix", "compare_suffix", "count_batch", "count_sequence",
-    "documents_of_positions", "gather_token_bytes", "ids_searchable", "lead_byte_sum",
-    "longest_prefix_lengths", "ranges_of_spans", "sa_range",
+    "CorruptArrayError", "checked_range", "common_prefix", "compare_suffix",
+    "count_batch", "count_sequence", "documents_of_positions", "gather_token_bytes", "ids_searchable",
+    "lead_byte_sum", "longest_prefix_lengths", "positions_in_range", "ranges_of_spans", "sa_entry", "sa_range",
 ]

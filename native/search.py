@@ -1,14 +1,32 @@
 """Binary search of token sequences in one shard's suffix array.
 
 Arrays: ``tokens`` (u8/u16/u32, documents separated by a reserved id), ``sa`` (u32 suffix
-start positions in numeric token order), ``query`` (same dtype as tokens). Every read is
-bounds-checked against ``tokens``, so a corrupt ``sa`` gives wrong answers, never a crash.
+start positions in numeric token order), ``query`` (same dtype as tokens). Every suffix-array
+entry read is checked against the number of tokens: one past it means a damaged ``sa``, and the
+kernel raises ``CorruptArrayError`` instead of answering (a wrong count is worse than an error).
+An in-range but wrong entry is the block checksums' job (tracer/index/blocks.py).
+
+Parallel kernels cannot raise inside ``prange`` without losing the parallelism, so their loops
+mark a bad entry with -1 and raise once the loop is done.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from tracer_native.errors import CorruptArrayError
+
+BAD_ENTRY = "suffix array entry out of range"
+
+
+@njit(cache=True, nogil=True, inline="always")
+def sa_entry(sa, i, n):
+    """sa[i] as int64, or -1 when it does not point inside the ``n`` tokens (a damaged array)."""
+    p = np.int64(sa[i])
+    if p >= n:
+        return np.int64(-1)
+    return p
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -42,17 +60,21 @@ def common_prefix(tokens, pos, query, start, length):
 
 
 @njit(cache=True, nogil=True)
-def sa_range(tokens, sa, query, start, length):
-    """Half-open SA range [lo, hi) of suffixes that begin with query[start:start+length]."""
+def checked_range(tokens, sa, query, start, length):
+    """``sa_range`` that does not raise: (-1, -1) when a suffix-array entry it reads is out of range."""
     length = min(length, query.shape[0] - start)  # never read past the query, whatever the caller says
     if start < 0 or length < 0:
         return 0, 0
     n = sa.shape[0]
+    nt = tokens.shape[0]
     lo = 0
     hi = n
     while lo < hi:
         mid = (lo + hi) >> 1
-        c = compare_suffix(tokens, np.int64(sa[mid]), query, start, length)
+        p = sa_entry(sa, mid, nt)
+        if p < 0:
+            return -1, -1
+        c = compare_suffix(tokens, p, query, start, length)
         if c < 0:
             lo = mid + 1
         elif c > 0:
@@ -62,19 +84,36 @@ def sa_range(tokens, sa, query, start, length):
             a, b = lo, mid
             while a < b:
                 m = (a + b) >> 1
-                if compare_suffix(tokens, np.int64(sa[m]), query, start, length) < 0:
+                p = sa_entry(sa, m, nt)
+                if p < 0:
+                    return -1, -1
+                if compare_suffix(tokens, p, query, start, length) < 0:
                     a = m + 1
                 else:
                     b = m
             c2, d = mid + 1, hi
             while c2 < d:
                 m = (c2 + d) >> 1
-                if compare_suffix(tokens, np.int64(sa[m]), query, start, length) <= 0:
+                p = sa_entry(sa, m, nt)
+                if p < 0:
+                    return -1, -1
+                if compare_suffix(tokens, p, query, start, length) <= 0:
                     c2 = m + 1
                 else:
                     d = m
             return a, c2
     return lo, lo
+
+
+@njit(cache=True, nogil=True)
+def sa_range(tokens, sa, query, start, length):
+    """Half-open SA range [lo, hi) of suffixes that begin with query[start:start+length].
+
+    Raises CorruptArrayError on a suffix-array entry past the end of ``tokens``."""
+    lo, hi = checked_range(tokens, sa, query, start, length)
+    if lo < 0:
+        raise CorruptArrayError(BAD_ENTRY)
+    return lo, hi
 
 
 @njit(cache=True, nogil=True)
@@ -104,6 +143,7 @@ def longest_prefix_lengths(tokens, sa, query, limits):
     """For each start i, the length of the longest prefix of query[i:limits[i]] that occurs in the shard."""
     t = query.shape[0]
     n = sa.shape[0]
+    nt = tokens.shape[0]
     out = np.zeros(t, dtype=np.int64)
     for i in prange(t):
         length = min(limits[i], t) - i
@@ -111,20 +151,36 @@ def longest_prefix_lengths(tokens, sa, query, limits):
             continue
         lo = 0
         hi = n
+        bad = False
         while lo < hi:
             mid = (lo + hi) >> 1
-            if compare_suffix(tokens, np.int64(sa[mid]), query, i, length) < 0:
+            p = sa_entry(sa, mid, nt)
+            if p < 0:
+                bad = True
+                break
+            if compare_suffix(tokens, p, query, i, length) < 0:
                 lo = mid + 1
             else:
                 hi = mid
         best = 0
-        if lo < n:
-            best = common_prefix(tokens, np.int64(sa[lo]), query, i, length)
-        if lo > 0:
-            k = common_prefix(tokens, np.int64(sa[lo - 1]), query, i, length)
-            if k > best:
-                best = k
-        out[i] = best
+        if not bad and lo < n:
+            p = sa_entry(sa, lo, nt)
+            if p < 0:
+                bad = True
+            else:
+                best = common_prefix(tokens, p, query, i, length)
+        if not bad and lo > 0:
+            p = sa_entry(sa, lo - 1, nt)
+            if p < 0:
+                bad = True
+            else:
+                k = common_prefix(tokens, p, query, i, length)
+                if k > best:
+                    best = k
+        out[i] = -1 if bad else best
+    for i in range(t):
+        if out[i] < 0:
+            raise CorruptArrayError(BAD_ENTRY)
     return out
 
 
@@ -137,10 +193,21 @@ def ranges_of_spans(tokens, sa, query, starts, lengths):
     for j in prange(m):
         if lengths[j] <= 0:
             continue
-        a, b = sa_range(tokens, sa, query, starts[j], lengths[j])
+        a, b = checked_range(tokens, sa, query, starts[j], lengths[j])
         lo[j] = a
         hi[j] = b
+    for j in range(m):
+        if lo[j] < 0:
+            raise CorruptArrayError(BAD_ENTRY)
     return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def positions_in_range(positions, n):
+    """Raise CorruptArrayError unless every position (read from a suffix array) is below ``n``."""
+    for i in range(positions.shape[0]):
+        if positions[i] >= n:
+            raise CorruptArrayError(BAD_ENTRY)
 
 
 @njit(cache=True, nogil=True)

@@ -7,12 +7,17 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "build", "open"]
 
 
-def open(path: str, **kwargs):  # noqa: A001 - mirrors the builtin on purpose: tracer.open(path)
-    """Open an index directory read-only (memory-mapped): a ``tracer.query.index.Index``, the
-    ``IndexReader`` (tracer.index.reader) with the query methods."""
+def open(path: str, verify: str = "off", **kwargs):  # noqa: A001 - mirrors the builtin on purpose
+    """Open an index directory read-only (memory-mapped); see ``tracer.query.index.Index``.
+
+    ``verify``: when to check every block checksum. ``"off"`` (default: opening stays cheap; sizes
+    and the block tables are checked, and queries refuse out-of-range data), ``"startup"`` (read
+    every block first; CorruptIndexError names the file and byte range), ``"background"`` (a
+    low-priority scrub thread; queries raise CorruptIndexError once it found a bad block).
+    """
     from tracer.query.index import Index
 
-    return Index(path, **kwargs)
+    return Index(path, verify=verify, **kwargs)
 
 
 def build(inputs, out, **kwargs):

@@ -15,6 +15,11 @@ class IndexFormatError(TracerError):
     """A missing, unfinished, corrupt or incompatible index on disk."""
 
 
+class CorruptIndexError(IndexFormatError):
+    """Index data that fails a check on read: a block checksum, or a stored position or offset out of
+    range. Raised instead of an answer, because an answer from damaged data may be silently wrong."""
+
+
 class NotFoundError(TracerError):
     """An unknown document id or index name."""
 

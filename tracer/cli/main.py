@@ -1,13 +1,15 @@
 """The ``tracer`` command: subcommands live in tracer/cli/commands/, one module each.
 
 Data goes to stdout, logs and progress to stderr. Exit codes: 0 ok / clean, 1 contamination
-found (``contamination``), 2 usage, input or I/O error — always with a one-line message.
+found (``contamination``), 2 usage, input or I/O error — always with a one-line message; 141
+(128 + SIGPIPE), silently, when the reader of stdout goes away (``tracer find ... | head -1``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -36,6 +38,9 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # what a Unix tool killed by SIGPIPE reports (`yes | head -1`)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
@@ -44,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         code = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader that went away shows here, not at exit
+    except BrokenPipeError:  # before OSError, its base class: `tracer find ... | head -1`
+        return _broken_pipe()
     except TracerError as e:
         print(f"tracer {args.command}: error: {e}", file=sys.stderr)
         return 2
@@ -54,9 +62,41 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"tracer {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+    except SystemExit as e:
+        if _rich_broken_pipe(e):  # rich's Console met the broken pipe first and exits 1 on its own
+            return EXIT_BROKEN_PIPE
+        raise
+    except Exception as e:
+        if _native_corruption(e):  # a kernel refused damaged data where no caller named the file
+            print(f"tracer {args.command}: error: the index is corrupt ({e}); run `tracer verify` and rebuild it",
+                  file=sys.stderr)
+            return 2
+        raise
     return int(code or 0)
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout is gone (``| head``): exit quietly, as Unix tools do. Python flushes
+    stdout again at exit, which would fail and print a warning, so point it at /dev/null first
+    (the Python documentation's recipe in its note on SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
+def _rich_broken_pipe(e: SystemExit) -> bool:
+    """Whether rich's ``Console.on_broken_pipe`` raised ``e`` (it has already silenced stdout)."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_name == "on_broken_pipe" and "rich" in tb.tb_frame.f_code.co_filename
+
+
+def _native_corruption(e: Exception) -> bool:
+    """Whether ``e`` is the kernels' CorruptArrayError (without importing numba for every command)."""
+    native = sys.modules.get("tracer_native")
+    return native is not None and isinstance(e, native.CorruptArrayError)
 
 
 if __name__ == "__main__":

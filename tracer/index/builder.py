@@ -20,6 +20,7 @@ import numpy as np
 from tracer import __version__
 from tracer.corpus import ReadOptions, group_into_jobs, plan_slices
 from tracer.errors import IndexFormatError, InputError, TracerError
+from tracer.index.blocks import write_block_table
 from tracer.index.executors import Executor, make_executor
 from tracer.index.format import (
     MANIFEST,
@@ -294,6 +295,7 @@ class Builder:
             normalization=plan.tokenizer.normalization,
             shards=shards,
             files=files,
+            blocks=write_block_table(self.out, files),  # tracer/index/blocks.py
             n_tokens=sum(s.n_tokens for s in shards),
             n_docs=sum(s.n_docs for s in shards),
             skipped_records=skipped,

@@ -273,12 +273,15 @@ class ShardEntry:
     files: dict[str, dict]  # file name -> {"size", "sha256"}
     raw: bool = False  # keeps raw text although the index is not normalized (a lossy tokenizer)
     path: str = ""  # relative to the index directory: "shards/<name>"
+    blocks: dict | None = None  # {size, sha256} of the part's blocks.json (None: built before block checksums)
     extra: dict = field(default_factory=dict)  # keys this version does not know, kept as they were
 
-    KEYS = ("name", "n_tokens", "n_docs", "files", "path")
+    KEYS = ("name", "n_tokens", "n_docs", "files", "path", "blocks")
 
     def to_json(self, with_path: bool = True) -> dict:
         d = {**self.extra, "name": self.name, "n_tokens": self.n_tokens, "n_docs": self.n_docs, "files": self.files}
+        if self.blocks is not None:
+            d["blocks"] = self.blocks
         if with_path:
             d["path"] = self.path
         if self.raw:
@@ -289,7 +292,8 @@ class ShardEntry:
     def from_json(d: dict) -> ShardEntry:
         extra = {k: v for k, v in d.items() if k not in ShardEntry.KEYS and not (k == "raw" and v is True)}
         return ShardEntry(name=d["name"], n_tokens=int(d["n_tokens"]), n_docs=int(d["n_docs"]), files=d["files"],
-                          raw=d.get("raw") is True, path=d.get("path", f"{SHARDS}/{d['name']}"), extra=extra)
+                          raw=d.get("raw") is True, path=d.get("path", f"{SHARDS}/{d['name']}"),
+                          blocks=d.get("blocks"), extra=extra)
 
 
 @dataclass
@@ -330,6 +334,7 @@ class Manifest:
     shards: list[ShardEntry]
     n_tokens: int
     files: dict[str, dict] = field(default_factory=dict)  # index-level files: unigram.bin, tokenizer.json
+    blocks: dict | None = None  # {size, sha256} of the root's blocks.json (None: built before block checksums)
     n_docs: int = 0
     skipped_records: int = 0
     build: dict = field(default_factory=dict)  # {"batches": [PlanBatch.summary(), ...]}
@@ -337,7 +342,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     extra: dict = field(default_factory=dict)  # keys this version does not know, kept as they were
 
-    KEYS = ("tokenizer", "dtype", "separator", "normalization", "shards", "n_tokens", "files", "n_docs",
+    KEYS = ("tokenizer", "dtype", "separator", "normalization", "shards", "n_tokens", "files", "blocks", "n_docs",
             "skipped_records", "build", "tool", "format_version")
 
     def to_json(self) -> dict:
@@ -345,7 +350,8 @@ class Manifest:
                 "tokenizer": self.tokenizer, "dtype": self.dtype, "separator": self.separator,
                 "normalization": self.normalization, "shards": [s.to_json() for s in self.shards],
                 "files": self.files, "n_tokens": self.n_tokens, "n_docs": self.n_docs,
-                "skipped_records": self.skipped_records, "build": self.build}
+                "skipped_records": self.skipped_records, "build": self.build,
+                **({"blocks": self.blocks} if self.blocks is not None else {})}
 
     @staticmethod
     def from_json(d: dict) -> Manifest:
@@ -354,7 +360,7 @@ class Manifest:
         return Manifest(
             tokenizer=d["tokenizer"], dtype=d["dtype"], separator=int(d["separator"]),
             normalization=d.get("normalization"), shards=shards, n_tokens=int(d["n_tokens"]),
-            files=d.get("files", {}), n_docs=int(d.get("n_docs", sum(s.n_docs for s in shards))),
+            files=d.get("files", {}), blocks=d.get("blocks"), n_docs=int(d.get("n_docs", sum(s.n_docs for s in shards))),
             skipped_records=int(d.get("skipped_records", 0)), build=d.get("build", {}), tool=d.get("tool"),
             format_version=d.get("format_version", FORMAT_VERSION),
             extra={k: v for k, v in d.items() if k not in Manifest.KEYS},

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from tracer.errors import IndexFormatError, NotFoundError
+from tracer.errors import CorruptIndexError, IndexFormatError, InputError, NotFoundError
+from tracer.index.blocks import VERIFY_MODES, Integrity, check_tables
 from tracer.index.format import (
     FORMAT_VERSION,
     MANIFEST,
@@ -96,11 +97,12 @@ class Shard:
             "raw.idx": (self.n_docs + 1) * 8,
         }
         names = SHARD_FILES + (RAW_FILES if has_raw else ())
+        self.sizes: dict[str, int] = {}
         for name in names:
             f = self.path / name
             if not f.exists():
                 raise IndexFormatError(f"{f}: missing shard file; the index is incomplete, {REBUILD}")
-            size = f.stat().st_size
+            size = self.sizes[name] = f.stat().st_size
             want = self.entry.files.get(name, {}).get("size")
             if name in expected and expected[name] != size or want is not None and want != size:
                 raise IndexFormatError(
@@ -108,12 +110,33 @@ class Shard:
                     f"(truncated or corrupt); run `tracer verify` and {REBUILD}"
                 )
 
+    def corrupt(self, name: str, what: str) -> CorruptIndexError:
+        """The error for a value read from this part's file ``name`` that cannot be right."""
+        return CorruptIndexError(f"{self.path / name}: {what} (corrupt); run `tracer verify` and {REBUILD}")
+
+    def bad_sa(self) -> CorruptIndexError:
+        """What a kernel's CorruptArrayError means for this part: its suffix array is damaged."""
+        return self.corrupt("sa.bin", "a suffix array entry points past the shard's tokens")
+
+    def _offsets(self, arr: np.ndarray, name: str, local: int, end: int) -> tuple[int, int]:
+        """arr[local], arr[local + 1], checked to be an in-order range inside [0, end]: a damaged
+        docs.bin or .idx would otherwise give another document's text, silently."""
+        if not 0 <= local < self.n_docs:
+            raise self.corrupt(name, f"document {local} is out of range")
+        a, b = int(arr[local]), int(arr[local + 1])
+        if not 0 <= a <= b <= end:
+            raise self.corrupt(name, f"document {local} has offsets {a}..{b} outside 0..{end}")
+        return a, b
+
     def doc_range(self, local: int) -> tuple[int, int]:
         """Token range [start, end) of a local document, separator excluded."""
-        return int(self.doc_starts[local]), int(self.doc_starts[local + 1]) - 1
+        a, b = self._offsets(self.doc_starts, "docs.bin", local, self.n_tokens)
+        if b == a:  # every document ends with a separator
+            raise self.corrupt("docs.bin", f"document {local} has no separator")
+        return a, b - 1
 
     def meta(self, local: int) -> dict[str, Any]:
-        a, b = int(self.meta_idx[local]), int(self.meta_idx[local + 1])
+        a, b = self._offsets(self.meta_idx, "meta.idx", local, self.sizes["meta.jsonl"])
         with open(self.path / "meta.jsonl", "rb") as f:
             f.seek(a)
             try:
@@ -125,7 +148,7 @@ class Shard:
     def raw_text(self, local: int) -> str:
         import zstandard
 
-        a, b = int(self.raw_idx[local]), int(self.raw_idx[local + 1])
+        a, b = self._offsets(self.raw_idx, "raw.idx", local, self.sizes["raw.bin"])
         with open(self.path / "raw.bin", "rb") as f:
             f.seek(a)
             try:
@@ -159,30 +182,44 @@ def _location(meta: dict[str, Any]) -> str | None:
 
 
 class IndexReader:
-    """A read-only, memory-mapped index. Opening is cheap; ``tracer verify`` checks checksums in full."""
+    """A read-only, memory-mapped index.
 
-    def __init__(self, path: str | Path):
+    ``verify`` says when the block checksums (tracer/index/blocks.py) are checked:
+    ``"off"`` (default) checks sizes and that the block tables are the manifest's, which costs a
+    few KB per shard, so a library caller or a CLI command opens a 100 GB index in milliseconds;
+    the kernels still refuse suffix-array entries out of range. ``"startup"`` reads every block
+    before returning and raises CorruptIndexError naming the file and byte range. ``"background"``
+    returns at once and scrubs in a low-priority thread; once a block failed, every query raises
+    CorruptIndexError (``self.integrity`` tells the state). ``tracer verify`` checks everything.
+    """
+
+    def __init__(self, path: str | Path, verify: str = "off"):
+        if verify not in VERIFY_MODES:
+            raise InputError(f"verify={verify!r}: expected one of {', '.join(VERIFY_MODES)}")
         self.path = Path(path)
         self.manifest = self._load_manifest()  # as on disk (JSON)
         self.record: Manifest = self._parse_manifest(self.manifest)
         m = self.record
         self.normalization = m.normalization
-        self.tokenizer: Tokenizer = tokenizer_from_spec(m.tokenizer, self.path, self.normalization)
+        try:
+            self.tokenizer: Tokenizer = tokenizer_from_spec(m.tokenizer, self.path, self.normalization)
+        except InputError as e:  # the index's own copy of tokenizer.json is damaged: not the user's input
+            raise IndexFormatError(f"{e}; {REBUILD}") from None
         self.dtype = np.dtype(m.dtype)
         if self.dtype != self.tokenizer.dtype:
             raise IndexFormatError(f"{self.path}: dtype {self.dtype} does not fit the tokenizer; {REBUILD}")
         self.separator = m.separator
-        self.shards: list[Shard] = []
+        self._shards: list[Shard] = []
         base = 0
         for entry in m.shards:
             # raw text: every part of a normalized index; else parts marked "raw" at build time (a
             # document did not decode back to its text); indexes from before the mark have none
             has_raw = bool(self.normalization) or entry.raw
-            self.shards.append(Shard(self.path, entry, self.dtype, base, has_raw))
+            self._shards.append(Shard(self.path, entry, self.dtype, base, has_raw))
             base += entry.n_docs
         self.n_docs = base
         self.n_tokens = m.n_tokens
-        self._doc_bases = np.asarray([s.doc_base for s in self.shards] + [base], dtype=np.int64)
+        self._doc_bases = np.asarray([s.doc_base for s in self._shards] + [base], dtype=np.int64)
         unigram = self.path / UNIGRAM
         if not unigram.exists() or unigram.stat().st_size != self.tokenizer.vocab_size * 8:
             raise IndexFormatError(f"{unigram}: missing or wrong size; {REBUILD}")
@@ -191,6 +228,21 @@ class IndexReader:
         self._unigram_logprobs: np.ndarray | None = None
         self.raw_encodings: OrderedDict[tuple[int, int], Any] = OrderedDict()  # LRU of query.documents
         self.raw_encodings_lock = threading.Lock()
+
+        self.integrity = Integrity(self.path, self.record, verify)
+        check_tables(self.path, self.record)
+        if verify == "startup":
+            self.integrity.verify_now()
+        elif verify == "background":
+            self.integrity.start_background()
+
+    @property
+    def shards(self) -> list[Shard]:
+        """The shard parts; raises CorruptIndexError once a check found a damaged block, so that
+        every query (they all reach the data through here) refuses rather than answers."""
+        if self.integrity.problem is not None:
+            self.integrity.check()
+        return self._shards
 
     def unigram_logprobs(self) -> np.ndarray:
         """log P(token), add-one smoothed over the unigram counts (trace's span rarity), computed once."""
@@ -306,7 +358,7 @@ class IndexReader:
             "normalization": m.normalization,
             "n_tokens": self.n_tokens,
             "n_docs": self.n_docs,
-            "n_shards": len(self.shards),
+            "n_shards": len(self._shards),
             "bytes_on_disk": sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file()),
             "tool": m.tool,
         }

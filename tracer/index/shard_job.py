@@ -20,6 +20,7 @@ import orjson
 
 from tracer.corpus import SkipLog, read_slice
 from tracer.errors import InputError
+from tracer.index.blocks import write_block_table
 from tracer.index.format import (
     DEFAULT_SA_BACKEND,
     SHARDS,
@@ -177,6 +178,7 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer) -> Shar
     sa = get_sorter(job.sa_backend).sort(tokens, job.device)
     files["sa.bin"] = write_array(tmp / "sa.bin", sa)
     del sa, tokens
+    blocks = write_block_table(tmp, files)  # CRC-32 per 1 MiB block: reads name what is damaged
     for f in tmp.iterdir():
         with naming(f), open(f, "rb") as fh:
             os.fsync(fh.fileno())
@@ -184,7 +186,7 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer) -> Shar
     fsync_dir(root)
     # normalized parts always have raw text; other parts say so
     return ShardEntry(name, n_tokens, n_docs, files, raw=lossy and not job.tokenizer.normalized,
-                      path=f"{SHARDS}/{name}")
+                      path=f"{SHARDS}/{name}", blocks=blocks)
 
 
 RECORD_ID = "record.id"  # where a record's own "id" field goes when it is not the document id

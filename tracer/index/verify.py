@@ -1,4 +1,5 @@
-"""Full integrity check: every file's size and sha256 against the manifest."""
+"""Full integrity check: every block of every file against its CRC-32 (tracer/index/blocks.py), or,
+for an index built before block checksums, every file's sha256 against the manifest."""
 
 from __future__ import annotations
 
@@ -6,13 +7,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tracer.errors import TracerError
-from tracer.index.format import MANIFEST, Manifest, ShardEntry, sha256_file
+from tracer.index import blocks
+from tracer.index.format import MANIFEST, Manifest, ShardEntry
+
+Progress = Callable[[int, int], None]
 
 
-def verify(path: str | Path, progress: Callable[[int, int], None] | None = None) -> tuple[list[str], int]:
-    """Return (problems, files checked). Opening first catches a missing or unfinished index.
+def verify(path: str | Path, progress: Progress | None = None) -> tuple[list[str], int]:
+    """Return (problems, files checked). Opening first catches a missing or unfinished index."""
+    problems, checked, _ = verify_index(path, progress)
+    return problems, checked
 
-    ``progress(done_bytes, total_bytes)`` is called as the checksums advance (for a progress bar).
+
+def verify_index(path: str | Path, progress: Progress | None = None) -> tuple[list[str], int, str]:
+    """(problems, files checked, method): method "blocks" (every block's CRC-32, a problem names the
+    byte range), "sha256" (an index from before block checksums: whole files), or "mixed".
+
+    ``progress(done_bytes, total_bytes)`` is called as the checks advance (for a progress bar).
     """
     from tracer.index.reader import IndexReader
 
@@ -25,13 +36,9 @@ def verify(path: str | Path, progress: Callable[[int, int], None] | None = None)
         # manifest lists, so that one run names them all
         open_error, manifest = str(e), _readable_manifest(root)
         if manifest is None:
-            return [open_error], 0
-    problems: list[str] = []
-    checked = 0
-    records = [(root / name, rec) for name, rec in manifest.files.items()]
-    for entry in manifest.shards:
-        records += [(root / entry.path / name, rec) for name, rec in entry.files.items()]
-    total = sum(int(rec.get("size", 0)) for _, rec in records)
+            return [open_error], 0, "none"
+    folders = blocks.folders_of(root, manifest)
+    total = sum(int(rec.get("size", 0)) for f in folders for rec in f.files.values())
     done = 0
 
     def advance(n: int) -> None:
@@ -40,17 +47,13 @@ def verify(path: str | Path, progress: Callable[[int, int], None] | None = None)
         if progress is not None:
             progress(done, total)
 
-    for file, rec in records:
-        checked += 1
-        if not file.exists():
-            problems.append(f"{file}: missing")
-        elif file.stat().st_size != rec["size"]:
-            problems.append(f"{file}: size {file.stat().st_size}, expected {rec['size']} (truncated?)")
-        elif sha256_file(file, progress=advance) != rec["sha256"]:
-            problems.append(f"{file}: checksum mismatch (corrupt)")
-    if open_error and not problems:
-        problems.append(open_error)
-    return problems, checked
+    found = [str(p) for p in blocks.problems(root, manifest, progress=advance)]
+    checked = sum(len(f.files) for f in folders)
+    if open_error and not found:
+        found.append(open_error)
+    with_tables = [f.table is not None for f in folders]
+    method = "blocks" if all(with_tables) else "sha256" if not any(with_tables) else "mixed"
+    return found, checked, method
 
 
 def _readable_manifest(root: Path) -> Manifest | None:
@@ -63,9 +66,9 @@ def _readable_manifest(root: Path) -> Manifest | None:
         if not ok:
             return None
         # only the file lists matter here: the rest may be what made opening fail
-        shards = [ShardEntry(name=str(e.get("name", "")), n_tokens=0, n_docs=0, files=e["files"], path=e["path"])
-                  for e in m["shards"]]
+        shards = [ShardEntry(name=str(e.get("name", "")), n_tokens=0, n_docs=0, files=e["files"], path=e["path"],
+                             blocks=e.get("blocks")) for e in m["shards"]]
         return Manifest(tokenizer={}, dtype="", separator=0, normalization=None, shards=shards, n_tokens=0,
-                        files=dict(m.get("files") or {}))
+                        files=dict(m.get("files") or {}), blocks=m.get("blocks"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -6,7 +6,7 @@ import numpy as np
 
 from tracer.index.reader import IndexReader
 from tracer.query.tokens import Query, query_variants
-from tracer_native import count_batch, count_sequence, ids_searchable
+from tracer_native import CorruptArrayError, count_batch, count_sequence, ids_searchable
 
 
 def _ready_ids(index: IndexReader, query: Query) -> np.ndarray | None:
@@ -27,7 +27,10 @@ def count(index: IndexReader, query: Query) -> int:
     total = 0
     for ids in [ready] if ready is not None else query_variants(index, query):
         for shard in index.shards:
-            total += count_sequence(shard.tokens, shard.sa, ids)
+            try:
+                total += count_sequence(shard.tokens, shard.sa, ids)
+            except CorruptArrayError:
+                raise shard.bad_sa() from None
     return int(total)
 
 
@@ -45,7 +48,10 @@ def count_many(index: IndexReader, queries: list[Query]) -> list[int]:
     flat = np.concatenate(seqs).astype(index.dtype) if seqs else np.zeros(0, dtype=index.dtype)
     per_seq = np.zeros(len(seqs), dtype=np.int64)
     for shard in index.shards:
-        per_seq += count_batch(shard.tokens, shard.sa, flat, offsets)
+        try:
+            per_seq += count_batch(shard.tokens, shard.sa, flat, offsets)
+        except CorruptArrayError:
+            raise shard.bad_sa() from None
     out = np.zeros(len(queries), dtype=np.int64)
     np.add.at(out, np.asarray(owner, dtype=np.int64), per_seq)
     return [int(x) for x in out]

@@ -38,7 +38,10 @@ class DocSpan:
 
 
 def positions_to_docs(shard: Shard, positions: np.ndarray) -> np.ndarray:
-    return documents_of_positions(shard.doc_starts, np.asarray(positions, dtype=np.uint64))
+    positions = np.asarray(positions, dtype=np.uint64)
+    if positions.size and positions.max() >= shard.n_tokens:  # read from a damaged sa.bin
+        raise shard.bad_sa()
+    return documents_of_positions(shard.doc_starts, positions)
 
 
 def _byte_table(index: IndexReader):

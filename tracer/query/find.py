@@ -11,7 +11,7 @@ from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span
 from tracer.query.options import FindOptions, resolve
 from tracer.query.tokens import Query, query_variants
-from tracer_native import sa_range
+from tracer_native import CorruptArrayError, sa_range
 
 
 @dataclass
@@ -38,7 +38,10 @@ def find(index: IndexReader, query: Query, options: FindOptions | None = None, *
     total = 0
     for variant, ids in enumerate(query_variants(index, query)):
         for s, shard in enumerate(index.shards):
-            lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
+            try:
+                lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
+            except CorruptArrayError:
+                raise shard.bad_sa() from None
             total += hi - lo
             if hi > lo:
                 take = sample_evenly(hi - lo, max(limit, 0) * 4 if hi - lo > 100_000 else hi - lo)

@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 from tracer.index.reader import IndexReader
-from tracer_native import longest_prefix_lengths, ranges_of_spans
+from tracer_native import CorruptArrayError, longest_prefix_lengths, ranges_of_spans
 
 _WORKQUEUE_LOCK = threading.Lock()
 
@@ -58,7 +58,10 @@ def longest_lengths(index: IndexReader, ids: np.ndarray, limits: np.ndarray) -> 
     lengths = np.zeros(len(ids), dtype=np.int64)
     with _parallel_guard():
         for shard in index.shards:
-            np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, ids, limits), out=lengths)
+            try:
+                np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, ids, limits), out=lengths)
+            except CorruptArrayError:
+                raise shard.bad_sa() from None
     return lengths
 
 
@@ -71,7 +74,10 @@ def spans_with_counts(index: IndexReader, ids: np.ndarray, starts: np.ndarray, l
     ranges = []
     with _parallel_guard():
         for shard in index.shards:
-            lo, hi = ranges_of_spans(shard.tokens, shard.sa, ids, starts, lengths)
+            try:
+                lo, hi = ranges_of_spans(shard.tokens, shard.sa, ids, starts, lengths)
+            except CorruptArrayError:
+                raise shard.bad_sa() from None
             counts += hi - lo
             ranges.append((lo, hi))
     return LongestMatches(lengths, counts, ranges)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 from concurrent import futures
@@ -13,6 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from tracer.errors import InputError
+from tracer.index.blocks import Problem
 from tracer.server.auth import BearerTokenInterceptor
 from tracer.server.limits import Limits
 from tracer.server.registry import IndexRegistry
@@ -51,12 +53,50 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     grace_s: float = 10.0
     model: Any | None = None  # membership model adapter for ScoreMembership items given as text
+    allow_unauthenticated: bool = False  # listen beyond loopback without a token (check_exposure)
+
+
+LOOPBACK_NAMES = ("localhost", "ip6-localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.strip("[]").lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # any other name may resolve to a public address
+        return False
+
+
+def check_exposure(config: ServerConfig) -> list[str]:
+    """Refuse an open server: beyond loopback without a token, anyone who can reach the port reads
+    the whole corpus; ``allow_unauthenticated`` says that is meant (a private network, a proxy
+    that authenticates). Returns warnings: a token over plaintext beyond loopback can be sniffed."""
+    if is_loopback(config.host):
+        return []
+    if config.token is None and not config.allow_unauthenticated:
+        raise InputError(f"--host {config.host} is reachable from other machines: give --auth-token-file "
+                         "(and --tls-cert/--tls-key), or --allow-unauthenticated if anyone who can reach it may read the index")
+    if config.token is None:
+        return [f"listening on {config.host} without authentication (--allow-unauthenticated)"]
+    if config.tls is None:
+        return [f"listening on {config.host} with a token over plaintext: anyone on the network path can read "
+                "the token and the results; add --tls-cert/--tls-key"]
+    return []
+
+
+def index_health_name(name: str) -> str:
+    """The health-check service name of one served index: ``tracer.v1.Tracer/NAME``."""
+    return f"{SERVICE_NAME}/{name}"
 
 
 class TracerServer:
     """A started server. ``stop()`` flips health to NOT_SERVING, then stops with a grace period."""
 
     def __init__(self, registry: IndexRegistry, config: ServerConfig):
+        for warning in check_exposure(config):
+            log.warning(warning)
         self.registry = registry
         self.config = config
         lim = config.limits
@@ -96,16 +136,29 @@ class TracerServer:
 
     def start(self) -> TracerServer:
         self.server.start()
-        for name in ("", SERVICE_NAME):
+        for name in ("", SERVICE_NAME, *map(index_health_name, self.registry.names)):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        for name, index in self.registry.indexes.items():
+            index.integrity.on_corrupt(lambda problem, name=name: self._corrupt(name, problem))
         log.info("serving %s on %s:%d", ", ".join(self.registry.names), self.config.host, self.port)
         return self
+
+    def _corrupt(self, name: str, problem: Problem) -> None:
+        """A scrub found a bad block: that index's health and the server's turn NOT_SERVING (a
+        balancer takes the replica out) and its queries fail with DATA_LOSS (IndexRegistry.get)."""
+        log.error("index %s is corrupt, health NOT_SERVING: %s", name, problem)
+        if self._stopped.is_set():
+            return
+        for key in ("", SERVICE_NAME, index_health_name(name)):
+            self.health.set(key, health_pb2.HealthCheckResponse.NOT_SERVING)
 
     def stop(self, grace: float | None = None) -> None:
         """Health NOT_SERVING first (balancers drain), then finish in-flight calls within ``grace``."""
         if self._stopped.is_set():
             return
         self._stopped.set()
+        for index in self.registry.indexes.values():
+            index.integrity.stop()
         self.health.enter_graceful_shutdown()
         self.server.stop(self.config.grace_s if grace is None else grace).wait()
         log.info("stopped")

@@ -32,14 +32,15 @@ class IndexRegistry:
     default: str
 
     @classmethod
-    def open(cls, specs: list[tuple[str, str]]) -> IndexRegistry:
+    def open(cls, specs: list[tuple[str, str]], verify: str = "off") -> IndexRegistry:
+        """Open every index; ``verify`` as in ``tracer.open`` (startup: all blocks checked first)."""
         if not specs:
             raise InputError("give at least one --index")
         indexes: dict[str, Index] = {}
         for name, path in specs:
             if name in indexes:
                 raise InputError(f"--index: the name {name!r} is given twice")
-            indexes[name] = Index(path)
+            indexes[name] = Index(path, verify=verify)
         return cls(indexes, specs[0][0])
 
     @classmethod
@@ -50,11 +51,14 @@ class IndexRegistry:
         return cls(dict(indexes), next(iter(indexes)))
 
     def get(self, name: str) -> tuple[str, Index]:
+        """The index by name; raises CorruptIndexError (DATA_LOSS) once its scrub found a bad block."""
         key = name or self.default
         try:
-            return key, self.indexes[key]
+            index = self.indexes[key]
         except KeyError:
             raise NotFoundError(f"no index named {name!r} (this server has: {', '.join(self.indexes)})") from None
+        index.integrity.check()
+        return key, index
 
     @property
     def names(self) -> list[str]:

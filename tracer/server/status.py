@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 
 from tracer.errors import (
+    CorruptIndexError,
     IndexFormatError,
     InputError,
     LimitError,
@@ -25,6 +26,9 @@ CODES: list[tuple[type[BaseException], grpc.StatusCode]] = [
     (InputError, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (MismatchError, grpc.StatusCode.FAILED_PRECONDITION),
+    # DATA_LOSS, not FAILED_PRECONDITION: gRPC's code for "unrecoverable data loss or corruption",
+    # which a client must not retry against this replica (health turns NOT_SERVING as well)
+    (CorruptIndexError, grpc.StatusCode.DATA_LOSS),
     (IndexFormatError, grpc.StatusCode.FAILED_PRECONDITION),
     (LimitError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (TracerError, grpc.StatusCode.INVALID_ARGUMENT),

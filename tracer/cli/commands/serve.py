@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from tracer.errors import InputError
+from tracer.index.blocks import VERIFY_MODES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=50051, help="port (default 50051; 0 picks a free one)")
     p.add_argument("--max-workers", type=int, default=16, metavar="N", help="worker threads (default 16)")
     p.add_argument("--auth-token-file", metavar="F",
-                   help="require `authorization: Bearer <token>` on every call (token = the file's content)")
+                   help="require `authorization: Bearer <token>` on every call (token = the file's content); "
+                        "needed with a --host other than loopback")
+    p.add_argument("--allow-unauthenticated", action="store_true",
+                   help="listen on a non-loopback --host without a token (anyone who reaches the port reads the index)")
+    p.add_argument("--verify", choices=VERIFY_MODES, default="background",
+                   help="when to check every block checksum: background (default: serve at once, scrub at low "
+                        "priority, health NOT_SERVING and DATA_LOSS errors for an index with a bad block), startup "
+                        "(check all before listening; exit 2 on damage), off (sizes only; `tracer verify` checks)")
     p.add_argument("--tls-cert", metavar="F", help="server certificate chain (PEM)")
     p.add_argument("--tls-key", metavar="F", help="server private key (PEM)")
     p.add_argument("--tls-client-ca", metavar="F", help="require client certificates signed by this CA (PEM)")
@@ -42,7 +50,7 @@ def _read(path: str, what: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tracer.server.app import ServerConfig, TLSConfig, TracerServer
+    from tracer.server.app import ServerConfig, TLSConfig, TracerServer, check_exposure
     from tracer.server.auth import read_token_file
     from tracer.server.limits import Limits, MiB
     from tracer.server.registry import IndexRegistry, parse_index_spec
@@ -63,20 +71,23 @@ def run(args: argparse.Namespace) -> int:
         tls = TLSConfig(_read(args.tls_cert, "the TLS certificate"), _read(args.tls_key, "the TLS key"),
                         _read(args.tls_client_ca, "the client CA") if args.tls_client_ca else None)
     token = read_token_file(args.auth_token_file) if args.auth_token_file else None
-    if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
-        logging.getLogger("tracer.server").warning("listening on %s without --auth-token-file", args.host)
-    registry = IndexRegistry.open([parse_index_spec(s) for s in args.index])
-    model = None
+    config = ServerConfig(host=args.host, port=args.port, max_workers=args.max_workers, token=token, tls=tls,
+                          limits=Limits(max_receive_bytes=args.max_message_mb * MiB), grace_s=args.grace,
+                          allow_unauthenticated=args.allow_unauthenticated)
+    check_exposure(config)  # refuse before a long startup verification or model load, not after
+    specs = [parse_index_spec(s) for s in args.index]
+    if args.verify == "startup":
+        print(f"tracer serve: checking every block of {', '.join(p for _, p in specs)} before listening",
+              file=sys.stderr, flush=True)
+    registry = IndexRegistry.open(specs, verify=args.verify)
     if args.model:
         from tracer.membership.adapters import load_hf_causal_lm
 
-        model = load_hf_causal_lm(args.model, device=args.device)
-    config = ServerConfig(host=args.host, port=args.port, max_workers=args.max_workers, token=token, tls=tls,
-                          limits=Limits(max_receive_bytes=args.max_message_mb * MiB), grace_s=args.grace,
-                          model=model)
+        config.model = load_hf_causal_lm(args.model, device=args.device)
     server = TracerServer(registry, config).start()
     print(f"tracer serve: listening on {args.host}:{server.port} ({'TLS' if tls else 'plaintext'}"
-          f"{', token auth' if token else ''}); indexes: {', '.join(registry.names)}", file=sys.stderr, flush=True)
+          f"{', token auth' if token else ''}; verify {args.verify}); indexes: {', '.join(registry.names)}",
+          file=sys.stderr, flush=True)
     done = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

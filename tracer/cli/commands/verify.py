@@ -1,4 +1,5 @@
-"""tracer verify: recompute every checksum of an index."""
+"""tracer verify: recompute every checksum of an index (every 1 MiB block's CRC-32, naming the byte
+range of a bad block; whole-file sha256 for indexes built before block checksums)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from tracer.index.verify import verify
+    from tracer.index.verify import verify_index
 
     bars: list[tqdm] = []
 
@@ -31,17 +32,23 @@ def run(args: argparse.Namespace) -> int:
         bars[0].update(done - bars[0].n)
 
     try:
-        problems, checked = verify(args.index, progress=progress)
+        problems, checked, method = verify_index(args.index, progress=progress)
     finally:
         for bar in bars:
             bar.close()
+    how = {"blocks": "every block's CRC-32",
+           "sha256": "whole-file sha256: this index was built before block checksums, so a bad file is named "
+                     "but not the bad range; rebuild it to get them",
+           "mixed": "block CRC-32s, and whole-file sha256 for the parts built before block checksums"}.get(method)
     if args.format == "json":
-        print_json({"ok": not problems, "files_checked": checked, "problems": problems})
-    elif problems:
+        print_json({"ok": not problems, "files_checked": checked, "method": method, "problems": problems})
+    else:
         for p in problems:
             print(p, file=sys.stderr)
-    else:
-        print(f"{args.index}: ok ({checked} files checked)")
+        if how and method != "blocks":
+            print(f"tracer verify: note: checked by {how}", file=sys.stderr)
+        if not problems:
+            print(f"{args.index}: ok ({checked} files checked by {how.split(':')[0]})")
     if problems:
         print(f"tracer verify: error: {args.index} is corrupt ({len(problems)} problems); rebuild it with `tracer build`",
               file=sys.stderr)
