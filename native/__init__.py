@@ -6,6 +6,14 @@ from tracer_native.docs import (
     gather_token_bytes,
     lead_byte_sum,
 )
+from tracer_native.ngram import (
+    backoff_counts,
+    match_in_spans,
+    min_cover_spread,
+    narrow_range,
+    next_token_groups,
+    next_tokens_at,
+)
 from tracer_native.search import (
     common_prefix,
     compare_suffix,
@@ -21,4 +29,6 @@ __all__ = [
     "common_prefix", "compact_even_positions", "compare_suffix", "count_batch", "count_sequence",
     "documents_of_positions", "gather_token_bytes", "ids_searchable", "lead_byte_sum",
     "longest_prefix_lengths", "ranges_of_spans", "sa_range",
+    # n-gram / ∞-gram and AND/OR search (ngram.py)
+    "backoff_counts", "match_in_spans", "min_cover_spread", "narrow_range", "next_token_groups", "next_tokens_at",
 ]
