@@ -120,48 +120,57 @@ def backoff_counts(tokens, sa, query, starts, segments):
     return ctx, full
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
+def _matches_at(tokens, p, hi, flat, offsets, k):
+    """True when pattern k occurs at position p and ends by ``hi``."""
+    a = offsets[k]
+    m = offsets[k + 1] - a
+    if m <= 0 or p + m > hi:
+        return False
+    j = 0
+    while j < m and tokens[p + j] == flat[a + j]:
+        j += 1
+    return j == m
+
+
+@njit(cache=True, nogil=True, parallel=True)
 def match_in_spans(tokens, span_lo, span_hi, flat, offsets):
     """Every occurrence of any pattern flat[offsets[k]:offsets[k+1]] lying inside a span.
 
     Returns (span index, position, pattern index) arrays, ordered by span then position. Used to
-    check candidate documents for frequent terms: a scan of the document beats collecting
-    millions of occurrences from the suffix array.
+    check candidate documents for frequent terms: a scan of the documents beats collecting
+    millions of occurrences from the suffix array. Two passes over the spans in parallel:
+    count per span, then fill at the span's offset.
     """
     n_pat = offsets.shape[0] - 1
-    cap = 64
-    out_s = np.empty(cap, dtype=np.int64)
-    out_p = np.empty(cap, dtype=np.int64)
-    out_k = np.empty(cap, dtype=np.int64)
-    w = 0
+    ns = span_lo.shape[0]
     nt = tokens.shape[0]
-    for s in range(span_lo.shape[0]):
-        lo = span_lo[s]
+    per = np.zeros(ns, dtype=np.int64)
+    for s in prange(ns):
         hi = min(span_hi[s], nt)
-        for p in range(lo, hi):
+        c = 0
+        for p in range(span_lo[s], hi):
             for k in range(n_pat):
-                a = offsets[k]
-                m = offsets[k + 1] - a
-                if m <= 0 or p + m > hi:
-                    continue
-                j = 0
-                while j < m and tokens[p + j] == flat[a + j]:
-                    j += 1
-                if j == m:
-                    if w == cap:
-                        cap *= 2
-                        ns = np.empty(cap, dtype=np.int64)
-                        np_ = np.empty(cap, dtype=np.int64)
-                        nk = np.empty(cap, dtype=np.int64)
-                        ns[:w] = out_s[:w]
-                        np_[:w] = out_p[:w]
-                        nk[:w] = out_k[:w]
-                        out_s, out_p, out_k = ns, np_, nk
+                if _matches_at(tokens, p, hi, flat, offsets, k):
+                    c += 1
+        per[s] = c
+    start = np.zeros(ns + 1, dtype=np.int64)
+    for s in range(ns):
+        start[s + 1] = start[s] + per[s]
+    out_s = np.empty(start[ns], dtype=np.int64)
+    out_p = np.empty(start[ns], dtype=np.int64)
+    out_k = np.empty(start[ns], dtype=np.int64)
+    for s in prange(ns):
+        hi = min(span_hi[s], nt)
+        w = start[s]
+        for p in range(span_lo[s], hi):
+            for k in range(n_pat):
+                if _matches_at(tokens, p, hi, flat, offsets, k):
                     out_s[w] = s
                     out_p[w] = p
                     out_k[w] = k
                     w += 1
-    return out_s[:w], out_p[:w], out_k[:w]
+    return out_s, out_p, out_k
 
 
 @njit(cache=True, nogil=True)

@@ -6,8 +6,9 @@ and the counts add. Per shard the rarest clause (by its count) gives the candida
 each further clause, rarest first, either collects its occurrences from the suffix array and
 intersects (when it is rare next to the candidates' length) or is checked by scanning the
 candidate documents (when collecting would read more occurrences than the documents hold).
-A rarest clause with more than ``max_clause_freq`` occurrences is sampled evenly and the count
-estimated (each sampled occurrence weighs 1 / its clause's occurrences in its document).
+A rarest clause with more than ``max_clause_freq`` occurrences is sampled evenly (APPROX_SAMPLE
+occurrences) and the count estimated (each sampled occurrence weighs 1 / its clause's
+occurrences in its document).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from tracer.errors import IndexFormatError, InputError
 from tracer.index.reader import IndexReader, Shard
 from tracer.query.documents import doc_span, positions_to_docs
 from tracer.query.find import sample_evenly
+from tracer.query.longest import _parallel_guard
 from tracer.query.tokens import query_variants
 from tracer_native import match_in_spans, min_cover_spread, sa_range
 
 Term = str | Sequence[int] | np.ndarray
 Cnf = Sequence[Sequence[Term]]
 MAX_CLAUSE_FREQ = 50_000  # occurrences of the rarest clause examined before sampling (as infini-gram)
-MAX_MATCHES = 20  # highlighted matches per clause and document
+APPROX_SAMPLE = 4096  # occurrences sampled beyond it: their documents are scanned, so keep it small
+MAX_MATCHES = 10  # highlighted matches per clause and document
 GATHER_COST = 16  # one occurrence from the suffix array costs about this many scanned tokens
 
 
@@ -281,14 +284,14 @@ def _search_shard(index: IndexReader, s: int, clauses: list[_Clause], ranges: li
     order = [int(c) for c in np.argsort(counts, kind="stable")]
     rarest = order[0]
     sampled = counts[rarest] > cap
-    take = sample_evenly(counts[rarest], cap) if sampled else None
+    take = sample_evenly(counts[rarest], min(cap, APPROX_SAMPLE)) if sampled else None
     first = _gather(shard, ranges[rarest], rarest, take)
     cand = np.unique(first.doc)
     gathered = [] if sampled else [first]
     scan = [rarest] if sampled else []
     for c in order[1:]:
         cand_len = int((shard.doc_starts[cand + 1] - shard.doc_starts[cand]).astype(np.int64).sum())
-        if counts[c] <= cap and counts[c] * GATHER_COST <= cand_len:
+        if counts[c] * GATHER_COST <= cand_len:
             occ = _gather(shard, ranges[c], c, None)
             occ = occ.keep(np.isin(occ.doc, cand))
             cand = np.unique(occ.doc)
@@ -299,7 +302,8 @@ def _search_shard(index: IndexReader, s: int, clauses: list[_Clause], ranges: li
             scan.append(c)
     parts = [g.keep(np.isin(g.doc, cand)) for g in gathered]
     if scan:
-        parts.append(_scan(shard, cand, clauses, scan))
+        with _parallel_guard():
+            parts.append(_scan(shard, cand, clauses, scan))
     occ = _Occurrences.concat(parts)
     o = np.lexsort((occ.clause, occ.pos, occ.doc))
     occ = occ.keep(o)
@@ -359,7 +363,9 @@ def search(index: IndexReader, cnf: str | Cnf, window: int | None = None, limit:
             results.append(r)
     approximate = any(r.approximate for r in results)
     total = sum(r.count for r in results)
-    hits = [(r, int(d)) for r in results for d in r.docs]
-    chosen = [hits[i] for i in sample_evenly(len(hits), limit)] if limit > 0 else []
-    return SearchResult(int(round(total)), approximate, clause_counts,
-                        [_document(index, r, d, clauses) for r, d in chosen])
+    bounds = np.cumsum([0] + [len(r.docs) for r in results])
+    chosen = sample_evenly(int(bounds[-1]), limit) if limit > 0 else np.zeros(0, dtype=np.int64)
+    which = np.searchsorted(bounds, chosen, side="right") - 1
+    docs = [_document(index, results[w], int(results[w].docs[i - bounds[w]]), clauses)
+            for w, i in zip(which.tolist(), chosen.tolist(), strict=True)]
+    return SearchResult(int(round(total)), approximate, clause_counts, docs)
