@@ -14,10 +14,9 @@ import pytest
 from conftest import make_texts, write_jsonl
 
 import tracer
-from tracer.membership import score_inputs, score_rows
+from tracer.errors import InputError, MismatchError
 from tracer.membership.inputs import ScoreInput
-from tracer.membership.reference import REFERENCE_SCORE_NAMES
-from tracer.membership.scoring import Reference
+from tracer.membership.reference import REFERENCE_SCORE_NAMES, reference_scores
 
 
 def _index(tmp: Path, texts: list[str], **kw) -> tracer.Index:
@@ -26,34 +25,33 @@ def _index(tmp: Path, texts: list[str], **kw) -> tracer.Index:
     return tracer.open(str(tmp / "i"))
 
 
+def _input(ids: bytes, lp: list[float | None], id: str = "t") -> ScoreInput:
+    return ScoreInput(id, np.asarray(list(ids), dtype=np.int64), np.asarray([math.nan if v is None else v for v in lp]))
+
+
 def test_by_hand(tmp_path):
     # corpus "abab", "ba": N = 6, V = 256, count(a) = count(b) = 3, count(ab) = 2, count(x) = 0
     index = _index(tmp_path, ["abab", "ba"])
-    ref = Reference.from_index(index, infgram=True)
-    row = {"id": "t", "token_ids": list(b"abx"), "logprobs": [None, -1.0, -2.0]}
-    (r,) = score_rows(ref, [row], k=0.5)
+    (r,) = reference_scores(index, [_input(b"abx", [None, -1.0, -2.0])], k=0.5)
     q1 = math.log((2 + 4 / 262) / (3 + 1))  # s = "a": count(ab) = 2, u(b) = 4/262
     q2 = math.log((0 + 1 / 262) / (2 + 1))  # s = "ab": count(abx) = 0, u(x) = 1/262
     q2_cap = math.log((1 / 262) / (3 + 1))  # capped at one token: s = "b", count(b) = 3
     d1, d2 = -1.0 - q1, -2.0 - q2
-    assert r.reference["infgram_ref"] == pytest.approx((d1 + d2) / 2, rel=1e-12)
-    assert r.reference["infgram_ref_min_k"] == pytest.approx(min(d1, d2), rel=1e-12)
-    assert r.reference["infgram_ref_cap1"] == pytest.approx((d1 + (-2.0 - q2_cap)) / 2, rel=1e-12)
-    assert r.get("infgram_ref") == r.reference["infgram_ref"]
-    out = r.to_json()
-    assert [k for k in out if k.startswith("infgram")] == list(REFERENCE_SCORE_NAMES)
-    assert r.unavailable == ["zlib", "min_k_pp"]
-    # no scored token: every reference score is null and named
-    (r,) = score_rows(ref, [{**row, "logprobs": [None] * 3}])
-    assert all(r.reference[n] is None for n in REFERENCE_SCORE_NAMES)
-    assert set(REFERENCE_SCORE_NAMES) <= set(r.unavailable)
+    assert list(r) == list(REFERENCE_SCORE_NAMES)
+    assert r["infgram_ref"] == pytest.approx((d1 + d2) / 2, rel=1e-12)
+    assert r["infgram_ref_min_k"] == pytest.approx(min(d1, d2), rel=1e-12)
+    assert r["infgram_ref_cap1"] == pytest.approx((d1 + (-2.0 - q2_cap)) / 2, rel=1e-12)
+    # no scored token: every reference score is null
+    (r,) = reference_scores(index, [_input(b"abx", [None] * 3)])
+    assert r == dict.fromkeys(REFERENCE_SCORE_NAMES)
 
 
-def test_without_the_reference_nothing_changes(tmp_path):
+def test_foreign_ids_and_bad_k(tmp_path):
     index = _index(tmp_path, ["abab", "ba"])
-    row = {"id": "t", "token_ids": list(b"abx"), "logprobs": [None, -1.0, -2.0]}
-    (r,) = score_rows(index, [row])
-    assert r.reference == {} and not any(k.startswith("infgram") for k in r.to_json())
+    with pytest.raises(MismatchError, match="fingerprint"):
+        reference_scores(index, [_input(b"ab", [None, -1.0])], tokenizer_fingerprint="other")
+    with pytest.raises(InputError, match="k must be"):
+        reference_scores(index, [_input(b"ab", [None, -1.0])], k=0.0)
 
 
 def _checker_q(docs: list[bytes], ctx: bytes, t: int) -> float:
@@ -98,6 +96,6 @@ def test_equals_the_checker_formula(tmp_path, shard_tokens):
         lp = [math.nan] + [-rng.expovariate(0.7) for _ in ids[1:]]
         inputs.append(ScoreInput(f"t{i}", np.asarray(ids, dtype=np.int64), np.asarray(lp)))
         want.append(sum(lp[j] - _checker_q(docs, bytes(ids[:j]), ids[j]) for j in range(1, len(ids))) / (len(ids) - 1))
-    got = score_inputs(Reference.from_index(index, infgram=True), inputs)
-    assert [g.reference["infgram_ref"] for g in got] == pytest.approx(want, rel=1e-9)
-    assert json.dumps([g.to_json() for g in got])  # plain JSON values
+    got = reference_scores(index, inputs)
+    assert [g["infgram_ref"] for g in got] == pytest.approx(want, rel=1e-9)
+    assert json.dumps(got)  # plain JSON values

@@ -11,14 +11,23 @@ log-probs lp_i (natural log, NaN where unscored) and q_i the smoothed ∞-gram l
   infgram_ref_cap1   = infgram_ref with |s_i| <= 1                       (a bigram reference, suffix capped)
 
 Higher = more likely a member. The variants are exploratory, kept under their own names.
+
+These scores are returned beside ``MembershipScore`` (a dict per text), not inside it: a field
+of MembershipScore must have its protobuf field too (tests/test_grpc_services.py), so they move
+into it together with the wire format.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
+from tracer.errors import InputError
 from tracer.index.reader import IndexReader
+from tracer.membership.inputs import ScoreInput
 from tracer.membership.scores import lowest_k_mean
+from tracer.membership.scoring import Reference
 from tracer.query.ngram import infgram_logprobs
 
 REFERENCE_SCORE_NAMES = ("infgram_ref", "infgram_ref_min_k", "infgram_ref_cap1")
@@ -61,3 +70,18 @@ class InfgramReference:
             "infgram_ref_min_k": infgram_ref_min_k(lp, q, k),
             "infgram_ref_cap1": infgram_ref(lp, self.q(token_ids, max_suffix=1)),
         }
+
+
+def reference_scores(index: IndexReader, inputs: Iterable[ScoreInput], k: float = 0.2,
+                     tokenizer_fingerprint: str | None = None) -> list[dict[str, float | None]]:
+    """REFERENCE_SCORE_NAMES for each input against the reference ``index``; ids from another
+    tokenizer raise MismatchError, as in ``score_inputs``."""
+    if not 0.0 < k <= 1.0:
+        raise InputError(f"k must be in (0, 1], got {k}")
+    ref = Reference.from_index(index)
+    model = InfgramReference(index)
+    out = []
+    for inp in inputs:
+        ref.check(inp, f"text {inp.id!r}", tokenizer_fingerprint)
+        out.append(model.scores(inp.token_ids, inp.logprobs, k))
+    return out

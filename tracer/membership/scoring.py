@@ -16,7 +16,6 @@ import numpy as np
 from tracer.errors import InputError, MismatchError
 from tracer.membership import scores as S
 from tracer.membership.inputs import ScoreInput, parse_row
-from tracer.membership.reference import InfgramReference
 
 
 @dataclass
@@ -32,15 +31,14 @@ class MembershipScore:
     n_tokens: int  # scored tokens (non-null log-probs)
     unavailable: list[str] = field(default_factory=list)
     label: int | None = None
-    reference: dict[str, float | None] = field(default_factory=dict)  # reference-index scores (reference.py)
 
     def get(self, name: str) -> float | None:
-        return self.reference[name] if name in self.reference else getattr(self, name)
+        return getattr(self, name)
 
     def to_json(self) -> dict[str, Any]:
         out = {
             "id": self.id, "loss": self.loss, "zlib": self.zlib, "min_k": self.min_k,
-            "min_k_pp": self.min_k_pp, "dc_pdd": self.dc_pdd, **self.reference, "n_tokens": self.n_tokens,
+            "min_k_pp": self.min_k_pp, "dc_pdd": self.dc_pdd, "n_tokens": self.n_tokens,
             "unavailable": self.unavailable,
         }
         if self.label is not None:
@@ -51,18 +49,15 @@ class MembershipScore:
 class Reference:
     """What scoring needs from an index: tokenizer fingerprint, vocabulary size, ln f(v)."""
 
-    def __init__(self, fingerprint: str | None, vocab_size: int | None, log_freq: np.ndarray | None,
-                 infgram: InfgramReference | None = None):
+    def __init__(self, fingerprint: str | None, vocab_size: int | None, log_freq: np.ndarray | None):
         self.fingerprint = fingerprint
         self.vocab_size = vocab_size
         self.log_freq = log_freq
-        self.infgram = infgram  # adds the infgram_ref scores when set
 
     @classmethod
-    def from_index(cls, index: Any, infgram: bool = False) -> Reference:
+    def from_index(cls, index: Any) -> Reference:
         tok = index.tokenizer
-        return cls(tok.fingerprint, int(tok.vocab_size), S.log_reference_frequencies(index.unigram, tok.vocab_size),
-                   InfgramReference(index) if infgram else None)
+        return cls(tok.fingerprint, int(tok.vocab_size), S.log_reference_frequencies(index.unigram, tok.vocab_size))
 
     def check(self, inp: ScoreInput, where: str, fingerprint: str | None = None) -> None:
         """Token ids must come from the index's tokenizer: fingerprint equal, ids < vocab size."""
@@ -105,10 +100,9 @@ def score_input(inp: ScoreInput, ref: Reference | None, k: float = 0.2, a: float
                 out["min_k_pp"] = S.min_k_pp(lp, mean, var, k)
         if ref is not None and ref.log_freq is not None:
             out["dc_pdd"] = S.dc_pdd(inp.token_ids[keep], lp, ref.log_freq, a)
-    reference = ref.infgram.scores(inp.token_ids, inp.logprobs, k) if ref is not None and ref.infgram is not None else {}
     return MembershipScore(
-        id=inp.id, n_tokens=n, label=inp.label, reference=reference, **out,
-        unavailable=[name for name, v in [*out.items(), *reference.items()] if v is None],
+        id=inp.id, n_tokens=n, unavailable=[name for name in S.SCORE_NAMES if out[name] is None],
+        label=inp.label, **out,
     )
 
 
