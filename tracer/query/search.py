@@ -188,6 +188,8 @@ def _clauses(index: IndexReader, cnf: str | Cnf) -> list[_Clause]:
             except InputError as e:
                 raise InputError(f"search query: clause {ci} term {ti}: {e}") from None
             for vi, ids in enumerate(variants):
+                if any(np.array_equal(ids, p) for p in c.patterns):
+                    continue  # two terms spelled alike (BPE "cat" and " cat"): match once
                 c.patterns.append(ids)
                 c.term_of.append(ti)
                 c.spaced.append(isinstance(term, str) and vi > 0)
