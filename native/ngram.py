@@ -1,0 +1,208 @@
+"""Kernels for n-gram / ∞-gram probabilities and AND/OR document search on one shard.
+
+Arrays as in ``search.py``: ``tokens`` (u8/u16/u32 with a reserved separator id), ``sa`` (u32
+suffix starts in numeric token order), queries of the tokens' dtype. The key fact used here:
+inside the SA range of a context of length d, suffixes are sorted by their token at offset d,
+so each continuation is a contiguous sub-range, found by a binary search on that one token
+instead of a new search from the root. A suffix shorter than d + 1 tokens (the shard's end)
+sorts first, as in ``compare_suffix``; it is reported as token -1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from tracer_native.search import sa_range
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _token_at(tokens, sa, row, depth):
+    """Token at offset ``depth`` of the suffix in SA row ``row`` (-1 past the shard's end)."""
+    p = np.int64(sa[row]) + depth
+    if p >= tokens.shape[0]:
+        return np.int64(-1)
+    return np.int64(tokens[p])
+
+
+@njit(cache=True, nogil=True)
+def narrow_range(tokens, sa, lo, hi, depth, token):
+    """Sub-range of SA rows [lo, hi) (suffixes sharing ``depth`` tokens) whose next token is ``token``."""
+    a, b = lo, hi
+    while a < b:
+        m = (a + b) >> 1
+        if _token_at(tokens, sa, m, depth) < token:
+            a = m + 1
+        else:
+            b = m
+    c, d = a, hi
+    while c < d:
+        m = (c + d) >> 1
+        if _token_at(tokens, sa, m, depth) <= token:
+            c = m + 1
+        else:
+            d = m
+    return a, c
+
+
+@njit(cache=True, nogil=True)
+def next_token_groups(tokens, sa, lo, hi, depth):
+    """Distinct next tokens (offset ``depth``) of SA rows [lo, hi) with their counts, ascending.
+
+    Galloping from each group's first row finds its end in O(log group size) probes, so the
+    cost follows the number of distinct continuations, not the number of occurrences.
+    """
+    n = max(hi - lo, 0)
+    values = np.empty(n, dtype=np.int64)
+    counts = np.empty(n, dtype=np.int64)
+    g = 0
+    r = lo
+    while r < hi:
+        t = _token_at(tokens, sa, r, depth)
+        # gallop: find a row past the group, then binary search for the group's end
+        step = 1
+        last_in = r
+        probe = r + 1
+        while probe < hi and _token_at(tokens, sa, probe, depth) == t:
+            last_in = probe
+            step <<= 1
+            probe = r + step
+        a, b = last_in + 1, min(probe, hi)
+        while a < b:
+            m = (a + b) >> 1
+            if _token_at(tokens, sa, m, depth) == t:
+                a = m + 1
+            else:
+                b = m
+        values[g] = t
+        counts[g] = a - r
+        g += 1
+        r = a
+    return values[:g], counts[:g]
+
+
+@njit(cache=True, nogil=True)
+def next_tokens_at(tokens, sa, rows, depth):
+    """Token at offset ``depth`` of the suffix in each SA row of ``rows`` (-1 past the end)."""
+    out = np.empty(rows.shape[0], dtype=np.int64)
+    for k in range(rows.shape[0]):
+        out[k] = _token_at(tokens, sa, rows[k], depth)
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def backoff_counts(tokens, sa, query, starts, segments):
+    """Counts of query[starts[i]:i] (context) and query[starts[i]:i+1] (context + token) for all i.
+
+    ``starts`` is non-decreasing with starts[i] <= i; ``segments`` holds the first i of each run of
+    equal starts plus len(query) at the end. Each run costs one full search (its first context)
+    and then one narrowing per position, since the next context is this one plus its token.
+    An empty context (starts[i] == i) is the whole suffix array (separators included: the
+    caller substitutes the number of document tokens).
+    """
+    t = query.shape[0]
+    n = sa.shape[0]
+    ctx = np.zeros(t, dtype=np.int64)
+    full = np.zeros(t, dtype=np.int64)
+    for s in prange(segments.shape[0] - 1):
+        i0 = segments[s]
+        i1 = segments[s + 1]
+        b = starts[i0]
+        if i0 > b:
+            lo, hi = sa_range(tokens, sa, query, b, i0 - b)
+        else:
+            lo, hi = 0, n
+        for i in range(i0, i1):
+            ctx[i] = hi - lo
+            if hi > lo:
+                lo, hi = narrow_range(tokens, sa, lo, hi, i - b, np.int64(query[i]))
+            full[i] = hi - lo
+    return ctx, full
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _matches_at(tokens, p, hi, flat, offsets, k):
+    """True when pattern k occurs at position p and ends by ``hi``."""
+    a = offsets[k]
+    m = offsets[k + 1] - a
+    if m <= 0 or p + m > hi:
+        return False
+    j = 0
+    while j < m and tokens[p + j] == flat[a + j]:
+        j += 1
+    return j == m
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def match_in_spans(tokens, span_lo, span_hi, flat, offsets):
+    """Every occurrence of any pattern flat[offsets[k]:offsets[k+1]] lying inside a span.
+
+    Returns (span index, position, pattern index) arrays, ordered by span then position. Used to
+    check candidate documents for frequent terms: a scan of the documents beats collecting
+    millions of occurrences from the suffix array. Two passes over the spans in parallel:
+    count per span, then fill at the span's offset.
+    """
+    n_pat = offsets.shape[0] - 1
+    ns = span_lo.shape[0]
+    nt = tokens.shape[0]
+    per = np.zeros(ns, dtype=np.int64)
+    for s in prange(ns):
+        hi = min(span_hi[s], nt)
+        c = 0
+        for p in range(span_lo[s], hi):
+            for k in range(n_pat):
+                if _matches_at(tokens, p, hi, flat, offsets, k):
+                    c += 1
+        per[s] = c
+    start = np.zeros(ns + 1, dtype=np.int64)
+    for s in range(ns):
+        start[s + 1] = start[s] + per[s]
+    out_s = np.empty(start[ns], dtype=np.int64)
+    out_p = np.empty(start[ns], dtype=np.int64)
+    out_k = np.empty(start[ns], dtype=np.int64)
+    for s in prange(ns):
+        hi = min(span_hi[s], nt)
+        w = start[s]
+        for p in range(span_lo[s], hi):
+            for k in range(n_pat):
+                if _matches_at(tokens, p, hi, flat, offsets, k):
+                    out_s[w] = s
+                    out_p[w] = p
+                    out_k[w] = k
+                    w += 1
+    return out_s, out_p, out_k
+
+
+@njit(cache=True, nogil=True)
+def min_cover_spread(positions, groups, bounds, n_groups):
+    """For each block positions[bounds[d]:bounds[d+1]] (sorted), the smallest max - min of a set of
+    positions that holds every group 0..n_groups-1 at least once (-1 when a group is missing).
+
+    The classic sliding window over occurrences sorted by position.
+    """
+    nb = bounds.shape[0] - 1
+    out = np.full(nb, -1, dtype=np.int64)
+    have = np.zeros(n_groups, dtype=np.int64)
+    for d in range(nb):
+        a = bounds[d]
+        b = bounds[d + 1]
+        have[:] = 0
+        covered = 0
+        left = a
+        best = -1
+        for r in range(a, b):
+            g = groups[r]
+            if have[g] == 0:
+                covered += 1
+            have[g] += 1
+            while covered == n_groups:
+                spread = positions[r] - positions[left]
+                if best < 0 or spread < best:
+                    best = spread
+                gl = groups[left]
+                have[gl] -= 1
+                if have[gl] == 0:
+                    covered -= 1
+                left += 1
+        out[d] = best
+    return out
