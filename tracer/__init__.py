@@ -1,4 +1,21 @@
-"""tracer: training-data tracing, contamination and membership search over one suffix-array index."""
+"""tracer: training-data tracing, contamination and membership search over one suffix-array index.
+
+Where things live (imports point down this list; nothing imports cli, server or client):
+
+    cli/            the ``tracer`` command: argparse flags generated from the options objects
+    server/         gRPC servicer (translation only), status codes, auth, caps, index registry
+    client/         TracerClient (one server), FanOutClient (shard groups, exact merges), connect
+    wire/           library values <-> tracer.v1 messages (tracer/v1 holds generated stubs only)
+    contamination/  CheckOptions, per-item metrics and verdicts, reports, benchmark readers
+    membership/     ScoreOptions, loss/zlib/Min-K%/Min-K%++/DC-PDD, reference-index scores, models
+    query/          Index (count, find, document, trace, n-gram/∞-gram, AND/OR search) and
+                    TraceOptions/FindOptions in query/options.py
+    index/          build plan and shard jobs (format.py: BuildPlan, ShardJob, Manifest, ShardEntry),
+                    executors (local pool, Ray), suffix sorters, block checksums, mmap reader, verify
+    tokenize/       TokenizerSpec -> one tokenizer object (bytes or HF, normalization, raw offsets)
+    corpus/         iter_records: the one record reader; byte slices of inputs for shard jobs
+    tracer_native   (native/) numba kernels over memory-mapped arrays
+"""
 
 from __future__ import annotations
 
