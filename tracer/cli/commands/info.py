@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(info)
         return 0
     info = dict(info)
-    info["integrity"] = ("block checksums (CRC-32 per 1 MiB block)" if blocks_present(index.path, index.manifest)
+    info["integrity"] = ("block checksums (CRC-32 per 1 MiB block)" if blocks_present(index.path, index.record)
                          else "whole-file sha256 only (built before block checksums)")
     for line in text_lines(info):
         print(line)
