@@ -90,6 +90,8 @@ class InfgramLogprobs:
 
     ``logprobs[i]`` = ln((count_full[i] + u(t_i)) / (count_context[i] + 1)) with
     u(t) = (count(t) + 1) / (N + V); ``suffix_len[i]`` = |s_i| (0: the empty context, count N).
+    ``token_count`` (count(t_i)) and ``n_doc_tokens`` (N) let answers of shard groups merge
+    exactly (tracer.query.ngram_merge).
     """
 
     token_ids: np.ndarray  # int64 [n]
@@ -97,11 +99,14 @@ class InfgramLogprobs:
     suffix_len: np.ndarray  # int64 [n]
     count_context: np.ndarray  # int64 [n]: count(s_i)
     count_full: np.ndarray  # int64 [n]: count(s_i t_i)
+    token_count: np.ndarray  # int64 [n]: count(t_i), the unigram count
+    n_doc_tokens: int  # N
 
     def to_json(self) -> dict:
         return {"token_ids": self.token_ids.tolist(), "logprobs": self.logprobs.tolist(),
                 "suffix_len": self.suffix_len.tolist(), "count_context": self.count_context.tolist(),
-                "count_full": self.count_full.tolist()}
+                "count_full": self.count_full.tolist(), "token_count": self.token_count.tolist(),
+                "n_doc_tokens": self.n_doc_tokens}
 
 
 @contextmanager
@@ -321,7 +326,8 @@ def infgram_logprobs(index: IndexReader, tokens: Query, max_suffix: int | None =
     n = len(ids)
     empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     if n == 0:
-        return InfgramLogprobs(ids, empty_f, empty_i, empty_i.copy(), empty_i.copy())
+        return InfgramLogprobs(ids, empty_f, empty_i, empty_i.copy(), empty_i.copy(), empty_i.copy(),
+                               document_tokens(index))
     q = ids.astype(index.dtype)
     pos = np.arange(n, dtype=np.int64)
     seps = np.flatnonzero(ids == index.separator)
@@ -342,7 +348,14 @@ def infgram_logprobs(index: IndexReader, tokens: Query, max_suffix: int | None =
     big_n = document_tokens(index)
     ctx[starts == pos] = big_n
     full[ids == index.separator] = 0
-    u = (np.asarray(index.unigram, dtype=np.float64)[ids] + 1.0) / (big_n + index.tokenizer.vocab_size)
-    logprobs = np.log((full + u) / (ctx + 1.0))
-    return InfgramLogprobs(ids, logprobs, pos - starts, ctx, full)
+    unigram = np.asarray(index.unigram, dtype=np.int64)[ids]
+    return InfgramLogprobs(ids, smoothed_logprobs(full, ctx, unigram, big_n, index.tokenizer.vocab_size),
+                           pos - starts, ctx, full, unigram, big_n)
+
+
+def smoothed_logprobs(full: np.ndarray, ctx: np.ndarray, unigram: np.ndarray, n_doc_tokens: int,
+                      vocab_size: int) -> np.ndarray:
+    """ln((count(s t) + u(t)) / (count(s) + 1)), u(t) = (count(t) + 1) / (N + V): the ∞-gram smoothing."""
+    u = (unigram.astype(np.float64) + 1.0) / (n_doc_tokens + vocab_size)
+    return np.log((full + u) / (ctx + 1.0))
 
