@@ -114,6 +114,7 @@ class FanOutClient:
         self.exact_find_max = exact_find_max
         self.trace_group_docs = trace_group_docs
         self._groups: list[ShardGroup] | None = None
+        self._vocab: int | None = None
 
     # -- plumbing ----------------------------------------------------------------------
     def _all(self, rpc: str, request: Any) -> list:
@@ -323,7 +324,7 @@ class FanOutClient:
         return merge_infgram_logprobs(parts, vocab)
 
     def _vocab_size(self) -> int:
-        if getattr(self, "_vocab", None) is None:
+        if self._vocab is None:
             self._vocab = int(self.clients[0].server_info().vocab_size)
         return self._vocab
 
