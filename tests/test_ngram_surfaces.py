@@ -152,7 +152,13 @@ def test_recall_score_by_hand():
 def test_out_of_range_sa_entries_are_corrupt_index_errors(small, tmp_path):
     import shutil
 
-    from tracer_native import CorruptArrayError, backoff_counts, narrow_range, next_token_groups, next_tokens_at
+    from tracer_native import (
+        CorruptArrayError,
+        backoff_counts,
+        narrow_range,
+        next_token_groups,
+        next_tokens_at,
+    )
 
     bad = tmp_path / "bad"
     shutil.copytree(small, bad)
