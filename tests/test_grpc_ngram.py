@@ -139,3 +139,22 @@ def test_bad_requests(setup):
         with pytest.raises(grpc.RpcError) as e:
             call()
         assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_every_ngram_field_has_a_proto_field():
+    """As test_grpc_services' check: a field added to these results must travel too."""
+    import dataclasses
+
+    from tracer.query.ngram import Continuation, InfgramLogprobs, NextTokenDistribution, NgramProb
+    from tracer.query.options import NgramOptions, SearchOptions
+    from tracer.query.search import SearchDocument, SearchResult, TermMatch
+    from tracer.v1 import tracer_pb2 as pb
+
+    pairs = [(NgramProb, pb.NgramProb), (Continuation, pb.Continuation), (NextTokenDistribution, pb.NextTokenDistribution),
+             (InfgramLogprobs, pb.InfgramLogprobsResponse), (SearchResult, pb.SearchResponse),
+             (SearchDocument, pb.SearchDocument), (TermMatch, pb.TermMatch), (NgramOptions, pb.NgramRequest),
+             (SearchOptions, pb.SearchRequest)]
+    for cls, msg in pairs:
+        names = set(msg.DESCRIPTOR.fields_by_name)
+        for f in dataclasses.fields(cls):
+            assert f.name in names or f"{f.name}_json" in names, f"{cls.__name__}.{f.name} is missing in {msg.__name__}"
