@@ -6,6 +6,10 @@ inside the SA range of a context of length d, suffixes are sorted by their token
 so each continuation is a contiguous sub-range, found by a binary search on that one token
 instead of a new search from the root. A suffix shorter than d + 1 tokens (the shard's end)
 sorts first, as in ``compare_suffix``; it is reported as token -1.
+
+A suffix-array entry past the end of ``tokens`` (a damaged sa.bin) reads as BAD (-2): the
+kernels stop and raise CorruptArrayError (after their parallel loop, where they cannot raise),
+as the search kernels do, instead of answering from damaged data.
 """
 
 from __future__ import annotations
@@ -13,35 +17,58 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from tracer_native.search import sa_range
+from tracer_native.errors import CorruptArrayError
+from tracer_native.search import BAD_ENTRY, checked_range, sa_entry
+
+BAD = -2  # what _token_at reads from a suffix-array entry past the shard's tokens
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _token_at(tokens, sa, row, depth):
-    """Token at offset ``depth`` of the suffix in SA row ``row`` (-1 past the shard's end)."""
-    p = np.int64(sa[row]) + depth
-    if p >= tokens.shape[0]:
+    """Token at offset ``depth`` of the suffix in SA row ``row`` (-1 past the shard's end, BAD
+    when the entry itself points past the tokens)."""
+    n = tokens.shape[0]
+    p = sa_entry(sa, row, n)
+    if p < 0:
+        return np.int64(BAD)
+    p += depth
+    if p >= n:
         return np.int64(-1)
     return np.int64(tokens[p])
 
 
 @njit(cache=True, nogil=True)
-def narrow_range(tokens, sa, lo, hi, depth, token):
-    """Sub-range of SA rows [lo, hi) (suffixes sharing ``depth`` tokens) whose next token is ``token``."""
+def _narrow(tokens, sa, lo, hi, depth, token):
+    """``narrow_range`` returning (-1, -1) on a damaged entry (callable inside parallel loops)."""
     a, b = lo, hi
     while a < b:
         m = (a + b) >> 1
-        if _token_at(tokens, sa, m, depth) < token:
+        t = _token_at(tokens, sa, m, depth)
+        if t == BAD:
+            return -1, -1
+        if t < token:
             a = m + 1
         else:
             b = m
     c, d = a, hi
     while c < d:
         m = (c + d) >> 1
-        if _token_at(tokens, sa, m, depth) <= token:
+        t = _token_at(tokens, sa, m, depth)
+        if t == BAD:
+            return -1, -1
+        if t <= token:
             c = m + 1
         else:
             d = m
+    return a, c
+
+
+@njit(cache=True, nogil=True)
+def narrow_range(tokens, sa, lo, hi, depth, token):
+    """Sub-range of SA rows [lo, hi) (suffixes sharing ``depth`` tokens) whose next token is ``token``."""
+    a, c = _narrow(tokens, sa, lo, hi, depth, token)
+    if a < 0:
+        raise CorruptArrayError(BAD_ENTRY)
     return a, c
 
 
@@ -59,11 +86,13 @@ def next_token_groups(tokens, sa, lo, hi, depth):
     r = lo
     while r < hi:
         t = _token_at(tokens, sa, r, depth)
+        if t == BAD:
+            raise CorruptArrayError(BAD_ENTRY)
         # gallop: find a row past the group, then binary search for the group's end
         step = 1
         last_in = r
         probe = r + 1
-        while probe < hi and _token_at(tokens, sa, probe, depth) == t:
+        while probe < hi and _token_at(tokens, sa, probe, depth) == t:  # a BAD entry ends the group
             last_in = probe
             step <<= 1
             probe = r + step
@@ -73,7 +102,7 @@ def next_token_groups(tokens, sa, lo, hi, depth):
             if _token_at(tokens, sa, m, depth) == t:
                 a = m + 1
             else:
-                b = m
+                b = m  # a BAD entry starts the next group, which raises
         values[g] = t
         counts[g] = a - r
         g += 1
@@ -87,6 +116,8 @@ def next_tokens_at(tokens, sa, rows, depth):
     out = np.empty(rows.shape[0], dtype=np.int64)
     for k in range(rows.shape[0]):
         out[k] = _token_at(tokens, sa, rows[k], depth)
+        if out[k] == BAD:
+            raise CorruptArrayError(BAD_ENTRY)
     return out
 
 
@@ -104,19 +135,30 @@ def backoff_counts(tokens, sa, query, starts, segments):
     n = sa.shape[0]
     ctx = np.zeros(t, dtype=np.int64)
     full = np.zeros(t, dtype=np.int64)
-    for s in prange(segments.shape[0] - 1):
+    n_seg = segments.shape[0] - 1
+    bad = np.zeros(max(n_seg, 0), dtype=np.bool_)
+    for s in prange(n_seg):
         i0 = segments[s]
         i1 = segments[s + 1]
         b = starts[i0]
         if i0 > b:
-            lo, hi = sa_range(tokens, sa, query, b, i0 - b)
+            lo, hi = checked_range(tokens, sa, query, b, i0 - b)
         else:
             lo, hi = 0, n
+        if lo < 0:
+            bad[s] = True
+            continue
         for i in range(i0, i1):
             ctx[i] = hi - lo
             if hi > lo:
-                lo, hi = narrow_range(tokens, sa, lo, hi, i - b, np.int64(query[i]))
+                lo, hi = _narrow(tokens, sa, lo, hi, i - b, np.int64(query[i]))
+                if lo < 0:
+                    bad[s] = True
+                    break
             full[i] = hi - lo
+    for s in range(n_seg):
+        if bad[s]:
+            raise CorruptArrayError(BAD_ENTRY)
     return ctx, full
 
 

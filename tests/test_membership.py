@@ -228,7 +228,9 @@ def test_cli_jsonl_and_labels(tmp_path, bytes_index, tracer_cli):
     assert proc.returncode == 0, proc.stderr
     got = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [g["id"] for g in got] == [r["id"] for r in rows]
-    assert set(got[0]) == {"id", "loss", "zlib", "min_k", "min_k_pp", "dc_pdd", "n_tokens", "unavailable"}
+    # --index is also the reference corpus of infgram_ref and its variants (issue 13), so they are part of the output
+    assert set(got[0]) == {"id", "loss", "zlib", "min_k", "min_k_pp", "dc_pdd", "n_tokens", "unavailable",
+                           "infgram_ref", "infgram_ref_min_k", "infgram_ref_cap1"}
     assert got[0]["unavailable"] == ["min_k_pp"] and got[0]["n_tokens"] == len(rows[0]["token_ids"]) - 1
     assert got[3]["loss"] == pytest.approx(float(np.mean(rows[3]["logprobs"][1:])))
 

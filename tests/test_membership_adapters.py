@@ -138,7 +138,8 @@ def test_cli_model_mode(tmp_path, hf_model_dir, bpe_tokenizer, tracer_cli, expec
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert [r["id"] for r in out["scores"]] == [f"q{i}" for i in range(len(TEXTS))]
-    assert all(r["unavailable"] == [] for r in out["scores"] if r["n_tokens"]) and len(out["summary"]) == 5
+    # the five scores and the three reference scores on --index (issue 13)
+    assert all(r["unavailable"] == [] for r in out["scores"] if r["n_tokens"]) and len(out["summary"]) == 8
     # the same scores through the Python path
     adapter = load_hf_causal_lm(hf_model_dir)
     want = score_inputs(tracer.open(tmp_path / "idx"), adapter.score_inputs(TEXTS))

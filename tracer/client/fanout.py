@@ -17,8 +17,14 @@ Every call goes to all groups at once (gRPC futures) and the answers are merged:
 - ``document``: a number goes to the group holding it; an id is asked of every group, the first
   (in address order) holding it answers, NOT_FOUND only when none does.
 - ``trace``: see tracer.client.trace_merge.
+- ``prob`` / ``ntd`` / ``infgram_prob`` / ``infgram_ntd`` / ``infgram_logprobs``: counts added, the
+  ∞-gram back-off taken on the merged counts, exactly (tracer.query.ngram_merge); an ``ntd`` whose
+  merged context count is over ``max_support`` is sampled per group in proportion and stays approximate.
+- ``search``: counts and clause counts added (approximate stays marked); documents chosen from all
+  matches in corpus order exactly as one index would when the groups' matches fit in ``exact_find_max``.
 
-Membership scores and contamination checks are not fanned out: they derive several statistics
+Membership scores (the reference scores included: use ``infgram_logprobs`` to fan those out) and
+contamination checks are not fanned out: they derive several statistics
 from the whole index in one pass, so run them against one server holding the whole index.
 Errors are ``grpc.RpcError`` with the failing server's status code (a group that is down fails
 the call: an answer from part of the index would be silently wrong).
@@ -40,7 +46,16 @@ from tracer.errors import InputError, MismatchError
 from tracer.index.reader import DocumentRecord
 from tracer.query.documents import DocSpan
 from tracer.query.find import FindResult, sample_evenly
-from tracer.query.options import FindOptions, TraceOptions, defaults
+from tracer.query.ngram import InfgramLogprobs, NextTokenDistribution, NgramProb
+from tracer.query.ngram_merge import (
+    backoff_parts,
+    merge_infgram_logprobs,
+    merge_ntds,
+    merge_probs,
+    ntd_quotas,
+)
+from tracer.query.options import FindOptions, NgramOptions, SearchOptions, TraceOptions, defaults
+from tracer.query.search import SearchResult
 from tracer.query.trace_docs import MAX_OCCURRENCES_EXAMINED
 from tracer.query.trace_rank import TraceResult
 from tracer.v1 import tracer_pb2 as pb
@@ -99,6 +114,7 @@ class FanOutClient:
         self.exact_find_max = exact_find_max
         self.trace_group_docs = trace_group_docs
         self._groups: list[ShardGroup] | None = None
+        self._vocab: int | None = None
 
     # -- plumbing ----------------------------------------------------------------------
     def _all(self, rpc: str, request: Any) -> list:
@@ -251,6 +267,101 @@ class FanOutClient:
             totals[lo:lo + len(chunk)] = chunk
         # every value was accepted by the servers, so the options validate here too
         return merge_traces(text, traces, candidates, totals, TraceOptions(**opts))
+
+    # -- the corpus as a language model, AND/OR search ------------------------------------
+    def _ngram_all(self, kind: str, context: Query, token: str | int | None = None,
+                   values: dict[str, Any] | None = None, which: Sequence[int] | None = None,
+                   per_group: Sequence[dict[str, Any]] | None = None) -> list[pb.NgramResponse]:
+        c0 = self.clients[0]
+        which = list(range(len(self.clients))) if which is None else list(which)
+        reqs = []
+        for j in range(len(which)):
+            req = pb.NgramRequest(index=self.index, kind=convert.NGRAM_KINDS[kind], context=c0.query_message(context),
+                                  **{**(values or {}), **(per_group[j] if per_group else {})})
+            if token is not None:
+                req.token.CopyFrom(convert.token_to_msg(token, c0.fingerprint))
+            reqs.append(req)
+        futures = [self.clients[i].call_async("Ngram", r) for i, r in zip(which, reqs, strict=True)]
+        return [f.result() for f in futures]
+
+    def prob(self, context: Query, token: str | int) -> NgramProb:
+        """Counts summed over the groups: exactly the whole index's ``prob``."""
+        return merge_probs([convert.msg_to_ngram_prob(r.prob) for r in self._ngram_all("prob", context, token)])
+
+    def infgram_prob(self, context: Query, token: str | int) -> NgramProb:
+        """Back-off on the merged counts: the longest suffix any group holds, counts of the groups holding it."""
+        parts = [convert.msg_to_ngram_prob(r.prob) for r in self._ngram_all("infgram_prob", context, token)]
+        return merge_probs(backoff_parts(parts))
+
+    def ntd(self, context: Query, options: NgramOptions | None = None, **overrides: Any) -> NextTokenDistribution:
+        return self._ntd("ntd", context, options, overrides)
+
+    def infgram_ntd(self, context: Query, options: NgramOptions | None = None,
+                    **overrides: Any) -> NextTokenDistribution:
+        return self._ntd("infgram_ntd", context, options, overrides)
+
+    def _ntd(self, kind: str, context: Query, options: NgramOptions | None,
+             overrides: dict[str, Any]) -> NextTokenDistribution:
+        values = convert.option_values(NgramOptions, options, overrides)  # the servers validate them
+        max_support = {**defaults(NgramOptions), **values}["max_support"]
+        answers = self._ngram_all(kind, context, None, values)
+        parts = [convert.msg_to_ntd(r.ntd) for r in answers]
+        keep = [i for i, p in enumerate(parts) if p.context_len == max(q.context_len for q in parts)]
+        parts = [parts[i] for i in keep]
+        if sum(p.count_context for p in parts) > max_support and len(parts) > 1:
+            quotas = ntd_quotas([p.count_context for p in parts], max_support)
+            again = self._ngram_all(kind, context, None, values, keep, [{"max_support": q} for q in quotas])
+            parts = [convert.msg_to_ntd(r.ntd) for r in again]
+        return merge_ntds(parts, max_support)
+
+    def infgram_logprobs(self, tokens: Query, max_suffix: int | None = None) -> InfgramLogprobs:
+        """Each group's per-position suffix lengths and counts, merged exactly (tracer.query.ngram_merge)."""
+        vocab = self._vocab_size()
+        req = pb.InfgramLogprobsRequest(index=self.index, tokens=self.clients[0].query_message(tokens))
+        if max_suffix is not None:
+            req.max_suffix = max_suffix
+        parts = [convert.msg_to_infgram_logprobs(m) for m in self._all("InfgramLogprobs", req)]
+        return merge_infgram_logprobs(parts, vocab)
+
+    def _vocab_size(self) -> int:
+        if self._vocab is None:
+            self._vocab = int(self.clients[0].server_info().vocab_size)
+        return self._vocab
+
+    def search(self, cnf: Any, options: SearchOptions | None = None, **overrides: Any) -> SearchResult:
+        """Counts added; documents merged in corpus order and sampled as one index would (see the module doc)."""
+        groups = self.groups
+        given = convert.option_values(SearchOptions, options, overrides)  # the servers validate them
+        limit = {**defaults(SearchOptions), **given}["limit"]
+        query = convert.cnf_to_msg(cnf, self.clients[0].fingerprint)
+
+        def request(n: int) -> pb.SearchRequest:
+            return pb.SearchRequest(index=self.index, **query, **{**given, "limit": n})
+
+        answers = [convert.msg_to_search_result(m) for m in self._all("Search", request(limit))]
+        counts = [a.count for a in answers]
+        total = sum(counts)
+        approximate = any(a.approximate for a in answers)
+        clause_counts = [sum(c) for c in zip(*(a.clause_counts for a in answers), strict=True)]
+        partial = [i for i, a in enumerate(answers) if len(a.documents) < counts[i]]
+        if partial and not approximate and total <= self.exact_find_max:
+            futures = {i: self.clients[i].call_async("Search", request(counts[i])) for i in partial}
+            try:
+                for i, f in futures.items():
+                    answers[i] = convert.msg_to_search_result(f.result())
+            except grpc.RpcError as e:  # a server capping limits lower: fall back to quotas
+                if e.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    raise
+            partial = [i for i, a in enumerate(answers) if len(a.documents) < counts[i]]
+        per_group = [[replace(d, doc_index=d.doc_index + g.doc_base, shard=d.shard + g.shard_base) for d in a.documents]
+                     for a, g in zip(answers, groups, strict=True)]
+        if partial or approximate:
+            quotas = _largest_remainder(counts, limit) if total else [0] * len(counts)
+            per_group = [[docs[i] for i in sample_evenly(len(docs), q)] for docs, q in zip(per_group, quotas,
+                                                                                             strict=True)]
+        merged = sorted((d for docs in per_group for d in docs), key=lambda d: d.doc_index)
+        chosen = [merged[i] for i in sample_evenly(len(merged), limit)] if limit > 0 else []
+        return SearchResult(total, approximate, clause_counts, chosen)
 
     def _count_ids(self, queries: list[np.ndarray]) -> np.ndarray:
         if not queries:

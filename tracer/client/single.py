@@ -25,7 +25,9 @@ from tracer.membership.inputs import ScoreInput, parse_row
 from tracer.membership.options import ScoreOptions
 from tracer.membership.scoring import MembershipScore
 from tracer.query.find import FindResult
-from tracer.query.options import FindOptions, TraceOptions
+from tracer.query.ngram import InfgramLogprobs, NextTokenDistribution, NgramProb
+from tracer.query.options import FindOptions, NgramOptions, SearchOptions, TraceOptions
+from tracer.query.search import SearchResult
 from tracer.query.trace_rank import TraceResult
 from tracer.v1 import tracer_pb2 as pb
 from tracer.v1 import tracer_pb2_grpc as pb_grpc
@@ -146,15 +148,18 @@ class TracerClient:
         return convert.msg_to_trace_result(self.call("Trace", req))
 
     def score(self, rows: list[dict | ScoreInput], k: float | None = None, a: float | None = None,
-              tokenizer_fingerprint: str | None = None, *, options: ScoreOptions | None = None) -> list[MembershipScore]:
+              tokenizer_fingerprint: str | None = None, *, options: ScoreOptions | None = None,
+              reference_scores: bool | None = None) -> list[MembershipScore]:
         """``tracer.membership.score(index, rows, ...)`` on the server: rows with token_ids and logprobs
-        (dicts as in a log-probs file, or ScoreInput). Rows are validated here first, and again there."""
+        (dicts as in a log-probs file, or ScoreInput). Rows are validated here first, and again there.
+        ``reference_scores=True``: also infgram_ref and its variants, the served index being the reference."""
         items = []
         for i, row in enumerate(rows):
             inp = row if isinstance(row, ScoreInput) else parse_row(row, f"rows[{i}]", str(i),
                                                                      "label" if "label" in row else None)
             items.append(convert.score_input_to_msg(inp))
-        return self._score(items, convert.option_values(ScoreOptions, options, {"k": k, "a": a}), tokenizer_fingerprint)
+        values = convert.option_values(ScoreOptions, options, {"k": k, "a": a, "reference_scores": reference_scores})
+        return self._score(items, values, tokenizer_fingerprint)
 
     def score_texts(self, texts: list[str], ids: list[str] | None = None, k: float | None = None,
                     a: float | None = None, *, options: ScoreOptions | None = None) -> list[MembershipScore]:
@@ -185,3 +190,43 @@ class TracerClient:
     def _contamination_request(self, items: Iterable[BenchItem | dict], options: CheckOptions | None):
         return pb.ContaminationRequest(index=self.index, items=[convert.bench_item_to_msg(i) for i in items],
                                        options=convert.options_to_msg(options))
+
+    # -- the corpus as a language model, AND/OR search ------------------------------------
+    def _ngram(self, kind: str, context: Query, token: str | int | None = None,
+               values: dict[str, Any] | None = None) -> pb.NgramResponse:
+        req = pb.NgramRequest(index=self.index, kind=convert.NGRAM_KINDS[kind], context=self.query_message(context),
+                              **(values or {}))
+        if token is not None:
+            req.token.CopyFrom(convert.token_to_msg(token, self.fingerprint))
+        return self.call("Ngram", req)
+
+    def prob(self, context: Query, token: str | int) -> NgramProb:
+        """``Index.prob`` on the server."""
+        return convert.msg_to_ngram_prob(self._ngram("prob", context, token).prob)
+
+    def infgram_prob(self, context: Query, token: str | int) -> NgramProb:
+        return convert.msg_to_ngram_prob(self._ngram("infgram_prob", context, token).prob)
+
+    def ntd(self, context: Query, options: NgramOptions | None = None, **overrides: Any) -> NextTokenDistribution:
+        """``Index.ntd`` on the server (``NgramOptions`` and/or its fields by keyword)."""
+        values = convert.option_values(NgramOptions, options, overrides)
+        return convert.msg_to_ntd(self._ngram("ntd", context, None, values).ntd)
+
+    def infgram_ntd(self, context: Query, options: NgramOptions | None = None,
+                    **overrides: Any) -> NextTokenDistribution:
+        values = convert.option_values(NgramOptions, options, overrides)
+        return convert.msg_to_ntd(self._ngram("infgram_ntd", context, None, values).ntd)
+
+    def infgram_logprobs(self, tokens: Query, max_suffix: int | None = None) -> InfgramLogprobs:
+        """``Index.infgram_logprobs`` on the server."""
+        req = pb.InfgramLogprobsRequest(index=self.index, tokens=self.query_message(tokens))
+        if max_suffix is not None:
+            req.max_suffix = max_suffix
+        return convert.msg_to_infgram_logprobs(self.call("InfgramLogprobs", req))
+
+    def search(self, cnf: str | Sequence[Sequence[Query]], options: SearchOptions | None = None,
+               **overrides: Any) -> SearchResult:
+        """``Index.search`` on the server (``SearchOptions`` and/or its fields by keyword)."""
+        req = pb.SearchRequest(index=self.index, **convert.cnf_to_msg(cnf, self.fingerprint),
+                               **convert.option_values(SearchOptions, options, overrides))
+        return convert.msg_to_search_result(self.call("Search", req))

@@ -3,7 +3,9 @@
 Scores (higher = more likely a member; natural logs): loss, zlib, Min-K% Prob, Min-K%++ and
 DC-PDD, whose reference token frequencies come from the index's unigram counts. Never a
 yes/no verdict: thresholds are not portable across models, so evaluate with labels
-(``metrics.summarize``: AUROC, TPR at 1% / 5% FPR).
+(``metrics.summarize``: AUROC, TPR at 1% / 5% FPR). With ``ScoreOptions(reference_scores=True)``
+also infgram_ref and its variants, calibrated on the index's ∞-gram model as a reference corpus
+(``reference``); with prefixed log-probs (``ScoreInput.prefix_logprobs``) also ReCaLL.
 
 Entry points:
   ``score(index, rows_or_inputs, k=..., a=...)``        dict rows or ``ScoreInput``s

@@ -110,16 +110,33 @@ class LogitsModelAdapter:
 
     def score_inputs(self, texts: Sequence[str], ids: Sequence[str] | None = None,
                      labels: Sequence[int | None] | None = None,
-                     progress: Callable[[int], None] | None = None) -> list[ScoreInput]:
+                     progress: Callable[[int], None] | None = None, prefix: str | None = None) -> list[ScoreInput]:
         """ScoreInput rows for texts (longer texts are cut to ``max_length`` tokens);
-        ``progress(k)`` after each batch of k texts."""
+        ``progress(k)`` after each batch of k texts. With ``prefix`` (a non-member text) each row
+        also gets ``prefix_logprobs`` for ReCaLL (a second pass over the prefixed texts)."""
         encoded = [self._encode(t) for t in texts]
-        rows = self.score_token_ids([e[0] for e in encoded], progress)
+        seqs = [e[0] for e in encoded]
+        rows = self.score_token_ids(seqs, progress)
+        if prefix is not None:
+            for row, lp in zip(rows, self.prefixed_logprobs(seqs, prefix), strict=True):
+                row.prefix_logprobs = lp
         for i, row in enumerate(rows):
             row.text = encoded[i][1]
             row.id = str(ids[i]) if ids is not None else str(i)
             row.label = labels[i] if labels is not None else None
         return rows
+
+    def prefixed_logprobs(self, seqs: Sequence[np.ndarray], prefix: str) -> list[np.ndarray]:
+        """ln p(x_i | prefix, x_<i) for every token of each sequence (ReCaLL's conditioned pass).
+
+        The prefix is tokenized on its own and cut from the left so that prefix + text fits the
+        window (texts are already cut to it); with no room left the row is the unconditioned one.
+        """
+        pre = np.asarray(self.tokenizer.encode(prefix), dtype=np.int64)
+        room = self.max_length - (1 if self.bos_id is not None else 0)
+        cut = [pre[len(pre) - max(0, min(len(pre), room - len(x))):] for x in seqs]
+        rows = self.score_token_ids([np.concatenate([p, x]) for p, x in zip(cut, seqs, strict=True)])
+        return [r.logprobs[len(p):] for r, p in zip(rows, cut, strict=True)]
 
     def score_token_ids(self, seqs: Sequence[np.ndarray],
                         progress: Callable[[int], None] | None = None) -> list[ScoreInput]:

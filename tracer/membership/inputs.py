@@ -25,7 +25,8 @@ class ScoreInput:
     """One text to score. Arrays have length n; NaN in ``logprobs`` marks an unscored token.
 
     ``logprob_mean``/``logprob_var`` are the mean and variance of ln p over the model's full
-    next-token distribution at each position (needed only by Min-K%++).
+    next-token distribution at each position (needed only by Min-K%++). ``prefix_logprobs``:
+    the same text's log-probs with a non-member prefix before it (needed only by ReCaLL).
     """
 
     id: str
@@ -36,6 +37,7 @@ class ScoreInput:
     text: str | None = None
     label: int | None = None
     tokenizer_fingerprint: str | None = None
+    prefix_logprobs: np.ndarray | None = None  # float64 (n,), NaN = unscored
 
 
 def _fail(where: str, msg: str) -> InputError:
@@ -86,7 +88,13 @@ def parse_row(obj: Any, where: str, default_id: str, label_field: str | None = N
     bad = np.flatnonzero(lp > _LOGPROB_SLACK)
     if bad.size:
         raise _fail(where, f"field 'logprobs'[{bad[0]}] = {lp[bad[0]]} > 0 is not a natural-log probability")
-    mean = var = None
+    mean = var = prefixed = None
+    if obj.get("prefix_logprobs") is not None:
+        prefixed = _float_array(obj["prefix_logprobs"], where, "prefix_logprobs", n)
+        bad = np.flatnonzero(prefixed > _LOGPROB_SLACK)
+        if bad.size:
+            raise _fail(where, f"field 'prefix_logprobs'[{bad[0]}] = {prefixed[bad[0]]} > 0 is not a "
+                               "natural-log probability")
     if obj.get("logprob_mean") is not None:
         mean = _float_array(obj["logprob_mean"], where, "logprob_mean", n)
     if obj.get("logprob_var") is not None:
@@ -109,6 +117,7 @@ def parse_row(obj: Any, where: str, default_id: str, label_field: str | None = N
         text=text,
         label=row_label(obj, where, label_field),
         tokenizer_fingerprint=fp,
+        prefix_logprobs=prefixed,
     )
 
 

@@ -12,9 +12,8 @@ log-probs lp_i (natural log, NaN where unscored) and q_i the smoothed ∞-gram l
 
 Higher = more likely a member. The variants are exploratory, kept under their own names.
 
-These scores are returned beside ``MembershipScore`` (a dict per text), not inside it: a field
-of MembershipScore must have its protobuf field too (tests/test_grpc_services.py), so they move
-into it together with the wire format.
+``score_inputs``/``tracer score --index REF`` (``ScoreOptions.reference_scores``) put them on
+``MembershipScore``; ``reference_scores`` returns them as a dict per text.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.membership.inputs import ScoreInput
 from tracer.membership.scores import lowest_k_mean
-from tracer.membership.scoring import Reference
 from tracer.query.ngram import infgram_logprobs
 
 REFERENCE_SCORE_NAMES = ("infgram_ref", "infgram_ref_min_k", "infgram_ref_cap1")
@@ -76,6 +74,8 @@ def reference_scores(index: IndexReader, inputs: Iterable[ScoreInput], k: float 
                      tokenizer_fingerprint: str | None = None) -> list[dict[str, float | None]]:
     """REFERENCE_SCORE_NAMES for each input against the reference ``index``; ids from another
     tokenizer raise MismatchError, as in ``score_inputs``."""
+    from tracer.membership.scoring import Reference  # scoring builds on this module
+
     if not 0.0 < k <= 1.0:
         raise InputError(f"k must be in (0, 1], got {k}")
     ref = Reference.from_index(index)

@@ -10,7 +10,7 @@ from tracer.query import find as _find
 from tracer.query import ngram as _ngram
 from tracer.query import search as _search
 from tracer.query import trace as _trace
-from tracer.query.options import FindOptions, TraceOptions
+from tracer.query.options import FindOptions, NgramOptions, SearchOptions, TraceOptions
 from tracer.query.tokens import Query
 
 
@@ -47,24 +47,27 @@ class Index(IndexReader):
         """count(context + token) / count(context) with both counts; prob None when the context is absent."""
         return _ngram.prob(self, context, token)
 
-    def ntd(self, context: Query, max_support: int = 1000) -> _ngram.NextTokenDistribution:
-        """Next-token distribution after ``context`` (exact up to ``max_support`` occurrences, else sampled)."""
-        return _ngram.ntd(self, context, max_support)
+    def ntd(self, context: Query, options: NgramOptions | None = None, **overrides) -> _ngram.NextTokenDistribution:
+        """Next-token distribution after ``context`` (exact up to ``max_support`` occurrences, else sampled;
+        ``NgramOptions`` as an object and/or by keyword)."""
+        return _ngram.ntd(self, context, options, **overrides)
 
     def infgram_prob(self, context: Query, token: _ngram.Token) -> _ngram.NgramProb:
         """``prob`` on the longest suffix of ``context`` that occurs (the ∞-gram back-off)."""
         return _ngram.infgram_prob(self, context, token)
 
-    def infgram_ntd(self, context: Query, max_support: int = 1000) -> _ngram.NextTokenDistribution:
+    def infgram_ntd(self, context: Query, options: NgramOptions | None = None,
+                    **overrides) -> _ngram.NextTokenDistribution:
         """``ntd`` on the longest suffix of ``context`` that occurs."""
-        return _ngram.infgram_ntd(self, context, max_support)
+        return _ngram.infgram_ntd(self, context, options, **overrides)
 
     def infgram_logprobs(self, tokens: Query, max_suffix: int | None = None) -> _ngram.InfgramLogprobs:
         """Smoothed ln P∞(t_i | t_<i) and the suffix length used, for every position of a text."""
         return _ngram.infgram_logprobs(self, tokens, max_suffix)
 
-    def search(self, cnf: str | _search.Cnf, window: int | None = None, limit: int = 10,
-               max_clause_freq: int = _search.MAX_CLAUSE_FREQ) -> _search.SearchResult:
+    def search(self, cnf: str | _search.Cnf, options: SearchOptions | None = None,
+               **overrides) -> _search.SearchResult:
         """Documents where every AND-clause has one of its OR-terms (within ``window`` tokens of the
-        others when given): their count and up to ``limit`` documents with matches by clause."""
-        return _search.search(self, cnf, window=window, limit=limit, max_clause_freq=max_clause_freq)
+        others when given): their count and up to ``limit`` documents with matches by clause
+        (``SearchOptions``: ``window``, ``limit``, ``max_clause_freq``; an object and/or by keyword)."""
+        return _search.search(self, cnf, options, **overrides)

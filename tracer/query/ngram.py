@@ -12,17 +12,26 @@ exactly one token of the index's tokenizer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tracer.errors import InputError
-from tracer.index.reader import IndexReader
+from tracer.index.reader import IndexReader, Shard
 from tracer.query.find import sample_evenly
 from tracer.query.longest import _parallel_guard, longest_lengths
+from tracer.query.options import NgramOptions, resolve
 from tracer.query.tokens import Query, check_token_ids, query_variants
-from tracer_native import backoff_counts, count_sequence, next_token_groups, next_tokens_at, sa_range
+from tracer_native import (
+    CorruptArrayError,
+    backoff_counts,
+    count_sequence,
+    next_token_groups,
+    next_tokens_at,
+    sa_range,
+)
 
 Token = int | str
 
@@ -81,6 +90,8 @@ class InfgramLogprobs:
 
     ``logprobs[i]`` = ln((count_full[i] + u(t_i)) / (count_context[i] + 1)) with
     u(t) = (count(t) + 1) / (N + V); ``suffix_len[i]`` = |s_i| (0: the empty context, count N).
+    ``token_count`` (count(t_i)) and ``n_doc_tokens`` (N) let answers of shard groups merge
+    exactly (tracer.query.ngram_merge).
     """
 
     token_ids: np.ndarray  # int64 [n]
@@ -88,11 +99,23 @@ class InfgramLogprobs:
     suffix_len: np.ndarray  # int64 [n]
     count_context: np.ndarray  # int64 [n]: count(s_i)
     count_full: np.ndarray  # int64 [n]: count(s_i t_i)
+    token_count: np.ndarray  # int64 [n]: count(t_i), the unigram count
+    n_doc_tokens: int  # N
 
     def to_json(self) -> dict:
         return {"token_ids": self.token_ids.tolist(), "logprobs": self.logprobs.tolist(),
                 "suffix_len": self.suffix_len.tolist(), "count_context": self.count_context.tolist(),
-                "count_full": self.count_full.tolist()}
+                "count_full": self.count_full.tolist(), "token_count": self.token_count.tolist(),
+                "n_doc_tokens": self.n_doc_tokens}
+
+
+@contextmanager
+def sa_checked(shard: Shard) -> Iterator[None]:
+    """A kernel's CorruptArrayError (a suffix-array entry past the tokens) as the shard's CorruptIndexError."""
+    try:
+        yield
+    except CorruptArrayError:
+        raise shard.bad_sa() from None
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -145,7 +168,11 @@ def _suffixes(seqs: list[np.ndarray], length: int) -> list[np.ndarray]:
 def _count(index: IndexReader, seq: np.ndarray) -> int:
     if len(seq) == 0:
         return document_tokens(index)
-    return int(sum(count_sequence(sh.tokens, sh.sa, seq) for sh in index.shards))
+    total = 0
+    for sh in index.shards:
+        with sa_checked(sh):
+            total += int(count_sequence(sh.tokens, sh.sa, seq))
+    return total
 
 
 def _count_set(index: IndexReader, seqs: list[np.ndarray]) -> int:
@@ -192,15 +219,14 @@ def _ranges(index: IndexReader, seqs: list[np.ndarray]) -> list[tuple[int, int, 
     out = []
     for seq in seqs:
         for s, sh in enumerate(index.shards):
-            lo, hi = sa_range(sh.tokens, sh.sa, seq, 0, len(seq)) if len(seq) else (0, len(sh.sa))
+            with sa_checked(sh):
+                lo, hi = sa_range(sh.tokens, sh.sa, seq, 0, len(seq)) if len(seq) else (0, len(sh.sa))
             if hi > lo:
                 out.append((s, int(lo), int(hi), len(seq)))
     return out
 
 
 def _ntd_of(index: IndexReader, seqs: list[np.ndarray], context_len: int, max_support: int) -> NextTokenDistribution:
-    if isinstance(max_support, bool) or not isinstance(max_support, (int, np.integer)) or max_support < 1:
-        raise InputError(f"max_support must be a positive integer, got {max_support!r}")
     ranges = _ranges(index, seqs)
     count_context = _count_set(index, seqs)
     occurrences = sum(hi - lo for _, lo, hi, _ in ranges)  # with separators for the empty context
@@ -209,7 +235,8 @@ def _ntd_of(index: IndexReader, seqs: list[np.ndarray], context_len: int, max_su
     if not approximate:
         for s, lo, hi, depth in ranges:
             sh = index.shards[s]
-            v, c = next_token_groups(sh.tokens, sh.sa, lo, hi, depth)
+            with sa_checked(sh):
+                v, c = next_token_groups(sh.tokens, sh.sa, lo, hi, depth)
             values.append(v)
             counts.append(c)
         support = occurrences
@@ -221,7 +248,8 @@ def _ntd_of(index: IndexReader, seqs: list[np.ndarray], context_len: int, max_su
             rows = (take[which == j] - bounds[j] + lo).astype(np.int64)
             if rows.size:
                 sh = index.shards[s]
-                v, c = np.unique(next_tokens_at(sh.tokens, sh.sa, rows, depth), return_counts=True)
+                with sa_checked(sh):
+                    v, c = np.unique(next_tokens_at(sh.tokens, sh.sa, rows, depth), return_counts=True)
                 values.append(v)
                 counts.append(c)
         support = int(take.size)
@@ -244,17 +272,21 @@ def _distribution(index: IndexReader, values: list[np.ndarray], counts: list[np.
     return NextTokenDistribution(count_context, context_len, approximate, support, doc_end, conts)
 
 
-def ntd(index: IndexReader, context: Query, max_support: int = 1000) -> NextTokenDistribution:
-    """Every continuation of ``context`` with its count and probability (see NextTokenDistribution)."""
+def ntd(index: IndexReader, context: Query, options: NgramOptions | None = None, **overrides) -> NextTokenDistribution:
+    """Every continuation of ``context`` with its count and probability (see NextTokenDistribution);
+    ``NgramOptions`` (``max_support``) as an object and/or by keyword."""
+    opts = resolve(NgramOptions, options, overrides)
     seqs = context_variants(index, context)
-    return _ntd_of(index, seqs, max(len(s) for s in seqs), max_support)
+    return _ntd_of(index, seqs, max(len(s) for s in seqs), opts.max_support)
 
 
-def infgram_ntd(index: IndexReader, context: Query, max_support: int = 1000) -> NextTokenDistribution:
+def infgram_ntd(index: IndexReader, context: Query, options: NgramOptions | None = None,
+                **overrides) -> NextTokenDistribution:
     """``ntd`` on the longest suffix of ``context`` that occurs (``context_len`` = its length)."""
+    opts = resolve(NgramOptions, options, overrides)
     seqs = context_variants(index, context)
     n = _longest_occurring(index, seqs)
-    return _ntd_of(index, _suffixes(seqs, n), n, max_support)
+    return _ntd_of(index, _suffixes(seqs, n), n, opts.max_support)
 
 
 # -- per-position ∞-gram log-probs -----------------------------------------------------------
@@ -294,7 +326,8 @@ def infgram_logprobs(index: IndexReader, tokens: Query, max_suffix: int | None =
     n = len(ids)
     empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     if n == 0:
-        return InfgramLogprobs(ids, empty_f, empty_i, empty_i.copy(), empty_i.copy())
+        return InfgramLogprobs(ids, empty_f, empty_i, empty_i.copy(), empty_i.copy(), empty_i.copy(),
+                               document_tokens(index))
     q = ids.astype(index.dtype)
     pos = np.arange(n, dtype=np.int64)
     seps = np.flatnonzero(ids == index.separator)
@@ -308,13 +341,21 @@ def infgram_logprobs(index: IndexReader, tokens: Query, max_suffix: int | None =
     full = np.zeros(n, dtype=np.int64)
     with _parallel_guard():
         for sh in index.shards:
-            c, f = backoff_counts(sh.tokens, sh.sa, q, starts, segments)
+            with sa_checked(sh):
+                c, f = backoff_counts(sh.tokens, sh.sa, q, starts, segments)
             ctx += c
             full += f
     big_n = document_tokens(index)
     ctx[starts == pos] = big_n
     full[ids == index.separator] = 0
-    u = (np.asarray(index.unigram, dtype=np.float64)[ids] + 1.0) / (big_n + index.tokenizer.vocab_size)
-    logprobs = np.log((full + u) / (ctx + 1.0))
-    return InfgramLogprobs(ids, logprobs, pos - starts, ctx, full)
+    unigram = np.asarray(index.unigram, dtype=np.int64)[ids]
+    return InfgramLogprobs(ids, smoothed_logprobs(full, ctx, unigram, big_n, index.tokenizer.vocab_size),
+                           pos - starts, ctx, full, unigram, big_n)
+
+
+def smoothed_logprobs(full: np.ndarray, ctx: np.ndarray, unigram: np.ndarray, n_doc_tokens: int,
+                      vocab_size: int) -> np.ndarray:
+    """ln((count(s t) + u(t)) / (count(s) + 1)), u(t) = (count(t) + 1) / (N + V): the ∞-gram smoothing."""
+    u = (unigram.astype(np.float64) + 1.0) / (n_doc_tokens + vocab_size)
+    return np.log((full + u) / (ctx + 1.0))
 

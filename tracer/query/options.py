@@ -116,3 +116,42 @@ class FindOptions:
     def __post_init__(self) -> None:
         check_int("limit", self.limit, 0)
         check_int("context", self.context, 0)
+
+
+MAX_CLAUSE_FREQ = 50_000  # occurrences of a search's rarest clause examined before sampling (as infini-gram)
+
+
+@dataclass(frozen=True)
+class NgramOptions:
+    """``ntd`` / ``infgram_ntd``: exact while the context occurs at most ``max_support`` times, else
+    counted over an even sample of that many occurrences (and marked approximate)."""
+
+    max_support: int = field(default=1000, metadata=flag(
+        "--max-support", metavar="N",
+        help="count continuations exactly up to N occurrences of the context, else over an even sample "
+             "of N (default {default})"))
+
+    def __post_init__(self) -> None:
+        check_int("max_support", self.max_support, 1)
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """AND/OR search: clauses within ``window`` tokens (None: anywhere in the document), up to ``limit``
+    documents returned, the count exact while each shard's rarest clause occurs at most
+    ``max_clause_freq`` times (else estimated from a sample and marked approximate)."""
+
+    window: int | None = field(default=None, metadata=flag(
+        "--window", metavar="N", help="every clause matches within N tokens of the others (default: anywhere "
+                                      "in the document)"))
+    limit: int = field(default=10, metadata=flag(
+        "--limit", metavar="N", help="documents to show (default {default})"))
+    max_clause_freq: int = field(default=MAX_CLAUSE_FREQ, metadata=flag(
+        "--max-clause-freq", metavar="N",
+        help="exact count while the rarest clause occurs at most N times per shard (default {default})"))
+
+    def __post_init__(self) -> None:
+        if self.window is not None:
+            check_int("window", self.window, 0)
+        check_int("limit", self.limit, 0)
+        check_int("max_clause_freq", self.max_clause_freq, 1)

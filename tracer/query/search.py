@@ -20,17 +20,18 @@ from typing import Any
 
 import numpy as np
 
-from tracer.errors import IndexFormatError, InputError
+from tracer.errors import InputError
 from tracer.index.reader import IndexReader, Shard
 from tracer.query.documents import doc_span, positions_to_docs
 from tracer.query.find import sample_evenly
 from tracer.query.longest import _parallel_guard
+from tracer.query.ngram import sa_checked
+from tracer.query.options import MAX_CLAUSE_FREQ, SearchOptions, resolve  # noqa: F401 (re-exported)
 from tracer.query.tokens import query_variants
 from tracer_native import match_in_spans, min_cover_spread, sa_range
 
 Term = str | Sequence[int] | np.ndarray
 Cnf = Sequence[Sequence[Term]]
-MAX_CLAUSE_FREQ = 50_000  # occurrences of the rarest clause examined before sampling (as infini-gram)
 APPROX_SAMPLE = 4096  # occurrences sampled beyond it: their documents are scanned, so keep it small
 MAX_MATCHES = 10  # highlighted matches per clause and document
 GATHER_COST = 16  # one occurrence from the suffix array costs about this many scanned tokens
@@ -197,18 +198,6 @@ def _clauses(index: IndexReader, cnf: str | Cnf) -> list[_Clause]:
     return out
 
 
-def _check_params(window: int | None, limit: int, max_clause_freq: int) -> None:
-    def is_int(x: object) -> bool:
-        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-    if window is not None and (not is_int(window) or window < 0):
-        raise InputError(f"window must be a non-negative integer or None, got {window!r}")
-    if not is_int(limit) or limit < 0:
-        raise InputError(f"limit must be a non-negative integer, got {limit!r}")
-    if not is_int(max_clause_freq) or max_clause_freq < 1:
-        raise InputError(f"max_clause_freq must be a positive integer, got {max_clause_freq!r}")
-
-
 @dataclass
 class _Occurrences:
     """Matches inside one shard: local document, position, clause, pattern (parallel arrays)."""
@@ -244,9 +233,7 @@ def _gather(shard: Shard, ranges: list[tuple[int, int, int]], clause: int, take:
     pat = np.concatenate([np.full(hi - lo, k, dtype=np.int64) for lo, hi, k in ranges])
     if take is not None:
         pos, pat = pos[take], pat[take]
-    if pos.size and pos.max() >= shard.n_tokens:  # only a corrupt sa.bin points past its shard
-        raise IndexFormatError(f"{shard.path / 'sa.bin'}: position out of range (corrupt); run `tracer verify`")
-    docs = positions_to_docs(shard, pos)
+    docs = positions_to_docs(shard, pos)  # CorruptIndexError when an entry points past the shard
     return _Occurrences(docs, pos, np.full(pos.size, clause, dtype=np.int64), pat)
 
 
@@ -270,7 +257,8 @@ def _ranges(shard: Shard, clauses: list[_Clause]) -> list[list[tuple[int, int, i
     for c in clauses:
         rs = []
         for k, ids in enumerate(c.patterns):
-            lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
+            with sa_checked(shard):
+                lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
             if hi > lo:
                 rs.append((int(lo), int(hi), k))
         out.append(rs)
@@ -343,16 +331,17 @@ def _document(index: IndexReader, r: _ShardResult, local: int, clauses: list[_Cl
     return SearchDocument(shard.doc_base + local, str(meta.get("id")), meta, r.shard, n_matches, matches)
 
 
-def search(index: IndexReader, cnf: str | Cnf, window: int | None = None, limit: int = 10,
-           max_clause_freq: int = MAX_CLAUSE_FREQ) -> SearchResult:
+def search(index: IndexReader, cnf: str | Cnf, options: SearchOptions | None = None, **overrides) -> SearchResult:
     """Documents matching a CNF query (a string such as ``dog AND (cat OR mouse)`` or nested lists).
 
     ``window``: every clause has a match starting within ``window`` tokens of the others (the
     starts of one match per clause span at most ``window``). Returns the number of matching
     documents (exact unless a shard's rarest clause occurs more than ``max_clause_freq`` times)
     and up to ``limit`` of them spread evenly in corpus order, with matches by clause.
+    ``SearchOptions`` as an object and/or by keyword.
     """
-    _check_params(window, limit, max_clause_freq)
+    opts = resolve(SearchOptions, options, overrides)
+    window, limit, max_clause_freq = opts.window, opts.limit, opts.max_clause_freq
     clauses = _clauses(index, cnf)
     clause_counts = [0] * len(clauses)
     results = []

@@ -15,7 +15,7 @@ from tracer.membership import score_inputs
 from tracer.membership.inputs import ScoreInput
 from tracer.membership.options import ScoreOptions
 from tracer.query.index import Index
-from tracer.query.options import FindOptions, TraceOptions
+from tracer.query.options import FindOptions, NgramOptions, SearchOptions, TraceOptions
 from tracer.query.trace_stats import trace_token_stats
 from tracer.server.limits import Limits, check_cap
 from tracer.server.registry import IndexRegistry
@@ -157,3 +157,33 @@ class TracerServicer(pb_grpc.TracerServicer):
         check_alive(context)
         for result in iter_check_items(index, items, opts, progress=lambda _n: check_alive(context)):
             yield convert.item_result_to_msg(result)
+
+    # -- the corpus as a language model, AND/OR search ---------------------------------
+    @unary
+    def Ngram(self, request: pb.NgramRequest, context: grpc.ServicerContext) -> pb.NgramResponse:
+        _, index = self.registry.get(request.index)
+        kind = convert.ngram_kind(request.kind)
+        ctx = self._query(index, request.context, "context") if request.HasField("context") else ""
+        if kind in ("prob", "infgram_prob"):
+            token = convert.msg_to_token(request.token, index.tokenizer.fingerprint)
+            return pb.NgramResponse(prob=convert.ngram_prob_to_msg(getattr(index, kind)(ctx, token)))
+        opts = NgramOptions(**convert.options_fields(request, NgramOptions))
+        check_cap(opts.max_support, self.limits.max_batch, "Ngram max_support")
+        return pb.NgramResponse(ntd=convert.ntd_to_msg(getattr(index, kind)(ctx, opts)))
+
+    @unary
+    def InfgramLogprobs(self, request: pb.InfgramLogprobsRequest,
+                        context: grpc.ServicerContext) -> pb.InfgramLogprobsResponse:
+        _, index = self.registry.get(request.index)
+        tokens = self._query(index, request.tokens, "tokens") if request.HasField("tokens") else ""
+        result = index.infgram_logprobs(tokens, request.max_suffix if request.HasField("max_suffix") else None)
+        return convert.infgram_logprobs_to_msg(result, index.tokenizer.fingerprint)
+
+    @unary
+    def Search(self, request: pb.SearchRequest, context: grpc.ServicerContext) -> pb.SearchResponse:
+        _, index = self.registry.get(request.index)
+        check_cap(len(request.query), self.limits.max_query_chars, "query length")
+        opts = SearchOptions(**convert.options_fields(request, SearchOptions))
+        check_cap(opts.limit, self.limits.max_find_limit, "Search limit")
+        cnf = convert.msg_to_cnf(request, index.tokenizer.fingerprint)
+        return convert.search_result_to_msg(index.search(cnf, opts))

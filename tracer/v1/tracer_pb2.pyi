@@ -13,10 +13,23 @@ class TokenDtype(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TOKEN_DTYPE_UINT8: _ClassVar[TokenDtype]
     TOKEN_DTYPE_UINT16: _ClassVar[TokenDtype]
     TOKEN_DTYPE_UINT32: _ClassVar[TokenDtype]
+
+class NgramKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NGRAM_KIND_UNSPECIFIED: _ClassVar[NgramKind]
+    NGRAM_KIND_PROB: _ClassVar[NgramKind]
+    NGRAM_KIND_NTD: _ClassVar[NgramKind]
+    NGRAM_KIND_INFGRAM_PROB: _ClassVar[NgramKind]
+    NGRAM_KIND_INFGRAM_NTD: _ClassVar[NgramKind]
 TOKEN_DTYPE_UNSPECIFIED: TokenDtype
 TOKEN_DTYPE_UINT8: TokenDtype
 TOKEN_DTYPE_UINT16: TokenDtype
 TOKEN_DTYPE_UINT32: TokenDtype
+NGRAM_KIND_UNSPECIFIED: NgramKind
+NGRAM_KIND_PROB: NgramKind
+NGRAM_KIND_NTD: NgramKind
+NGRAM_KIND_INFGRAM_PROB: NgramKind
+NGRAM_KIND_INFGRAM_NTD: NgramKind
 
 class TokenIds(_message.Message):
     __slots__ = ("data", "dtype", "tokenizer_fingerprint")
@@ -247,7 +260,7 @@ class TraceResponse(_message.Message):
     def __init__(self, spans: _Optional[_Iterable[_Union[TracedSpan, _Mapping]]] = ..., highlights: _Optional[_Iterable[_Union[CharRange, _Mapping]]] = ..., n_tokens: _Optional[int] = ..., token_ids: _Optional[_Union[TokenIds, _Mapping]] = ..., unigram_counts: _Optional[_Iterable[int]] = ..., unigram_total: _Optional[int] = ..., unigram_vocab: _Optional[int] = ...) -> None: ...
 
 class ScoreItem(_message.Message):
-    __slots__ = ("id", "token_ids", "logprobs", "logprob_mean", "logprob_var", "text", "label")
+    __slots__ = ("id", "token_ids", "logprobs", "logprob_mean", "logprob_var", "text", "label", "prefix_logprobs")
     ID_FIELD_NUMBER: _ClassVar[int]
     TOKEN_IDS_FIELD_NUMBER: _ClassVar[int]
     LOGPROBS_FIELD_NUMBER: _ClassVar[int]
@@ -255,6 +268,7 @@ class ScoreItem(_message.Message):
     LOGPROB_VAR_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_LOGPROBS_FIELD_NUMBER: _ClassVar[int]
     id: str
     token_ids: TokenIds
     logprobs: bytes
@@ -262,24 +276,27 @@ class ScoreItem(_message.Message):
     logprob_var: bytes
     text: str
     label: int
-    def __init__(self, id: _Optional[str] = ..., token_ids: _Optional[_Union[TokenIds, _Mapping]] = ..., logprobs: _Optional[bytes] = ..., logprob_mean: _Optional[bytes] = ..., logprob_var: _Optional[bytes] = ..., text: _Optional[str] = ..., label: _Optional[int] = ...) -> None: ...
+    prefix_logprobs: bytes
+    def __init__(self, id: _Optional[str] = ..., token_ids: _Optional[_Union[TokenIds, _Mapping]] = ..., logprobs: _Optional[bytes] = ..., logprob_mean: _Optional[bytes] = ..., logprob_var: _Optional[bytes] = ..., text: _Optional[str] = ..., label: _Optional[int] = ..., prefix_logprobs: _Optional[bytes] = ...) -> None: ...
 
 class ScoreRequest(_message.Message):
-    __slots__ = ("index", "items", "k", "a", "tokenizer_fingerprint")
+    __slots__ = ("index", "items", "k", "a", "tokenizer_fingerprint", "reference_scores")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
     A_FIELD_NUMBER: _ClassVar[int]
     TOKENIZER_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_SCORES_FIELD_NUMBER: _ClassVar[int]
     index: str
     items: _containers.RepeatedCompositeFieldContainer[ScoreItem]
     k: float
     a: float
     tokenizer_fingerprint: str
-    def __init__(self, index: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ScoreItem, _Mapping]]] = ..., k: _Optional[float] = ..., a: _Optional[float] = ..., tokenizer_fingerprint: _Optional[str] = ...) -> None: ...
+    reference_scores: bool
+    def __init__(self, index: _Optional[str] = ..., items: _Optional[_Iterable[_Union[ScoreItem, _Mapping]]] = ..., k: _Optional[float] = ..., a: _Optional[float] = ..., tokenizer_fingerprint: _Optional[str] = ..., reference_scores: _Optional[bool] = ...) -> None: ...
 
 class MembershipScore(_message.Message):
-    __slots__ = ("id", "loss", "zlib", "min_k", "min_k_pp", "dc_pdd", "n_tokens", "unavailable", "label")
+    __slots__ = ("id", "loss", "zlib", "min_k", "min_k_pp", "dc_pdd", "n_tokens", "unavailable", "label", "infgram_ref", "infgram_ref_min_k", "infgram_ref_cap1", "recall")
     ID_FIELD_NUMBER: _ClassVar[int]
     LOSS_FIELD_NUMBER: _ClassVar[int]
     ZLIB_FIELD_NUMBER: _ClassVar[int]
@@ -289,6 +306,10 @@ class MembershipScore(_message.Message):
     N_TOKENS_FIELD_NUMBER: _ClassVar[int]
     UNAVAILABLE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    INFGRAM_REF_FIELD_NUMBER: _ClassVar[int]
+    INFGRAM_REF_MIN_K_FIELD_NUMBER: _ClassVar[int]
+    INFGRAM_REF_CAP1_FIELD_NUMBER: _ClassVar[int]
+    RECALL_FIELD_NUMBER: _ClassVar[int]
     id: str
     loss: float
     zlib: float
@@ -298,7 +319,11 @@ class MembershipScore(_message.Message):
     n_tokens: int
     unavailable: _containers.RepeatedScalarFieldContainer[str]
     label: int
-    def __init__(self, id: _Optional[str] = ..., loss: _Optional[float] = ..., zlib: _Optional[float] = ..., min_k: _Optional[float] = ..., min_k_pp: _Optional[float] = ..., dc_pdd: _Optional[float] = ..., n_tokens: _Optional[int] = ..., unavailable: _Optional[_Iterable[str]] = ..., label: _Optional[int] = ...) -> None: ...
+    infgram_ref: float
+    infgram_ref_min_k: float
+    infgram_ref_cap1: float
+    recall: float
+    def __init__(self, id: _Optional[str] = ..., loss: _Optional[float] = ..., zlib: _Optional[float] = ..., min_k: _Optional[float] = ..., min_k_pp: _Optional[float] = ..., dc_pdd: _Optional[float] = ..., n_tokens: _Optional[int] = ..., unavailable: _Optional[_Iterable[str]] = ..., label: _Optional[int] = ..., infgram_ref: _Optional[float] = ..., infgram_ref_min_k: _Optional[float] = ..., infgram_ref_cap1: _Optional[float] = ..., recall: _Optional[float] = ...) -> None: ...
 
 class ScoreResponse(_message.Message):
     __slots__ = ("scores",)
@@ -459,3 +484,165 @@ class ContaminationResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[ItemResult]
     def __init__(self, results: _Optional[_Iterable[_Union[ItemResult, _Mapping]]] = ...) -> None: ...
+
+class NgramRequest(_message.Message):
+    __slots__ = ("index", "kind", "context", "token", "max_support")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MAX_SUPPORT_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    kind: NgramKind
+    context: Query
+    token: Query
+    max_support: int
+    def __init__(self, index: _Optional[str] = ..., kind: _Optional[_Union[NgramKind, str]] = ..., context: _Optional[_Union[Query, _Mapping]] = ..., token: _Optional[_Union[Query, _Mapping]] = ..., max_support: _Optional[int] = ...) -> None: ...
+
+class NgramProb(_message.Message):
+    __slots__ = ("prob", "count_context", "count_full", "token", "context_len")
+    PROB_FIELD_NUMBER: _ClassVar[int]
+    COUNT_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FULL_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_LEN_FIELD_NUMBER: _ClassVar[int]
+    prob: float
+    count_context: int
+    count_full: int
+    token: int
+    context_len: int
+    def __init__(self, prob: _Optional[float] = ..., count_context: _Optional[int] = ..., count_full: _Optional[int] = ..., token: _Optional[int] = ..., context_len: _Optional[int] = ...) -> None: ...
+
+class Continuation(_message.Message):
+    __slots__ = ("token", "text", "count", "prob")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    PROB_FIELD_NUMBER: _ClassVar[int]
+    token: int
+    text: str
+    count: int
+    prob: float
+    def __init__(self, token: _Optional[int] = ..., text: _Optional[str] = ..., count: _Optional[int] = ..., prob: _Optional[float] = ...) -> None: ...
+
+class NextTokenDistribution(_message.Message):
+    __slots__ = ("count_context", "context_len", "approximate", "support", "doc_end", "continuations")
+    COUNT_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_LEN_FIELD_NUMBER: _ClassVar[int]
+    APPROXIMATE_FIELD_NUMBER: _ClassVar[int]
+    SUPPORT_FIELD_NUMBER: _ClassVar[int]
+    DOC_END_FIELD_NUMBER: _ClassVar[int]
+    CONTINUATIONS_FIELD_NUMBER: _ClassVar[int]
+    count_context: int
+    context_len: int
+    approximate: bool
+    support: int
+    doc_end: int
+    continuations: _containers.RepeatedCompositeFieldContainer[Continuation]
+    def __init__(self, count_context: _Optional[int] = ..., context_len: _Optional[int] = ..., approximate: _Optional[bool] = ..., support: _Optional[int] = ..., doc_end: _Optional[int] = ..., continuations: _Optional[_Iterable[_Union[Continuation, _Mapping]]] = ...) -> None: ...
+
+class NgramResponse(_message.Message):
+    __slots__ = ("prob", "ntd")
+    PROB_FIELD_NUMBER: _ClassVar[int]
+    NTD_FIELD_NUMBER: _ClassVar[int]
+    prob: NgramProb
+    ntd: NextTokenDistribution
+    def __init__(self, prob: _Optional[_Union[NgramProb, _Mapping]] = ..., ntd: _Optional[_Union[NextTokenDistribution, _Mapping]] = ...) -> None: ...
+
+class InfgramLogprobsRequest(_message.Message):
+    __slots__ = ("index", "tokens", "max_suffix")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SUFFIX_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    tokens: Query
+    max_suffix: int
+    def __init__(self, index: _Optional[str] = ..., tokens: _Optional[_Union[Query, _Mapping]] = ..., max_suffix: _Optional[int] = ...) -> None: ...
+
+class InfgramLogprobsResponse(_message.Message):
+    __slots__ = ("token_ids", "logprobs", "suffix_len", "count_context", "count_full", "token_count", "n_doc_tokens")
+    TOKEN_IDS_FIELD_NUMBER: _ClassVar[int]
+    LOGPROBS_FIELD_NUMBER: _ClassVar[int]
+    SUFFIX_LEN_FIELD_NUMBER: _ClassVar[int]
+    COUNT_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FULL_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    N_DOC_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    token_ids: TokenIds
+    logprobs: bytes
+    suffix_len: bytes
+    count_context: bytes
+    count_full: bytes
+    token_count: bytes
+    n_doc_tokens: int
+    def __init__(self, token_ids: _Optional[_Union[TokenIds, _Mapping]] = ..., logprobs: _Optional[bytes] = ..., suffix_len: _Optional[bytes] = ..., count_context: _Optional[bytes] = ..., count_full: _Optional[bytes] = ..., token_count: _Optional[bytes] = ..., n_doc_tokens: _Optional[int] = ...) -> None: ...
+
+class SearchClause(_message.Message):
+    __slots__ = ("terms",)
+    TERMS_FIELD_NUMBER: _ClassVar[int]
+    terms: _containers.RepeatedCompositeFieldContainer[Query]
+    def __init__(self, terms: _Optional[_Iterable[_Union[Query, _Mapping]]] = ...) -> None: ...
+
+class SearchRequest(_message.Message):
+    __slots__ = ("index", "query", "clauses", "window", "limit", "max_clause_freq")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    CLAUSES_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MAX_CLAUSE_FREQ_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    query: str
+    clauses: _containers.RepeatedCompositeFieldContainer[SearchClause]
+    window: int
+    limit: int
+    max_clause_freq: int
+    def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., clauses: _Optional[_Iterable[_Union[SearchClause, _Mapping]]] = ..., window: _Optional[int] = ..., limit: _Optional[int] = ..., max_clause_freq: _Optional[int] = ...) -> None: ...
+
+class TermMatch(_message.Message):
+    __slots__ = ("term", "token_start", "token_end", "char_start", "char_end")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_START_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_END_FIELD_NUMBER: _ClassVar[int]
+    CHAR_START_FIELD_NUMBER: _ClassVar[int]
+    CHAR_END_FIELD_NUMBER: _ClassVar[int]
+    term: int
+    token_start: int
+    token_end: int
+    char_start: int
+    char_end: int
+    def __init__(self, term: _Optional[int] = ..., token_start: _Optional[int] = ..., token_end: _Optional[int] = ..., char_start: _Optional[int] = ..., char_end: _Optional[int] = ...) -> None: ...
+
+class ClauseMatches(_message.Message):
+    __slots__ = ("matches",)
+    MATCHES_FIELD_NUMBER: _ClassVar[int]
+    matches: _containers.RepeatedCompositeFieldContainer[TermMatch]
+    def __init__(self, matches: _Optional[_Iterable[_Union[TermMatch, _Mapping]]] = ...) -> None: ...
+
+class SearchDocument(_message.Message):
+    __slots__ = ("doc_index", "doc_id", "meta_json", "shard", "n_matches", "matches")
+    DOC_INDEX_FIELD_NUMBER: _ClassVar[int]
+    DOC_ID_FIELD_NUMBER: _ClassVar[int]
+    META_JSON_FIELD_NUMBER: _ClassVar[int]
+    SHARD_FIELD_NUMBER: _ClassVar[int]
+    N_MATCHES_FIELD_NUMBER: _ClassVar[int]
+    MATCHES_FIELD_NUMBER: _ClassVar[int]
+    doc_index: int
+    doc_id: str
+    meta_json: str
+    shard: int
+    n_matches: _containers.RepeatedScalarFieldContainer[int]
+    matches: _containers.RepeatedCompositeFieldContainer[ClauseMatches]
+    def __init__(self, doc_index: _Optional[int] = ..., doc_id: _Optional[str] = ..., meta_json: _Optional[str] = ..., shard: _Optional[int] = ..., n_matches: _Optional[_Iterable[int]] = ..., matches: _Optional[_Iterable[_Union[ClauseMatches, _Mapping]]] = ...) -> None: ...
+
+class SearchResponse(_message.Message):
+    __slots__ = ("count", "approximate", "clause_counts", "documents")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    APPROXIMATE_FIELD_NUMBER: _ClassVar[int]
+    CLAUSE_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    approximate: bool
+    clause_counts: _containers.RepeatedScalarFieldContainer[int]
+    documents: _containers.RepeatedCompositeFieldContainer[SearchDocument]
+    def __init__(self, count: _Optional[int] = ..., approximate: _Optional[bool] = ..., clause_counts: _Optional[_Iterable[int]] = ..., documents: _Optional[_Iterable[_Union[SearchDocument, _Mapping]]] = ...) -> None: ...

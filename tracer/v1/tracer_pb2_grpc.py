@@ -74,6 +74,21 @@ class TracerStub:
                 request_serializer=tracer_dot_v1_dot_tracer__pb2.ContaminationRequest.SerializeToString,
                 response_deserializer=tracer_dot_v1_dot_tracer__pb2.ItemResult.FromString,
                 _registered_method=True)
+        self.Ngram = channel.unary_unary(
+                '/tracer.v1.Tracer/Ngram',
+                request_serializer=tracer_dot_v1_dot_tracer__pb2.NgramRequest.SerializeToString,
+                response_deserializer=tracer_dot_v1_dot_tracer__pb2.NgramResponse.FromString,
+                _registered_method=True)
+        self.InfgramLogprobs = channel.unary_unary(
+                '/tracer.v1.Tracer/InfgramLogprobs',
+                request_serializer=tracer_dot_v1_dot_tracer__pb2.InfgramLogprobsRequest.SerializeToString,
+                response_deserializer=tracer_dot_v1_dot_tracer__pb2.InfgramLogprobsResponse.FromString,
+                _registered_method=True)
+        self.Search = channel.unary_unary(
+                '/tracer.v1.Tracer/Search',
+                request_serializer=tracer_dot_v1_dot_tracer__pb2.SearchRequest.SerializeToString,
+                response_deserializer=tracer_dot_v1_dot_tracer__pb2.SearchResponse.FromString,
+                _registered_method=True)
 
 
 class TracerServicer:
@@ -136,6 +151,27 @@ class TracerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Ngram(self, request, context):
+        """The corpus as a language model: n-gram / ∞-gram probability or next-token distribution of a context.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InfgramLogprobs(self, request, context):
+        """Smoothed ∞-gram log-prob of every token of a text given the tokens before it, with the counts used.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Search(self, request, context):
+        """AND/OR (CNF) document search: matching documents, their count and matches by clause.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TracerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -178,6 +214,21 @@ def add_TracerServicer_to_server(servicer, server):
                     servicer.StreamContamination,
                     request_deserializer=tracer_dot_v1_dot_tracer__pb2.ContaminationRequest.FromString,
                     response_serializer=tracer_dot_v1_dot_tracer__pb2.ItemResult.SerializeToString,
+            ),
+            'Ngram': grpc.unary_unary_rpc_method_handler(
+                    servicer.Ngram,
+                    request_deserializer=tracer_dot_v1_dot_tracer__pb2.NgramRequest.FromString,
+                    response_serializer=tracer_dot_v1_dot_tracer__pb2.NgramResponse.SerializeToString,
+            ),
+            'InfgramLogprobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.InfgramLogprobs,
+                    request_deserializer=tracer_dot_v1_dot_tracer__pb2.InfgramLogprobsRequest.FromString,
+                    response_serializer=tracer_dot_v1_dot_tracer__pb2.InfgramLogprobsResponse.SerializeToString,
+            ),
+            'Search': grpc.unary_unary_rpc_method_handler(
+                    servicer.Search,
+                    request_deserializer=tracer_dot_v1_dot_tracer__pb2.SearchRequest.FromString,
+                    response_serializer=tracer_dot_v1_dot_tracer__pb2.SearchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -396,6 +447,87 @@ class Tracer:
             '/tracer.v1.Tracer/StreamContamination',
             tracer_dot_v1_dot_tracer__pb2.ContaminationRequest.SerializeToString,
             tracer_dot_v1_dot_tracer__pb2.ItemResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Ngram(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracer.v1.Tracer/Ngram',
+            tracer_dot_v1_dot_tracer__pb2.NgramRequest.SerializeToString,
+            tracer_dot_v1_dot_tracer__pb2.NgramResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InfgramLogprobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracer.v1.Tracer/InfgramLogprobs',
+            tracer_dot_v1_dot_tracer__pb2.InfgramLogprobsRequest.SerializeToString,
+            tracer_dot_v1_dot_tracer__pb2.InfgramLogprobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Search(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracer.v1.Tracer/Search',
+            tracer_dot_v1_dot_tracer__pb2.SearchRequest.SerializeToString,
+            tracer_dot_v1_dot_tracer__pb2.SearchResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,6 +24,8 @@ from tracer.index.reader import DocumentRecord
 from tracer.membership.inputs import ScoreInput, parse_row
 from tracer.membership.scoring import MembershipScore
 from tracer.query.documents import DocSpan
+from tracer.query.ngram import Continuation, InfgramLogprobs, NextTokenDistribution, NgramProb
+from tracer.query.search import SearchDocument, SearchResult, TermMatch
 from tracer.query.trace_docs import TracedDocument
 from tracer.query.trace_rank import TracedSpan, TraceResult
 from tracer.query.trace_stats import TraceTokenStats
@@ -246,7 +248,7 @@ def score_input_to_msg(inp: ScoreInput) -> pb.ScoreItem:
     item = pb.ScoreItem(
         id=inp.id, token_ids=pack_tokens(inp.token_ids, inp.tokenizer_fingerprint or ""),
         logprobs=_pack_floats(inp.logprobs), logprob_mean=_pack_floats(inp.logprob_mean),
-        logprob_var=_pack_floats(inp.logprob_var),
+        logprob_var=_pack_floats(inp.logprob_var), prefix_logprobs=_pack_floats(inp.prefix_logprobs),
     )
     if inp.text is not None:
         item.text = inp.text
@@ -269,7 +271,7 @@ def msg_to_score_row(item: pb.ScoreItem, where: str, fingerprint: str) -> ScoreI
     }
     if item.id:
         row["id"] = item.id
-    for name in ("logprob_mean", "logprob_var"):
+    for name in ("logprob_mean", "logprob_var", "prefix_logprobs"):
         data = getattr(item, name)
         if data:
             row[name] = _unpack_floats(data, f"{where}.{name}").tolist()
@@ -283,7 +285,8 @@ def msg_to_score_row(item: pb.ScoreItem, where: str, fingerprint: str) -> ScoreI
     return parse_row(row, where, where.rsplit("[", 1)[-1].rstrip("]"), label_field)
 
 
-_SCORE_FIELDS = ("loss", "zlib", "min_k", "min_k_pp", "dc_pdd")
+_SCORE_FIELDS = ("loss", "zlib", "min_k", "min_k_pp", "dc_pdd", "infgram_ref", "infgram_ref_min_k",
+                 "infgram_ref_cap1", "recall")
 
 
 def membership_to_msg(s: MembershipScore) -> pb.MembershipScore:
@@ -378,3 +381,131 @@ def msg_to_item_result(m: pb.ItemResult) -> ItemResult:
         ],
         contaminated=m.contaminated, category=m.category, short=m.short, verdict_on=m.verdict_on, method=m.method,
     )
+
+
+# -- n-gram / ∞-gram and AND/OR search ----------------------------------------------------
+
+_I64 = np.dtype("<i8")
+NGRAM_KINDS = {"prob": pb.NGRAM_KIND_PROB, "ntd": pb.NGRAM_KIND_NTD, "infgram_prob": pb.NGRAM_KIND_INFGRAM_PROB,
+               "infgram_ntd": pb.NGRAM_KIND_INFGRAM_NTD}
+
+
+def ngram_kind(kind: int) -> str:
+    """The library operation an NgramKind names; unset or unknown is INVALID_ARGUMENT."""
+    for name, value in NGRAM_KINDS.items():
+        if value == kind:
+            return name
+    raise InputError(f"field 'kind': give one of {', '.join(pb.NgramKind.Name(v) for v in NGRAM_KINDS.values())}")
+
+
+def msg_to_token(msg: pb.Query, fingerprint: str) -> str | int:
+    """A PROB request's token: a text, or exactly one id."""
+    q = msg_to_query(msg, fingerprint, "token")
+    if isinstance(q, str):
+        return q
+    if len(q) != 1:
+        raise InputError(f"field 'token': give one token id, got {len(q)}")
+    return int(q[0])
+
+
+def token_to_msg(token: str | int, fingerprint: str = "") -> pb.Query:
+    if isinstance(token, str):
+        return pb.Query(text=token)
+    if isinstance(token, bool) or not isinstance(token, (int, np.integer)):
+        raise InputError(f"token must be an int id or a one-token string, got {type(token).__name__}")
+    return pb.Query(tokens=pack_tokens([int(token)], fingerprint))
+
+
+def ngram_prob_to_msg(r: NgramProb) -> pb.NgramProb:
+    m = pb.NgramProb(count_context=r.count_context, count_full=r.count_full, token=r.token, context_len=r.context_len)
+    if r.prob is not None:
+        m.prob = r.prob
+    return m
+
+
+def msg_to_ngram_prob(m: pb.NgramProb) -> NgramProb:
+    return NgramProb(m.prob if m.HasField("prob") else None, int(m.count_context), int(m.count_full), int(m.token),
+                     int(m.context_len))
+
+
+def ntd_to_msg(d: NextTokenDistribution) -> pb.NextTokenDistribution:
+    return pb.NextTokenDistribution(
+        count_context=d.count_context, context_len=d.context_len, approximate=d.approximate, support=d.support,
+        doc_end=d.doc_end, continuations=[pb.Continuation(token=c.token, text=c.text, count=c.count, prob=c.prob)
+                                          for c in d.continuations])
+
+
+def msg_to_ntd(m: pb.NextTokenDistribution) -> NextTokenDistribution:
+    return NextTokenDistribution(int(m.count_context), int(m.context_len), m.approximate, int(m.support),
+                                 int(m.doc_end), [Continuation(int(c.token), c.text, int(c.count), c.prob)
+                                                  for c in m.continuations])
+
+
+def _pack_ints(values: np.ndarray) -> bytes:
+    return np.asarray(values, dtype=_I64).tobytes()
+
+
+def _unpack_ints(data: bytes, field: str) -> np.ndarray:
+    if len(data) % 8:
+        raise InputError(f"field '{field}': {len(data)} bytes is not a whole number of int64 values")
+    return np.frombuffer(data, dtype=_I64).astype(np.int64)
+
+
+def infgram_logprobs_to_msg(r: InfgramLogprobs, fingerprint: str = "") -> pb.InfgramLogprobsResponse:
+    return pb.InfgramLogprobsResponse(
+        token_ids=pack_tokens(r.token_ids, fingerprint), logprobs=_pack_floats(r.logprobs),
+        suffix_len=_pack_ints(r.suffix_len), count_context=_pack_ints(r.count_context),
+        count_full=_pack_ints(r.count_full), token_count=_pack_ints(r.token_count), n_doc_tokens=r.n_doc_tokens)
+
+
+def msg_to_infgram_logprobs(m: pb.InfgramLogprobsResponse) -> InfgramLogprobs:
+    return InfgramLogprobs(
+        unpack_tokens(m.token_ids).astype(np.int64), _unpack_floats(m.logprobs, "logprobs").copy(),
+        _unpack_ints(m.suffix_len, "suffix_len"), _unpack_ints(m.count_context, "count_context"),
+        _unpack_ints(m.count_full, "count_full"), _unpack_ints(m.token_count, "token_count"), int(m.n_doc_tokens))
+
+
+def cnf_to_msg(cnf: str | Sequence[Sequence[Any]], fingerprint: str = "") -> dict[str, Any]:
+    """SearchRequest fields for a query string or a list of clauses of terms (texts or token ids)."""
+    if isinstance(cnf, str):
+        return {"query": cnf}
+    if isinstance(cnf, (bytes, np.ndarray)) or not isinstance(cnf, Sequence):
+        raise InputError("search query: give a string or a list of AND-clauses, each a list of OR-terms")
+    clauses = []
+    for ci, clause in enumerate(cnf):
+        if isinstance(clause, str) or not isinstance(clause, Sequence):
+            raise InputError(f"search query: clause {ci} must be a list of terms")
+        clauses.append(pb.SearchClause(terms=[query_to_msg(t, fingerprint) for t in clause]))
+    return {"clauses": clauses}
+
+
+def msg_to_cnf(m: pb.SearchRequest, fingerprint: str) -> str | list[list[Any]]:
+    if m.query:
+        return m.query
+    return [[msg_to_query(t, fingerprint, f"clauses[{ci}].terms[{ti}]") for ti, t in enumerate(c.terms)]
+            for ci, c in enumerate(m.clauses)]
+
+
+def search_document_to_msg(d: SearchDocument) -> pb.SearchDocument:
+    return pb.SearchDocument(
+        doc_index=d.doc_index, doc_id=d.doc_id, meta_json=dumps_json(d.meta), shard=d.shard, n_matches=d.n_matches,
+        matches=[pb.ClauseMatches(matches=[pb.TermMatch(term=t.term, token_start=t.token_start, token_end=t.token_end,
+                                                        char_start=t.char_start, char_end=t.char_end) for t in c])
+                 for c in d.matches])
+
+
+def msg_to_search_document(m: pb.SearchDocument) -> SearchDocument:
+    return SearchDocument(
+        int(m.doc_index), m.doc_id, loads_json(m.meta_json, "meta_json"), int(m.shard), [int(x) for x in m.n_matches],
+        [[TermMatch(int(t.term), int(t.token_start), int(t.token_end), int(t.char_start), int(t.char_end))
+          for t in c.matches] for c in m.matches])
+
+
+def search_result_to_msg(r: SearchResult) -> pb.SearchResponse:
+    return pb.SearchResponse(count=r.count, approximate=r.approximate, clause_counts=r.clause_counts,
+                             documents=[search_document_to_msg(d) for d in r.documents])
+
+
+def msg_to_search_result(m: pb.SearchResponse) -> SearchResult:
+    return SearchResult(int(m.count), m.approximate, [int(c) for c in m.clause_counts],
+                        [msg_to_search_document(d) for d in m.documents])

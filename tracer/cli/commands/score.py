@@ -1,4 +1,5 @@
-"""tracer score: membership scores (loss, zlib, Min-K%, Min-K%++, DC-PDD) from log-probs or a model."""
+"""tracer score: membership scores (loss, zlib, Min-K%, Min-K%++, DC-PDD, the ∞-gram reference scores
+calibrated on --index, and ReCaLL with --prefix-file) from log-probs or a model."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tracer.errors import InputError, MismatchError
 from tracer.membership.options import ScoreOptions
 
 COLUMNS = ("loss", "zlib", "min_k", "min_k_pp", "dc_pdd")
+EXTRA_COLUMNS = ("infgram_ref", "infgram_ref_min_k", "infgram_ref_cap1", "recall")  # shown when computed
 SCORE_CHUNK = 1024  # texts scored between progress updates
 
 
@@ -21,7 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="membership scores from token log-probs or a local model",
         description="Pretraining-data detection scores (higher = more likely a member). Give either "
         "--logprobs FILE.jsonl (token_ids, logprobs, optional logprob_mean, logprob_var, text, id) or "
-        "--model DIR TEXTS.jsonl. n_tokens counts the scored (non-null) log-probs; a score whose inputs "
+        "--model DIR TEXTS.jsonl. The index is also the reference corpus of infgram_ref (model log-prob over "
+        "the index's smoothed ∞-gram log-prob, averaged; and its variants infgram_ref_min_k, infgram_ref_cap1): "
+        "give an index of text from the training distribution that does not hold the texts under test. "
+        "--prefix-file adds ReCaLL (--model only). n_tokens counts the scored (non-null) log-probs; a score whose inputs "
         "are missing is null and named in 'unavailable'. With --label-field the AUROC / TPR@FPR table goes "
         "to stdout (text), into the object (json) or to stderr (jsonl). Scores are not verdicts: "
         "thresholds do not transfer between models.",
@@ -39,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="texts per forward pass for --model")
     p.add_argument("--max-length", type=int, help="cut texts to this many tokens (default: the model's window)")
     p.add_argument("--prepend-bos", action="store_true", help="feed the model's BOS first so token 1 is scored")
+    p.add_argument("--prefix-file", metavar="FILE",
+                   help="with --model: a text file of non-member text; adds ReCaLL = LL(text | prefix) / LL(text)")
     add_format(p, ("text", "json", "jsonl"))
     add_progress(p)
     p.set_defaults(func=run)
@@ -53,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give either --logprobs FILE.jsonl or --model DIR TEXTS.jsonl")
     if args.logprobs is not None and args.texts is not None:
         raise InputError("TEXTS.jsonl goes with --model; with --logprobs the texts are in the log-probs file")
-    options = options_from_args(args, ScoreOptions)
+    if args.prefix_file is not None and args.model is None:
+        raise InputError("--prefix-file goes with --model (ReCaLL runs the model with the prefix); with --logprobs "
+                         "give each row's 'prefix_logprobs' instead")
+    options = options_from_args(args, ScoreOptions, reference_scores=True)
     index = tracer.open(args.index)
     if args.logprobs is not None:
         inputs = list(read_logprobs_jsonl(args.logprobs, args.label_field))
@@ -77,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     summary = None
     if args.label_field:
         labels = [r.label for r in results]
-        summary = summarize({name: [r.get(name) for r in results] for name in COLUMNS}, labels)
+        summary = summarize({name: [r.get(name) for r in results] for name in _columns(results)}, labels)
     if args.format == "jsonl":
         out = sys.stdout
         for r in results:
@@ -112,13 +122,31 @@ def _model_inputs(args: argparse.Namespace, index, rows: list, bar):
             f"--model {args.model}: its tokenizer ({model_tok.fingerprint}) is not the index's "
             f"({index.tokenizer.fingerprint}); build the index with the model's tokenizer.json"
         )
+    prefix = _read_prefix(args.prefix_file) if args.prefix_file is not None else None
     adapter = load_hf_causal_lm(args.model, device=args.device, bf16=args.bf16, batch_size=args.batch_size,
                                 max_length=args.max_length, prepend_bos=args.prepend_bos)
     inputs = adapter.score_inputs([r.text for r in rows], [r.id for r in rows], [r.label for r in rows],
-                                  progress=bar.update if bar else None)
+                                  progress=bar.update if bar else None, prefix=prefix)
     for inp in inputs:  # verified equivalent above, possibly with a differently serialised tokenizer.json
         inp.tokenizer_fingerprint = index.tokenizer.fingerprint
     return inputs
+
+
+def _read_prefix(path: str) -> str:
+    from pathlib import Path
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"--prefix-file {path}: not UTF-8 text (byte {e.start})") from None
+    if not text.strip():
+        raise InputError(f"--prefix-file {path}: empty; give some non-member text")
+    return text
+
+
+def _columns(results) -> tuple[str, ...]:
+    """The five scores, then each extra score that was computed for some text."""
+    return COLUMNS + tuple(c for c in EXTRA_COLUMNS if any(r.computed(c) for r in results))
 
 
 def _fmt(v: float | None) -> str:
@@ -126,8 +154,9 @@ def _fmt(v: float | None) -> str:
 
 
 def _scores_table(results) -> str:
-    head = ["id", "n_tokens", *COLUMNS]
-    rows = [[r.id, str(r.n_tokens), *(_fmt(r.get(c)) for c in COLUMNS)] for r in results]
+    columns = _columns(results)
+    head = ["id", "n_tokens", *columns]
+    rows = [[r.id, str(r.n_tokens), *(_fmt(r.get(c)) for c in columns)] for r in results]
     return _table(head, rows)
 
 
