@@ -15,7 +15,7 @@ from tracer import __version__
 from tracer.errors import TracerError
 
 # commands in the order `tracer --help` lists them; any other module in commands/ follows
-ORDER = ["build", "info", "count", "find", "doc", "verify", "trace", "contamination", "report", "score", "serve", "demo"]
+ORDER = ["build", "info", "count", "find", "doc", "verify", "trace", "contamination", "decontaminate", "overlap", "report", "score", "serve", "demo"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -78,6 +78,8 @@ class ItemResult:
     short: bool
     verdict_on: str
     method: str
+    # every spelling of every part with its word matches: what decontamination locates (not in to_json)
+    evidence: list[PartEvidence] = field(default_factory=list, repr=False)
 
     @property
     def verdict_part(self) -> PartMetrics:
@@ -95,6 +97,19 @@ class ItemResult:
             "parts": {k: v.to_json() for k, v in self.parts.items()},
             "documents": [d.to_json() for d in self.documents],
         }
+
+
+@dataclass
+class PartEvidence:
+    """One spelling of one part: its words, the corpus match from each word (``m``, in words),
+    the template words left out (``template``, or None) and the effective span lengths."""
+
+    part: str
+    prep: PreparedText
+    m: np.ndarray
+    template: np.ndarray | None
+    ngram: int  # min(--ngram, words of the item's longest part)
+    gpt3_ngram: int
 
 
 @dataclass
@@ -223,6 +238,7 @@ def _check_batch(
 
     # per part: the best spelling's word matches and metrics; spans to count and locate
     raw_template: dict[tuple[int, str], np.ndarray] = {}
+    evidence: dict[int, list[PartEvidence]] = {}
     chosen: dict[tuple[int, str], tuple[_Part, np.ndarray, PartMetrics]] = {}
     for part in parts:
         p, o = part.prep, part.offset
@@ -243,6 +259,7 @@ def _check_batch(
                 starts = p.word_starts if p.raw_of is None else p.raw_of[p.word_starts]
                 tmask = raw_template[key][np.minimum(starts, len(raw_template[key]) - 1)]
         pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask)
+        evidence.setdefault(part.item_no, []).append(PartEvidence(part.name, p, m, tmask, n_eff, gpt3_n))
         pm.text = p.text
         pm.spans = [p.raw_range(int(p.word_starts[a]), int(p.word_ends[b - 1])) for a, b in runs(covered)]
         key = (part.item_no, part.name)
@@ -286,6 +303,7 @@ def _check_batch(
         yield ItemResult(
             item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
             short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,
+            evidence=evidence.get(i, []),
         )
 
 
