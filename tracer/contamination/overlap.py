@@ -70,7 +70,7 @@ class DocOverlap:
     longest_text: str
     longest_count: int  # its occurrences in A
     a_documents: list[str]  # ids of A documents holding the longest span (when it is >= n words)
-    spans: list[str] = field(default_factory=list, repr=False)  # texts of its shared runs of words (summary)
+    spans: list[str] = field(default_factory=list, repr=False)  # the shared span from each covered run's start
 
     @property
     def share(self) -> float:
@@ -123,14 +123,14 @@ def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: Over
     n = opts.ngram
     total = sum(len(p.ids) for _, p in batch)
     query = np.zeros(total, dtype=index.dtype)
-    limits = np.arange(total, dtype=np.int64)  # empty range: no n words from here
+    limits = np.arange(total, dtype=np.int64)  # empty range: not a word start
     offsets = []
     o = 0
     for _, p in batch:
         query[o : o + len(p.ids)] = p.ids
-        if p.n_words >= n:
-            w = np.arange(p.n_words - n + 1)
-            limits[o + p.word_tok[w]] = _word_limit(p, o, w + n - 1)
+        if p.n_words:
+            w = np.arange(p.n_words)
+            limits[o + p.word_tok[w]] = _word_limit(p, o, np.minimum(w + n - 1, p.n_words - 1))
         offsets.append(o)
         o += len(p.ids)
     capped = longest_lengths(index, query, limits)
@@ -185,7 +185,7 @@ def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: Over
     for j, ((doc_id, p, _, _, covered), (w, longest)) in enumerate(zip(rows, best_words, strict=True)):
         docs = (_a_documents(index, counted.ranges, j, opts.max_documents)
                 if longest >= n and opts.max_documents else [])
-        spans = [_span_text(p, a, b - a)[:SPAN_TEXT_CHARS] for a, b in runs(covered)]
+        spans = [_span_text(p, a, int(full[j][a]))[:SPAN_TEXT_CHARS] for a, _ in runs(covered)]
         yield DocOverlap(doc_id, p.n_words, int(covered.sum()), longest,
                          _span_text(p, w, longest) if longest else "", int(counted.counts[j]) if longest else 0,
                          docs, spans)
@@ -251,7 +251,7 @@ class OverlapSummary:
             self.longest = dataclasses.replace(d, spans=[])
 
     def to_json(self, index: IndexReader | None = None) -> dict:
-        top = self.spans.most_common(self.options.top_spans)
+        top = sorted(self.spans.items(), key=lambda kv: (-kv[1], kv[0]))[: self.options.top_spans]
         bins = self.options.bins
         return {
             "ngram": self.options.ngram, "documents": self.documents, "words": self.words,
