@@ -36,7 +36,7 @@ def _corpus():
     items = [_words(rng, 18) + "?" for _ in range(6)]  # 0-2 injected, 3-5 clean
     docs: list[str] = [_words(rng, rng.randint(40, 120)) for _ in range(120)]
     injected: dict[int, list[str]] = {}  # doc -> the exact texts injected into it
-    for k in range(6):  # item 0 as a whole document, many times
+    for _ in range(6):  # item 0 as a whole document, many times
         docs.append(items[0])
         injected[len(docs) - 1] = [items[0]]
     for d, item in ((5, items[1]), (17, items[1]), (33, items[2]), (34, items[0]), (60, items[2])):  # inline
@@ -138,7 +138,7 @@ def test_source_keeps_records_verbatim(setup, tmp_path):
     decontaminate(index, bench, tmp_path / "out", None, DecontaminateOptions(output_format="jsonl"),
                   source=[str(d / "c.jsonl")])
     rows = read_parts(tmp_path / "out")
-    originals = [json.loads(line) for line in open(d / "c.jsonl", encoding="utf-8")]
+    originals = [json.loads(line) for line in (d / "c.jsonl").read_text(encoding="utf-8").splitlines()]
     assert rows == [r for i, r in enumerate(originals) if i not in injected]
 
 

@@ -133,7 +133,7 @@ def test_health_and_reflection(index):
         assert {"tracer.v1.Tracer", "grpc.health.v1.Health"} <= set(db.get_services())
         svc = db.FindFileContainingSymbol("tracer.v1.Tracer")
         assert {m.name for m in svc.service[0].method} == {
-            "Info", "Count", "Find", "GetDocument", "Trace", "ScoreMembership", "CheckContamination", "StreamContamination"}
+            "Info", "Count", "Find", "GetDocument", "Trace", "ScoreMembership", "CheckContamination", "StreamContamination", "Overlap"}
 
 
 # -- the `tracer serve` command ----------------------------------------------------------------

@@ -185,3 +185,13 @@ class TracerClient:
     def _contamination_request(self, items: Iterable[BenchItem | dict], options: CheckOptions | None):
         return pb.ContaminationRequest(index=self.index, items=[convert.bench_item_to_msg(i) for i in items],
                                        options=convert.options_to_msg(options))
+
+    def overlap(self, documents: Iterable[str | tuple[str, str]], options: Any | None = None,
+                **overrides: Any) -> tuple[list, dict]:
+        """``Index.overlap`` of posted documents (texts or (id, text) pairs) on the server: per-document
+        rows (``DocOverlap``) and the summary. Options: an ``OverlapOptions`` and/or its fields by keyword."""
+        from tracer.wire import overlap as overlap_wire
+
+        req = pb.OverlapRequest(index=self.index, documents=overlap_wire.documents_to_msgs(documents),
+                                options=overlap_wire.options_to_msg(options, overrides))
+        return overlap_wire.from_response(self.call("Overlap", req))

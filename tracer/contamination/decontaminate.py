@@ -237,7 +237,7 @@ def decontaminate(
     per_doc: dict[int, dict] = {}
     counts = {"in": 0, "out": 0, "dropped": 0, "masked": 0, "tokens_in": 0, "tokens_removed": 0}
     if not writer.done:
-        for doc_index, meta, text, n_tokens in docs:
+        for doc_index, meta, text, _ in docs:
             hit = removal.docs.get(doc_index)
             if hit is None:
                 writer.add(make(meta, text))

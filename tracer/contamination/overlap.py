@@ -142,7 +142,7 @@ def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: Over
     # the longest: uncapped searches inside covered runs, run starts first, then what could still beat it
     full = [m.copy() for _, _, _, m, _ in rows]
     run_end = []
-    for _, p, _, m, covered in rows:
+    for _, _, _, m, covered in rows:
         end = np.zeros(len(m), np.int64)
         for a, b in runs(covered):
             end[a:b] = b
