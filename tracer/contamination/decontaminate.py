@@ -163,7 +163,7 @@ def masked(index: IndexReader, doc_index: int, text: str, hit: DocHit, marker: s
 def iter_index_documents(index: IndexReader, first: int = 0) -> Iterator[tuple[int, dict, str, int]]:
     """(document number, metadata, text, tokens) of every document from ``first``, in corpus order,
     reading each shard's metadata file once rather than a seek per document."""
-    for shard_no, shard in enumerate(index.shards):
+    for shard in index.shards:
         if shard.doc_base + shard.n_docs <= first:
             continue
         meta_bytes = (shard.path / "meta.jsonl").read_bytes()
@@ -173,7 +173,6 @@ def iter_index_documents(index: IndexReader, first: int = 0) -> Iterator[tuple[i
             meta = orjson.loads(meta_bytes[a:b])
             text = index.document_text(shard, local)
             yield shard.doc_base + local, meta, text, int(starts[local + 1] - starts[local] - 1)
-        del shard_no
 
 
 def output_record(meta: dict, text: str) -> dict:

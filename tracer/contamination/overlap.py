@@ -31,6 +31,7 @@ from tracer.query.longest import longest_lengths, spans_with_counts
 from tracer.query.options import check_int, flag
 
 BATCH_TOKENS = 1 << 20  # B tokens per kernel call
+STRIDE = 8  # words per group of the first, longer searches (see _capped_matches)
 SPAN_TEXT_CHARS = 300  # a shared span longer than this is keyed (and shown) by its first 300 chars
 SPAN_TABLE_LIMIT = 200_000  # distinct spans tracked for the summary; the rarest are pruned past this
 DEFAULT_THRESHOLDS = (0.01, 0.1, 0.5, 0.8)
@@ -114,7 +115,7 @@ def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: Over
 
     Coverage needs only whether an n-word match starts at each word: a match of L >= n words from w
     means one of >= n words from every word up to w + L - n, so the union of the n-word windows is
-    the union of the full matches. Searches are therefore capped at n words (a search costs about
+    the union of the full matches. Searches are therefore capped (``_capped_matches``; a search costs about
     the length it matches, so uncapped searches cost the square of a copied document's length).
     The longest span is then searched uncapped, but only inside covered runs (a match never runs
     past one) and only from words whose run end lies further than the longest found so far: from
@@ -123,21 +124,14 @@ def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: Over
     n = opts.ngram
     total = sum(len(p.ids) for _, p in batch)
     query = np.zeros(total, dtype=index.dtype)
-    limits = np.arange(total, dtype=np.int64)  # empty range: not a word start
     offsets = []
     o = 0
     for _, p in batch:
         query[o : o + len(p.ids)] = p.ids
-        if p.n_words:
-            w = np.arange(p.n_words)
-            limits[o + p.word_tok[w]] = _word_limit(p, o, np.minimum(w + n - 1, p.n_words - 1))
         offsets.append(o)
         o += len(p.ids)
-    capped = longest_lengths(index, query, limits)
-    rows = []
-    for (doc_id, p), o in zip(batch, offsets, strict=True):
-        m = word_matches(p.word_tok, p.word_ends, p.tok_ends, capped[o : o + len(p.ids)])
-        rows.append([doc_id, p, o, m, covered_mask(m, n)])
+    m_all = _capped_matches(index, query, batch, offsets, n)
+    rows = [[doc_id, p, o, m, covered_mask(m, n)] for (doc_id, p), o, m in zip(batch, offsets, m_all, strict=True)]
 
     # the longest: uncapped searches inside covered runs, run starts first, then what could still beat it
     full = [m.copy() for _, _, _, m, _ in rows]
@@ -189,6 +183,51 @@ def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: Over
         yield DocOverlap(doc_id, p.n_words, int(covered.sum()), longest,
                          _span_text(p, w, longest) if longest else "", int(counted.counts[j]) if longest else 0,
                          docs, spans)
+
+
+def _search(index: IndexReader, query: np.ndarray, batch: list[tuple[str, PreparedText]], offsets: list[int],
+            words: list[np.ndarray], last: list[np.ndarray]) -> list[np.ndarray]:
+    """Per document: whole words of the longest match from each of ``words`` that ends by word ``last``."""
+    limits = np.arange(len(query), dtype=np.int64)  # empty range: not searched
+    for (_, p), o, w, e in zip(batch, offsets, words, last, strict=True):
+        if len(w):
+            limits[o + p.word_tok[w]] = _word_limit(p, o, e)
+    lengths = longest_lengths(index, query, limits)
+    return [word_matches(p.word_tok, p.word_ends, p.tok_ends, lengths[o : o + len(p.ids)])
+            for (_, p), o in zip(batch, offsets, strict=True)]
+
+
+def _capped_matches(index: IndexReader, query: np.ndarray, batch: list[tuple[str, PreparedText]],
+                    offsets: list[int], n: int) -> list[np.ndarray]:
+    """Per document, m[w] >= n exactly where an n-word match starts at w, and m[w] = the longest
+    match where that is shorter than n; ``covered_mask(m, n)`` is then the exact coverage.
+
+    Every STRIDE-th word is searched first up to C = n + STRIDE - 1 words: a match of C words from
+    w implies one of >= n words from each of w .. w + STRIDE - 1, inside [w, w + C), so their
+    searches are skipped (a copied document costs 1/STRIDE of the searches); the other words of a
+    group are searched up to n words.
+    """
+    c = n + STRIDE - 1
+    strides = [np.arange(0, p.n_words, STRIDE, dtype=np.int64) for _, p in batch]
+    last = [np.minimum(w + c - 1, p.n_words - 1) for w, (_, p) in zip(strides, batch, strict=True)]
+    first = _search(index, query, batch, offsets, strides, last)
+    rest, rest_last, out = [], [], []
+    for (_, p), w, m1 in zip(batch, strides, first, strict=True):
+        full = np.zeros(p.n_words, bool)
+        full[w] = m1[w] >= c
+        group_full = np.repeat(full[w], STRIDE)[: p.n_words]
+        m = np.zeros(p.n_words, np.int64)
+        m[group_full] = n
+        m[w] = m1[w]
+        others = np.flatnonzero(~group_full)
+        others = others[others % STRIDE != 0]
+        rest.append(others)
+        rest_last.append(np.minimum(others + n - 1, p.n_words - 1))
+        out.append(m)
+    second = _search(index, query, batch, offsets, rest, rest_last)
+    for m, w, m2 in zip(out, rest, second, strict=True):
+        m[w] = m2[w]
+    return out
 
 
 def _starts_mask(covered: np.ndarray) -> np.ndarray:

@@ -75,6 +75,30 @@ def json_escaped(text: str) -> tuple[str, np.ndarray] | None:
     return "".join(out), np.asarray(offsets, dtype=np.int64)
 
 
+# ASCII character classes of WORD: 0 whitespace (str.isspace), 1 word (\\w), 2 other
+_ASCII_CLASS = np.asarray([0 if chr(c).isspace() else 1 if chr(c).isalnum() or c == 95 else 2 for c in range(128)],
+                          np.int8)
+
+
+def word_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of the WORD matches of ``text`` (int64 arrays).
+
+    ASCII text (most of code and English) is split with numpy: a word starts where the character
+    class changes to word or other and ends where it changes away, as the regex does; the regex
+    pass over millions of words cost more than the corpus search in ``tracer overlap``.
+    """
+    if text.isascii():
+        cls = _ASCII_CLASS[np.frombuffer(text.encode("ascii"), np.uint8)]
+        edge = np.concatenate(([0], cls, [0]))
+        change = (edge[1:] != edge[:-1])
+        starts = np.flatnonzero(change[:-1] & (cls != 0))
+        ends = np.flatnonzero(change[1:] & (cls != 0)) + 1
+        return starts.astype(np.int64), ends.astype(np.int64)
+    spans = [m.span() for m in WORD.finditer(text)]
+    return (np.fromiter((a for a, _ in spans), np.int64, len(spans)),
+            np.fromiter((b for _, b in spans), np.int64, len(spans)))
+
+
 def prepare(index: IndexReader, text: str, variant: tuple[str, np.ndarray] | None = None) -> PreparedText:
     """Tokenize ``text`` as the index does (normalizing first for a normalized index).
 
@@ -91,9 +115,7 @@ def prepare(index: IndexReader, text: str, variant: tuple[str, np.ndarray] | Non
     if enc is None or len(enc.ids) == 0:
         empty = np.zeros(0, np.int64)
         return PreparedText(text, qtext, raw_of, np.zeros(0, index.dtype), empty, empty, empty, empty, empty)
-    spans = [m.span() for m in WORD.finditer(qtext)]
-    ws = np.fromiter((s for s, _ in spans), np.int64, len(spans))
-    we = np.fromiter((e for _, e in spans), np.int64, len(spans))
+    ws, we = word_spans(qtext)
     ends = np.maximum.accumulate(np.asarray(enc.ends, dtype=np.int64))
     word_tok = np.minimum(np.searchsorted(ends, ws, side="right"), len(ends) - 1)
     return PreparedText(text, qtext, raw_of, np.asarray(enc.ids, dtype=index.dtype),
