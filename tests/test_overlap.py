@@ -115,7 +115,7 @@ def test_word_spans_equal_the_regex():
     from tracer.contamination.words import word_spans
 
     rng = random.Random(5)
-    alphabet = [chr(i) for i in range(128)] + ["é", "日", "\u00a0", "\u2028", "ß"]
+    alphabet = [chr(i) for i in range(128)] + ["é", "日", "\u00a0", "\u2028", "ß", "²", "٣", "\u3000", "Ⅻ", "\u200b", "\U0001f600"]
     for k in range(2000):
         chars = alphabet if k % 2 else alphabet[:128]  # ASCII fast path and the regex fallback
         s = "".join(rng.choice(chars) for _ in range(rng.randint(0, 50)))
