@@ -228,8 +228,8 @@ def decontaminate(
         raise InputError("no benchmark items to check")
     writer = ShardedWriter(Path(out), options.output_format, options.shard_docs, options.shard_bytes,
                            fingerprint(index, items, check, options, source))
+    first = writer.resume()  # a folder holding other output is refused before the check runs
     removal = find_removals(index, items, check, progress)
-    first = writer.resume()
     resumed = first > 0 or writer.done
     docs = iter_source_documents(index, source, first) if source else iter_index_documents(index, first)
     make = source_record(index) if source else output_record
