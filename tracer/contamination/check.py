@@ -78,8 +78,6 @@ class ItemResult:
     short: bool
     verdict_on: str
     method: str
-    # every spelling of every part with its word matches: what decontamination locates (not in to_json)
-    evidence: list[PartEvidence] = field(default_factory=list, repr=False)
 
     @property
     def verdict_part(self) -> PartMetrics:
@@ -143,6 +141,7 @@ def _spellings(index: IndexReader, text: str, variants: bool) -> list[PreparedTe
 def check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
+    evidence: list[list[PartEvidence]] | None = None,
 ) -> list[ItemResult]:
     """Check every item against the index; ``progress(k)`` is called as each k more items are done.
 
@@ -152,13 +151,17 @@ def check_items(
 
     Each part is matched as written and as JSON-escaped text (benchmark copies inside JSON
     strings); the spelling with the higher coverage is reported.
+
+    ``evidence``: a list that receives, per item in order, every spelling of every part with its
+    word matches (``PartEvidence``): what decontamination locates in the corpus.
     """
-    return list(iter_check_items(index, items, options, progress, reference))
+    return list(iter_check_items(index, items, options, progress, reference, evidence))
 
 
 def iter_check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
+    evidence: list[list[PartEvidence]] | None = None,
 ) -> Iterator[ItemResult]:
     """``check_items`` yielding each item's result, in item order, as soon as it is done (gRPC
     streams them). Batches start small and double up to ``BATCH_TOKENS``, so the first results
@@ -178,15 +181,16 @@ def iter_check_items(
         batch.append((item, preps))
         size += sum(len(p.ids) for ps in preps for p in ps)
         if size >= limit:
-            yield from _results(index, batch, opts, templates, progress)
+            yield from _results(index, batch, opts, templates, progress, evidence)
             batch, size, limit = [], 0, min(2 * limit, BATCH_TOKENS)
     if batch:
-        yield from _results(index, batch, opts, templates, progress)
+        yield from _results(index, batch, opts, templates, progress, evidence)
 
 
 def _results(index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
-             templates: dict[str, set[int]], progress: Callable[[int], None] | None) -> Iterator[ItemResult]:
-    for result in _check_batch(index, batch, opts, templates):
+             templates: dict[str, set[int]], progress: Callable[[int], None] | None,
+             evidence: list[list[PartEvidence]] | None = None) -> Iterator[ItemResult]:
+    for result in _check_batch(index, batch, opts, templates, evidence):
         yield result
         if progress:
             progress(1)
@@ -218,7 +222,7 @@ def _template_ngrams(
 
 def _check_batch(
     index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
-    templates: dict[str, set[int]],
+    templates: dict[str, set[int]], evidence_out: list[list[PartEvidence]] | None = None,
 ) -> Iterator[ItemResult]:
     """The batch's results in item order, each yielded once its documents are located."""
     parts: list[_Part] = []
@@ -303,8 +307,9 @@ def _check_batch(
         yield ItemResult(
             item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
             short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,
-            evidence=evidence.get(i, []),
         )
+        if evidence_out is not None:
+            evidence_out.append(evidence.get(i, []))
 
 
 class _Locator:

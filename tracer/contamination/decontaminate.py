@@ -89,14 +89,15 @@ def find_removals(index: IndexReader, items: list[BenchItem], options: CheckOpti
                   progress: Callable[[int], None] | None = None) -> Removal:
     """Check the items, then locate every occurrence of each contaminated item's windows."""
     opts = options or CheckOptions()
-    results = check_items(index, items, opts, progress=progress)
+    evidence: list = []
+    results = check_items(index, items, opts, progress=progress, evidence=evidence)
     owners: list[int] = []
     pieces: list[np.ndarray] = []
     starts: list[int] = []
     lengths: list[int] = []
     offset = 0
-    for i, r in enumerate(results):
-        windows = item_windows(r, opts)
+    for i, (r, ev) in enumerate(zip(results, evidence, strict=True)):
+        windows = item_windows(r, ev, opts)
         preps = {id(w.ev.prep): w.ev.prep for w in windows}
         base = {}
         for key, prep in preps.items():

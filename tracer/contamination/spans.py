@@ -59,13 +59,13 @@ def _own_lengths(ev: PartEvidence, n: int) -> np.ndarray:
     return np.where(ends <= words, lengths, np.iinfo(np.int64).max)
 
 
-def item_windows(result: ItemResult, opts: CheckOptions) -> list[Window]:
-    """The windows of an item (empty if it is not contaminated)."""
+def item_windows(result: ItemResult, evidence: list[PartEvidence], opts: CheckOptions) -> list[Window]:
+    """The windows of an item (empty if it is not contaminated) from its ``check_items`` evidence."""
     if not result.contaminated:
         return []
-    input_words = next((ev.prep.n_words for ev in result.evidence if ev.part == "input"), 0)
+    input_words = next((ev.prep.n_words for ev in evidence if ev.part == "input"), 0)
     out: list[Window] = []
-    for ev in result.evidence:
+    for ev in evidence:
         m = ev.m
         if len(m) == 0:
             continue
