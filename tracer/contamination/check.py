@@ -304,12 +304,12 @@ def _check_batch(
         parts_m["both"] = combine([parts_m[n] for n in PART_NAMES if n in parts_m and parts_m[n].words])
         contaminated, cat, verdict_on = judge(parts_m, opts)
         docs = _documents(locator, spans, doc_spans.get(i, []), counted, opts) if counted is not None else []
+        if evidence_out is not None:
+            evidence_out.append(evidence.get(i, []))
         yield ItemResult(
             item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
             short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,
         )
-        if evidence_out is not None:
-            evidence_out.append(evidence.get(i, []))
 
 
 class _Locator:
