@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,14 +31,17 @@ def _tracer() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "tracer.cli.main"]
 
 
-def _run(args: list[str], stdout=None) -> float:
+def _run(args: list[str], stdout=None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user+sys) of one CLI run: CPU time tells the cost on a loaded machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(_tracer() + args, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     dt = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         sys.exit(f"tracer {args[0]} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
     print(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "", file=sys.stderr)
-    return dt
+    return dt, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def _head(src: Path, dst: Path, mb: float) -> int:
@@ -70,22 +74,22 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "
           f"index {args.index}: {info['n_tokens']:,} tokens, {info['n_docs']:,} documents", file=sys.stderr)
 
-    t = _run(["decontaminate", "--index", args.index, *benches, "--out", str(work / "clean"),
+    t, cpu = _run(["decontaminate", "--index", args.index, *benches, "--out", str(work / "clean"),
               "--output-format", args.format, "--no-progress"])
     report = json.loads((work / "clean" / "decontamination-report.json").read_text())
     tot = report["totals"]
     out_bytes = sum(p.stat().st_size for p in (work / "clean").glob("part-*"))
-    print(f"decontaminate: {t:.1f} s end to end; {tot['items']} items, {tot['items_matched']} matched, "
+    print(f"decontaminate: {t:.1f} s end to end ({cpu:.1f} CPU s); {tot['items']} items, {tot['items_matched']} matched, "
           f"{tot['occurrences']} occurrences of {tot['spans_located']} spans, {tot['documents_dropped']} documents "
           f"dropped, {tot['documents_out']} written ({out_bytes / 1e6:.1f} MB {args.format})")
 
     b = work / "b.jsonl"
     size = _head(Path(args.corpus), b, args.overlap_mb)
     with open(work / "overlap.json", "w") as f:
-        t = _run(["overlap", "--index", args.index, str(b), "--format", "json", "--no-progress"], stdout=f)
+        t, cpu = _run(["overlap", "--index", args.index, str(b), "--format", "json", "--no-progress"], stdout=f)
     s = json.loads((work / "overlap.json").read_text())["summary"]
-    print(f"overlap: {t:.1f} s for {size / 1e6:.1f} MB ({s['documents']} documents, {s['words']:,} words); "
-          f"word share {s['word_share']:.4f}; {size / 1e6 / t:.2f} MB/s")
+    print(f"overlap: {t:.1f} s ({cpu:.1f} CPU s) for {size / 1e6:.1f} MB ({s['documents']} documents, {s['words']:,} words); "
+          f"word share {s['word_share']:.4f}; {size / 1e6 / t:.2f} MB/s; load {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

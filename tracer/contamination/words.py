@@ -63,16 +63,20 @@ def json_escaped(text: str) -> tuple[str, np.ndarray] | None:
     Training corpora hold many benchmark copies inside JSON (datasets, notebooks, API logs),
     where every line break becomes two characters and exact matching breaks at each one.
     """
-    if not any(c in text for c in '\n"\\\t\r\b\f') and all(ord(c) >= 32 for c in text):
+    escaped = text.translate(_JSON_ESCAPES)
+    if len(escaped) == len(text):  # every escape is longer than its character
         return None
-    out: list[str] = []
-    offsets: list[int] = []
-    for i, c in enumerate(text):
-        e = json.dumps(c, ensure_ascii=False)[1:-1]
-        out.append(e)
-        offsets.extend([i] * len(e))
-    offsets.append(len(text))
-    return "".join(out), np.asarray(offsets, dtype=np.int64)
+    points = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    lengths = _JSON_LENGTHS[np.minimum(points, 128)]
+    offsets = np.append(np.repeat(np.arange(len(text), dtype=np.int64), lengths), len(text))
+    return escaped, offsets
+
+
+# what json.dumps(c, ensure_ascii=False) writes inside the quotes for each character it escapes
+# (control characters, quote, backslash); every other character stands for itself
+_JSON_ESCAPES = {c: json.dumps(chr(c), ensure_ascii=False)[1:-1] for c in range(128)
+                 if json.dumps(chr(c), ensure_ascii=False)[1:-1] != chr(c)}
+_JSON_LENGTHS = np.asarray([len(_JSON_ESCAPES.get(c, "x")) for c in range(129)], np.int64)
 
 
 # ASCII character classes of WORD: 0 whitespace (str.isspace), 1 word (\\w), 2 other
