@@ -61,6 +61,10 @@ def corpora(tmp_path_factory):
         cut = rng.randint(0, len(words))
         b_texts[i] = " ".join(words[:cut] + [piece] + words[cut:]).strip()
     b_texts[1] = a_texts[5]
+    a_texts += _texts(rng, 1, 200, 200)  # long shared runs: the coarse (64- and 8-word) searches settle them
+    long_words = a_texts[-1].split(" ")
+    b_texts.append(a_texts[-1])
+    b_texts.append(" ".join(_texts(rng, 1, 5, 5) + long_words[50:180] + _texts(rng, 1, 70, 70) + long_words[:90]))
     with open(d / "a.jsonl", "w") as f:
         for i, t in enumerate(a_texts):
             f.write(json.dumps({"id": f"a{i}", "text": t}) + "\n")

@@ -31,7 +31,7 @@ from tracer.query.longest import longest_lengths, spans_with_counts
 from tracer.query.options import check_int, flag
 
 BATCH_TOKENS = 1 << 20  # B tokens per kernel call
-STRIDE = 8  # words per group of the first, longer searches (see _capped_matches)
+STRIDES = (64, 8, 1)  # word groups searched coarse to fine (see _capped_matches)
 SPAN_TEXT_CHARS = 300  # a shared span longer than this is keyed (and shown) by its first 300 chars
 SPAN_TABLE_LIMIT = 200_000  # distinct spans tracked for the summary; the rarest are pruned past this
 DEFAULT_THRESHOLDS = (0.01, 0.1, 0.5, 0.8)
@@ -199,35 +199,32 @@ def _search(index: IndexReader, query: np.ndarray, batch: list[tuple[str, Prepar
 
 def _capped_matches(index: IndexReader, query: np.ndarray, batch: list[tuple[str, PreparedText]],
                     offsets: list[int], n: int) -> list[np.ndarray]:
-    """Per document, m[w] >= n exactly where an n-word match starts at w, and m[w] = the longest
-    match where that is shorter than n; ``covered_mask(m, n)`` is then the exact coverage.
+    """Per document, m[w] >= n exactly where an n-word match starts at w, m[w] <= the longest match
+    from w, and m[w] = that match where it is shorter than n; ``covered_mask(m, n)`` is then the
+    exact coverage (the union of [w, w + n) over such w equals the union of the full matches).
 
-    Every STRIDE-th word is searched first up to C = n + STRIDE - 1 words: a match of C words from
-    w implies one of >= n words from each of w .. w + STRIDE - 1, inside [w, w + C), so their
-    searches are skipped (a copied document costs 1/STRIDE of the searches); the other words of a
-    group are searched up to n words.
+    Searched coarse to fine (``STRIDES``): every s-th word not yet settled is searched up to
+    C = n + s - 1 words; a match of C words from w implies one of >= n words from each of w ..
+    w + s - 1 (inside [w, w + C)), so those words are settled without a search. Copied text
+    costs about 1/64 of the searches, text shared nowhere one search per word (plus 1/8 + 1/64).
     """
-    c = n + STRIDE - 1
-    strides = [np.arange(0, p.n_words, STRIDE, dtype=np.int64) for _, p in batch]
-    last = [np.minimum(w + c - 1, p.n_words - 1) for w, (_, p) in zip(strides, batch, strict=True)]
-    first = _search(index, query, batch, offsets, strides, last)
-    rest, rest_last, out = [], [], []
-    for (_, p), w, m1 in zip(batch, strides, first, strict=True):
-        full = np.zeros(p.n_words, bool)
-        full[w] = m1[w] >= c
-        group_full = np.repeat(full[w], STRIDE)[: p.n_words]
-        m = np.zeros(p.n_words, np.int64)
-        m[group_full] = n
-        m[w] = m1[w]
-        others = np.flatnonzero(~group_full)
-        others = others[others % STRIDE != 0]
-        rest.append(others)
-        rest_last.append(np.minimum(others + n - 1, p.n_words - 1))
-        out.append(m)
-    second = _search(index, query, batch, offsets, rest, rest_last)
-    for m, w, m2 in zip(out, rest, second, strict=True):
-        m[w] = m2[w]
-    return out
+    words = [p.n_words for _, p in batch]
+    m_all = [np.zeros(k, np.int64) for k in words]
+    settled = [np.zeros(k, bool) for k in words]
+    for stride in STRIDES:
+        c = n + stride - 1
+        asked = [np.flatnonzero(~done[::stride]) * stride for done in settled]
+        last = [np.minimum(w + c - 1, k - 1) for w, k in zip(asked, words, strict=True)]
+        found = _search(index, query, batch, offsets, asked, last)
+        for m, done, w, got, k in zip(m_all, settled, asked, found, words, strict=True):
+            m[w] = got[w]
+            done[w] = True
+            if stride > 1:
+                for start in w[got[w] >= c].tolist():
+                    group = slice(start, min(start + stride, k))
+                    m[group] = np.where(done[group], m[group], n)
+                    done[group] = True
+    return m_all
 
 
 def _starts_mask(covered: np.ndarray) -> np.ndarray:
