@@ -21,6 +21,8 @@ import pytest
 import zstandard
 from conftest import make_texts, write_jsonl
 
+import tracer
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 # command prefix -> why it is not run here (and what covers it)
@@ -104,6 +106,9 @@ def sandbox(tmp_path_factory, bpe_tokenizer) -> Path:
                                     ("What is the capital of the moon base?", "Tranquility")]):
             f.write(json.dumps({"eval_key": "mmlu", "eval_instance_index": i, "split": "test", "question": q,
                                 "answer": a}) + "\n")
+    write_jsonl(d / "bench.jsonl", [{"question": DOCS[1]["text"].splitlines()[0], "answer": "zen"}])
+    write_jsonl(d / "finetune.jsonl", [{"id": "f1", "text": DOCS[0]["text"]}, {"id": "f2", "text": "fresh text"}])
+    tracer.build([str(d / "finetune.jsonl")], str(d / "other-idx"), id_field="id", progress=False)
     (d / "bench.csv").write_text("question,answer\n\"Is explicit better than implicit?\",yes\n", encoding="utf-8")
     text = DOCS[1]["text"].encode()
     write_jsonl(d / "logprobs.jsonl", [

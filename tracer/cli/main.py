@@ -17,8 +17,8 @@ from tracer import __version__
 from tracer.errors import TracerError
 
 # commands in the order `tracer --help` lists them; any other module in commands/ follows
-ORDER = ["build", "info", "count", "find", "doc", "verify", "trace", "contamination", "report", "score", "serve", "demo",
-         "ngram", "search"]
+ORDER = ["build", "info", "count", "find", "doc", "verify", "trace", "contamination", "decontaminate", "overlap",
+         "report", "score", "serve", "demo", "ngram", "search"]
 
 
 class _Parser(argparse.ArgumentParser):

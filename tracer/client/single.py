@@ -230,3 +230,13 @@ class TracerClient:
         req = pb.SearchRequest(index=self.index, **convert.cnf_to_msg(cnf, self.fingerprint),
                                **convert.option_values(SearchOptions, options, overrides))
         return convert.msg_to_search_result(self.call("Search", req))
+
+    def overlap(self, documents: Iterable[str | tuple[str, str]], options: Any | None = None,
+                **overrides: Any) -> tuple[list, dict]:
+        """``Index.overlap`` of posted documents (texts or (id, text) pairs) on the server: per-document
+        rows (``DocOverlap``) and the summary. Options: an ``OverlapOptions`` and/or its fields by keyword."""
+        from tracer.wire import overlap as overlap_wire
+
+        req = pb.OverlapRequest(index=self.index, documents=overlap_wire.documents_to_msgs(documents),
+                                options=overlap_wire.options_to_msg(options, overrides))
+        return overlap_wire.from_response(self.call("Overlap", req))

@@ -97,6 +97,19 @@ class ItemResult:
 
 
 @dataclass
+class PartEvidence:
+    """One spelling of one part: its words, the corpus match from each word (``m``, in words),
+    the template words left out (``template``, or None) and the effective span lengths."""
+
+    part: str
+    prep: PreparedText
+    m: np.ndarray
+    template: np.ndarray | None
+    ngram: int  # min(--ngram, words of the item's longest part)
+    gpt3_ngram: int
+
+
+@dataclass
 class _Part:
     item_no: int
     name: str
@@ -127,6 +140,7 @@ def _spellings(index: IndexReader, text: str, variants: bool) -> list[PreparedTe
 def check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
+    evidence: list[list[PartEvidence]] | None = None,
 ) -> list[ItemResult]:
     """Check every item against the index; ``progress(k)`` is called as each k more items are done.
 
@@ -136,13 +150,17 @@ def check_items(
 
     Each part is matched as written and as JSON-escaped text (benchmark copies inside JSON
     strings); the spelling with the higher coverage is reported.
+
+    ``evidence``: a list that receives, per item in order, every spelling of every part with its
+    word matches (``PartEvidence``): what decontamination locates in the corpus.
     """
-    return list(iter_check_items(index, items, options, progress, reference))
+    return list(iter_check_items(index, items, options, progress, reference, evidence))
 
 
 def iter_check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
+    evidence: list[list[PartEvidence]] | None = None,
 ) -> Iterator[ItemResult]:
     """``check_items`` yielding each item's result, in item order, as soon as it is done (gRPC
     streams them). Batches start small and double up to ``BATCH_TOKENS``, so the first results
@@ -162,15 +180,16 @@ def iter_check_items(
         batch.append((item, preps))
         size += sum(len(p.ids) for ps in preps for p in ps)
         if size >= limit:
-            yield from _results(index, batch, opts, templates, progress)
+            yield from _results(index, batch, opts, templates, progress, evidence)
             batch, size, limit = [], 0, min(2 * limit, BATCH_TOKENS)
     if batch:
-        yield from _results(index, batch, opts, templates, progress)
+        yield from _results(index, batch, opts, templates, progress, evidence)
 
 
 def _results(index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
-             templates: dict[str, set[int]], progress: Callable[[int], None] | None) -> Iterator[ItemResult]:
-    for result in _check_batch(index, batch, opts, templates):
+             templates: dict[str, set[int]], progress: Callable[[int], None] | None,
+             evidence: list[list[PartEvidence]] | None = None) -> Iterator[ItemResult]:
+    for result in _check_batch(index, batch, opts, templates, evidence):
         yield result
         if progress:
             progress(1)
@@ -202,7 +221,7 @@ def _template_ngrams(
 
 def _check_batch(
     index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
-    templates: dict[str, set[int]],
+    templates: dict[str, set[int]], evidence_out: list[list[PartEvidence]] | None = None,
 ) -> Iterator[ItemResult]:
     """The batch's results in item order, each yielded once its documents are located."""
     parts: list[_Part] = []
@@ -222,6 +241,7 @@ def _check_batch(
 
     # per part: the best spelling's word matches and metrics; spans to count and locate
     raw_template: dict[tuple[int, str], np.ndarray] = {}
+    evidence: dict[int, list[PartEvidence]] = {}
     chosen: dict[tuple[int, str], tuple[_Part, np.ndarray, PartMetrics]] = {}
     for part in parts:
         p, o = part.prep, part.offset
@@ -242,6 +262,7 @@ def _check_batch(
                 starts = p.word_starts if p.raw_of is None else p.raw_of[p.word_starts]
                 tmask = raw_template[key][np.minimum(starts, len(raw_template[key]) - 1)]
         pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask)
+        evidence.setdefault(part.item_no, []).append(PartEvidence(part.name, p, m, tmask, n_eff, gpt3_n))
         pm.text = p.text
         pm.spans = [p.raw_range(int(p.word_starts[a]), int(p.word_ends[b - 1])) for a, b in runs(covered)]
         key = (part.item_no, part.name)
@@ -282,6 +303,8 @@ def _check_batch(
         parts_m["both"] = combine([parts_m[n] for n in PART_NAMES if n in parts_m and parts_m[n].words])
         contaminated, cat, verdict_on = judge(parts_m, opts)
         docs = _documents(locator, spans, doc_spans.get(i, []), counted, opts) if counted is not None else []
+        if evidence_out is not None:
+            evidence_out.append(evidence.get(i, []))
         yield ItemResult(
             item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
             short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,

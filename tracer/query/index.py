@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 
 from tracer.index.reader import IndexReader
 from tracer.query import count as _count
@@ -71,3 +72,20 @@ class Index(IndexReader):
         others when given): their count and up to ``limit`` documents with matches by clause
         (``SearchOptions``: ``window``, ``limit``, ``max_clause_freq``; an object and/or by keyword)."""
         return _search.search(self, cnf, options, **overrides)
+
+    def overlap(self, other: str | os.PathLike | IndexReader | Iterable[str | tuple[str, str]], options=None,
+                **overrides) -> tuple[list, dict]:
+        """How much of each document of ``other`` (an index, its path, record files, or texts / (id, text)
+        pairs) lies in spans of >= ``ngram`` words shared with this index: per-document rows
+        (``tracer.contamination.overlap.DocOverlap``) and a summary. Options: an ``OverlapOptions``
+        and/or its fields by keyword."""
+        # overlap is built from contamination's word metrics, a layer above query: imported on use
+        from tracer.contamination.overlap import OverlapOptions, b_documents, overlap
+        from tracer.query.options import resolve
+
+        opts = resolve(OverlapOptions, options, overrides)
+        if isinstance(other, (str, os.PathLike, IndexReader)):
+            docs = b_documents([other])
+        else:
+            docs = ((str(i), d) if isinstance(d, str) else d for i, d in enumerate(other))
+        return overlap(self, docs, opts)

@@ -23,6 +23,7 @@ from tracer.server.status import NoModelError, check_alive, streaming, unary
 from tracer.v1 import tracer_pb2 as pb
 from tracer.v1 import tracer_pb2_grpc as pb_grpc
 from tracer.wire import convert
+from tracer.wire import overlap as overlap_wire
 
 
 class TracerServicer(pb_grpc.TracerServicer):
@@ -187,3 +188,13 @@ class TracerServicer(pb_grpc.TracerServicer):
         check_cap(opts.limit, self.limits.max_find_limit, "Search limit")
         cnf = convert.msg_to_cnf(request, index.tokenizer.fingerprint)
         return convert.search_result_to_msg(index.search(cnf, opts))
+
+    @unary
+    def Overlap(self, request: pb.OverlapRequest, context: grpc.ServicerContext) -> pb.OverlapResponse:
+        _, index = self.registry.get(request.index)
+        check_cap(len(request.documents), self.limits.max_batch, "documents in one Overlap")
+        docs = overlap_wire.msgs_to_documents(request.documents)
+        for i, (_, text) in enumerate(docs):
+            check_cap(len(text), self.limits.max_query_chars, f"documents[{i}] length")
+        rows, summary = index.overlap(docs, overlap_wire.msg_to_options(request.options))
+        return overlap_wire.response(rows, summary)

@@ -646,3 +646,61 @@ class SearchResponse(_message.Message):
     clause_counts: _containers.RepeatedScalarFieldContainer[int]
     documents: _containers.RepeatedCompositeFieldContainer[SearchDocument]
     def __init__(self, count: _Optional[int] = ..., approximate: _Optional[bool] = ..., clause_counts: _Optional[_Iterable[int]] = ..., documents: _Optional[_Iterable[_Union[SearchDocument, _Mapping]]] = ...) -> None: ...
+
+class OverlapDocument(_message.Message):
+    __slots__ = ("id", "text")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    text: str
+    def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class OverlapOptions(_message.Message):
+    __slots__ = ("ngram", "max_documents", "top_spans", "bins", "thresholds")
+    NGRAM_FIELD_NUMBER: _ClassVar[int]
+    MAX_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    TOP_SPANS_FIELD_NUMBER: _ClassVar[int]
+    BINS_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
+    ngram: int
+    max_documents: int
+    top_spans: int
+    bins: int
+    thresholds: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, ngram: _Optional[int] = ..., max_documents: _Optional[int] = ..., top_spans: _Optional[int] = ..., bins: _Optional[int] = ..., thresholds: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class OverlapRequest(_message.Message):
+    __slots__ = ("index", "documents", "options")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    documents: _containers.RepeatedCompositeFieldContainer[OverlapDocument]
+    options: OverlapOptions
+    def __init__(self, index: _Optional[str] = ..., documents: _Optional[_Iterable[_Union[OverlapDocument, _Mapping]]] = ..., options: _Optional[_Union[OverlapOptions, _Mapping]] = ...) -> None: ...
+
+class DocOverlap(_message.Message):
+    __slots__ = ("id", "words", "covered_words", "longest", "longest_text", "longest_count", "a_documents")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    COVERED_WORDS_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_TEXT_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_COUNT_FIELD_NUMBER: _ClassVar[int]
+    A_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    words: int
+    covered_words: int
+    longest: int
+    longest_text: str
+    longest_count: int
+    a_documents: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., words: _Optional[int] = ..., covered_words: _Optional[int] = ..., longest: _Optional[int] = ..., longest_text: _Optional[str] = ..., longest_count: _Optional[int] = ..., a_documents: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class OverlapResponse(_message.Message):
+    __slots__ = ("documents", "summary_json")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_JSON_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[DocOverlap]
+    summary_json: str
+    def __init__(self, documents: _Optional[_Iterable[_Union[DocOverlap, _Mapping]]] = ..., summary_json: _Optional[str] = ...) -> None: ...

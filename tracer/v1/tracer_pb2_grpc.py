@@ -89,6 +89,11 @@ class TracerStub:
                 request_serializer=tracer_dot_v1_dot_tracer__pb2.SearchRequest.SerializeToString,
                 response_deserializer=tracer_dot_v1_dot_tracer__pb2.SearchResponse.FromString,
                 _registered_method=True)
+        self.Overlap = channel.unary_unary(
+                '/tracer.v1.Tracer/Overlap',
+                request_serializer=tracer_dot_v1_dot_tracer__pb2.OverlapRequest.SerializeToString,
+                response_deserializer=tracer_dot_v1_dot_tracer__pb2.OverlapResponse.FromString,
+                _registered_method=True)
 
 
 class TracerServicer:
@@ -172,6 +177,14 @@ class TracerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Overlap(self, request, context):
+        """Overlap of posted documents with the index: per document the share of its words inside spans of
+        >= ngram words shared with the index, its longest shared span; and a summary over the batch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TracerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -229,6 +242,11 @@ def add_TracerServicer_to_server(servicer, server):
                     servicer.Search,
                     request_deserializer=tracer_dot_v1_dot_tracer__pb2.SearchRequest.FromString,
                     response_serializer=tracer_dot_v1_dot_tracer__pb2.SearchResponse.SerializeToString,
+            ),
+            'Overlap': grpc.unary_unary_rpc_method_handler(
+                    servicer.Overlap,
+                    request_deserializer=tracer_dot_v1_dot_tracer__pb2.OverlapRequest.FromString,
+                    response_serializer=tracer_dot_v1_dot_tracer__pb2.OverlapResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -528,6 +546,33 @@ class Tracer:
             '/tracer.v1.Tracer/Search',
             tracer_dot_v1_dot_tracer__pb2.SearchRequest.SerializeToString,
             tracer_dot_v1_dot_tracer__pb2.SearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Overlap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracer.v1.Tracer/Overlap',
+            tracer_dot_v1_dot_tracer__pb2.OverlapRequest.SerializeToString,
+            tracer_dot_v1_dot_tracer__pb2.OverlapResponse.FromString,
             options,
             channel_credentials,
             insecure,

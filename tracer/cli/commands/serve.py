@@ -79,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     if args.verify == "startup":
         print(f"tracer serve: checking every block of {', '.join(p for _, p in specs)} before listening",
               file=sys.stderr, flush=True)
-    registry = IndexRegistry.open(specs, verify=args.verify)
+    # a background scrub starts once the server is listening: a failed start then ends quietly,
+    # with no scrub thread still logging after the error line
+    registry = IndexRegistry.open(specs, verify="off" if args.verify == "background" else args.verify)
     if args.model:
         from tracer.membership.adapters import load_hf_causal_lm
 
@@ -88,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"tracer serve: listening on {args.host}:{server.port} ({'TLS' if tls else 'plaintext'}"
           f"{', token auth' if token else ''}; verify {args.verify}); indexes: {', '.join(registry.names)}",
           file=sys.stderr, flush=True)
+    if args.verify == "background":
+        for name in registry.names:
+            registry.indexes[name].integrity.start_background()
     done = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
