@@ -25,7 +25,7 @@ XSS = [
     "look <img src=x onerror=\"window.__xss = 'img'\"> xss-marker-two here",
     "a link <a href=\"javascript:window.__xss='href'\">xss-marker-three</a> end",
 ]
-FILLER = ["plain filler text about rivers and mountains number %d with some words" % i for i in range(40)]
+FILLER = [f"plain filler text about rivers and mountains number {i} with some words" for i in range(40)]
 
 
 def write_corpus(d: Path) -> Path:
