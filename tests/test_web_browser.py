@@ -55,7 +55,16 @@ def wait(driver, cond, timeout=20):
 
 def shot(driver, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    path = SHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    try:  # a 256-colour palette keeps the committed PNGs small (pillow comes with matplotlib)
+        from PIL import Image
+
+        with Image.open(path) as img:
+            small = img.convert("RGB").quantize(colors=256)
+        small.save(path, optimize=True)
+    except ImportError:
+        pass
 
 
 def open_page(driver, server, fragment: str) -> None:
