@@ -1,11 +1,13 @@
 """The page in a real browser (Debian's chromium driven by selenium): trace a planted passage and
 see its highlight and document, filter by a span, upload a benchmark and see the table, and
-hostile documents rendered as text with nothing run. Screenshots of each view go to
-docs/screenshots/ (the README shows them)."""
+hostile documents rendered as text with nothing run. Every run takes a screenshot of each view;
+they go to $TRACER_SCREENSHOTS when set (``TRACER_SCREENSHOTS=docs/screenshots`` refreshes the
+README's), else to a temporary folder, so a test run leaves the checkout unchanged."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -13,8 +15,10 @@ from pathlib import Path
 import pytest
 from web_helpers import BENCH_PLANTED, PLANTED_A, PLANTED_B, XSS, build_index, http_server
 
+TOKEN = "page-" + "t" * 24
+
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("TRACER_SCREENSHOTS") or tempfile.mkdtemp(prefix="tracer-screenshots-"))
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
 if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
@@ -28,8 +32,13 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with http_server(build_index(tmp_path_factory.mktemp("web"))) as srv:
+def index(tmp_path_factory):
+    return build_index(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="module")
+def server(index):
+    with http_server(index) as srv:
         yield srv
 
 
@@ -198,3 +207,15 @@ def test_index_view(driver, server):
     facts = driver.find_element(By.ID, "index-info").text
     assert "46" in facts  # 40 fillers + 3 planted + 3 hostile
     shot(driver, "index")
+
+
+def test_token_is_asked_for_and_sent(driver, index):
+    with http_server(index, token=TOKEN) as srv:
+        driver.get("about:blank")
+        driver.get(f"{srv.url}/#tab=index")
+        form = wait(driver, ec.visibility_of_element_located((By.ID, "token-form")))
+        form.find_element(By.ID, "token-input").send_keys(TOKEN)
+        form.find_element(By.TAG_NAME, "button").click()
+        wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1")
+        assert "46" in driver.find_element(By.ID, "index-info").text
+        assert driver.execute_script("return sessionStorage.getItem('tracer.token')") == TOKEN

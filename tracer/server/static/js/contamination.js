@@ -2,7 +2,7 @@
 // drill down from an item to its matched spans and documents.
 import { stream, uploadBenchmark } from "./api.js";
 import { openDocument } from "./docview.js";
-import { $, clear, el, fmt, num, withBold, withRanges } from "./dom.js";
+import { $, clear, download, el, fmt, num, withBold, withRanges } from "./dom.js";
 import * as state from "./state.js";
 
 let rows = [];
@@ -12,6 +12,7 @@ let maxUpload = 32 << 20;
 export function init(report, limits) {
   maxUpload = limits?.max_upload_bytes || maxUpload;
   $("contam-form").addEventListener("submit", (e) => { e.preventDefault(); run().catch(report); });
+  $("contam-export").addEventListener("click", () => download("contamination.json", { results: rows.map((row) => row.r) }));
   for (const th of $("contam-table").querySelectorAll("th")) {
     th.addEventListener("click", () => {
       sort = { key: th.dataset.key, desc: sort.key === th.dataset.key ? !sort.desc : true };
@@ -49,6 +50,7 @@ async function run() {
     if (++since >= 25) { since = 0; renderTable(); }
   });
   progress.textContent = `done: ${rows.length} items from ${file.name}`;
+  $("contam-export").disabled = false;
   renderTable();
 }
 
