@@ -1,4 +1,5 @@
-"""tracer serve: the gRPC query server (tracer.v1.Tracer + health + reflection) over one or more indexes."""
+"""tracer serve: the gRPC query server (tracer.v1.Tracer + health + reflection) over one or more indexes,
+and with --http-port the same methods as a JSON HTTP API (/v1/<Method>) plus the web page at /."""
 
 from __future__ import annotations
 
@@ -14,11 +15,16 @@ from tracer.index.blocks import VERIFY_MODES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="serve indexes over gRPC (for evaluation harnesses)")
+    p = sub.add_parser("serve", help="serve indexes over gRPC (for evaluation harnesses) and, with --http-port, "
+                                     "as a JSON HTTP API and a web page")
     p.add_argument("--index", action="append", required=True, metavar="DIR|NAME=DIR",
                    help="index to serve; repeat with NAME=DIR for several (the first is the default)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: local only)")
     p.add_argument("--port", type=int, default=50051, help="port (default 50051; 0 picks a free one)")
+    p.add_argument("--http-port", type=int, metavar="PORT",
+                   help="also serve the JSON HTTP API (/v1/<Method>) and the web page (/) on this port of --host "
+                        "(0 picks a free one); the same token, TLS and caps as gRPC")
+    p.add_argument("--no-grpc", action="store_true", help="serve HTTP only (needs --http-port)")
     p.add_argument("--max-workers", type=int, default=16, metavar="N", help="worker threads (default 16)")
     p.add_argument("--auth-token-file", metavar="F",
                    help="require `authorization: Bearer <token>` on every call (token = the file's content); "
@@ -57,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: must be in 0..65535")
+    if args.http_port is not None and not 0 <= args.http_port <= 65535:
+        raise InputError(f"--http-port {args.http_port}: must be in 0..65535")
+    if args.no_grpc and args.http_port is None:
+        raise InputError("--no-grpc needs --http-port (otherwise nothing would be served)")
     if args.max_workers < 1:
         raise InputError("--max-workers must be >= 1")
     if args.max_message_mb < 1:
@@ -86,11 +96,13 @@ def run(args: argparse.Namespace) -> int:
         from tracer.membership.adapters import load_hf_causal_lm
 
         config.model = load_hf_causal_lm(args.model, device=args.device)
-    server = TracerServer(registry, config).start()
-    print(f"tracer serve: listening on {args.host}:{server.port} ({'TLS' if tls else 'plaintext'}"
-          f"{', token auth' if token else ''}; verify {args.verify}); indexes: {', '.join(registry.names)}",
-          file=sys.stderr, flush=True)
-    if args.verify == "background":
+    server = None if args.no_grpc else TracerServer(registry, config).start()
+    if server is not None:
+        print(f"tracer serve: listening on {args.host}:{server.port} ({'TLS' if tls else 'plaintext'}"
+              f"{', token auth' if token else ''}; verify {args.verify}); indexes: {', '.join(registry.names)}",
+              file=sys.stderr, flush=True)
+    http = _start_http(args, registry, config) if args.http_port is not None else None
+    if args.verify == "background":  # once listening: a failed start leaves no scrub thread logging
         for name in registry.names:
             registry.indexes[name].integrity.start_background()
     done = threading.Event()
@@ -103,5 +115,31 @@ def run(args: argparse.Namespace) -> int:
     while not done.wait(3600):
         pass
     print("tracer serve: shutting down (health NOT_SERVING, finishing in-flight calls)", file=sys.stderr, flush=True)
-    server.stop()
+    if http is not None:
+        http.stop()
+    if server is not None:
+        server.stop()
+    else:
+        for index in registry.indexes.values():
+            index.integrity.stop()
     return 0
+
+
+def _start_http(args: argparse.Namespace, registry, config):  # noqa: ANN001 - types imported lazily
+    """The HTTP API and page on --host:--http-port, with the gRPC server's token, caps and TLS files."""
+    from tracer.server.http.app import HttpOptions
+    from tracer.server.http.server import HttpServer
+    from tracer.server.servicer import TracerServicer
+
+    tls = {}
+    if args.tls_cert:
+        tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
+        if args.tls_client_ca:
+            tls["ssl_ca_certs"] = args.tls_client_ca
+    options = HttpOptions(token=config.token, limits=config.limits, max_workers=config.max_workers,
+                          max_in_flight=config.max_workers * 64)
+    http = HttpServer(registry, args.host, args.http_port, options, TracerServicer(registry, config.limits, config.model),
+                      tls=tls, grace_s=config.grace_s).start()
+    print(f"tracer serve: HTTP API and page on {http.url}/ ({'token auth' if config.token else 'no auth'}; "
+          f"verify {args.verify}); indexes: {', '.join(registry.names)}", file=sys.stderr, flush=True)
+    return http

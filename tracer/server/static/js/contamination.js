@@ -1,0 +1,97 @@
+// Contamination: upload a benchmark file, stream the per-item results into a sortable table,
+// drill down from an item to its matched spans and documents.
+import { stream, uploadBenchmark } from "./api.js";
+import { openDocument } from "./docview.js";
+import { $, clear, download, el, fmt, num, withBold, withRanges } from "./dom.js";
+import * as state from "./state.js";
+
+let rows = [];
+let sort = { key: "coverage", desc: true };
+let maxUpload = 32 << 20;
+
+export function init(report, limits) {
+  maxUpload = limits?.max_upload_bytes || maxUpload;
+  $("contam-form").addEventListener("submit", (e) => { e.preventDefault(); run().catch(report); });
+  $("contam-export").addEventListener("click", () => download("contamination.json", { results: rows.map((row) => row.r) }));
+  for (const th of $("contam-table").querySelectorAll("th")) {
+    th.addEventListener("click", () => {
+      sort = { key: th.dataset.key, desc: sort.key === th.dataset.key ? !sort.desc : true };
+      renderTable();
+    });
+  }
+}
+
+function verdictPart(r) {
+  return r.parts.find((p) => p.part === r.verdictOn) || r.parts[0] || {};
+}
+
+function rowOf(r) {
+  const p = verdictPart(r);
+  const scored = num(p.words) - num(p.templateWords);
+  return { r, id: r.item.id, benchmark: r.item.benchmark, category: r.category || (r.contaminated ? "contaminated" : "clean"),
+    coverage: scored > 0 ? num(p.coveredWords) / scored : 0, longest: num(p.longestMatch),
+    docs: (r.documents || []).length, method: r.method };
+}
+
+async function run() {
+  const file = $("contam-file").files[0];
+  if (!file) throw new Error("choose a benchmark file first");
+  if (file.size > maxUpload) throw new Error(`${file.name}: ${fmt(file.size)} bytes is over this server's upload cap of ${fmt(maxUpload)}`);
+  const progress = $("contam-progress");
+  progress.textContent = `reading ${file.name}…`;
+  const { items } = await uploadBenchmark(file);
+  rows = [];
+  clear($("contam-detail"));
+  progress.textContent = `0 / ${items.length} items`;
+  let since = 0;
+  await stream("StreamContamination", { index: state.get("index"), items }, (r) => {
+    rows.push(rowOf(r));
+    progress.textContent = `${rows.length} / ${items.length} items`;
+    if (++since >= 25) { since = 0; renderTable(); }
+  });
+  progress.textContent = `done: ${rows.length} items from ${file.name}`;
+  $("contam-export").disabled = false;
+  renderTable();
+}
+
+function renderTable() {
+  const table = $("contam-table");
+  table.hidden = rows.length === 0;
+  const { key, desc } = sort;
+  rows.sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0) * (desc ? -1 : 1));
+  for (const th of table.querySelectorAll("th")) {
+    th.className = th.dataset.key === key ? (desc ? "sorted-desc" : "sorted-asc") : "";
+  }
+  table.tBodies[0].replaceChildren(...rows.map((row) => el("tr", { onclick: (e) => detail(row, e.currentTarget) },
+    el("td", { text: row.id }), el("td", { text: row.benchmark }),
+    el("td", { class: `cat-${row.category}`, text: row.category }),
+    el("td", {}, el("span", { class: "bar", style: { width: `${Math.round(row.coverage * 60)}px` } }), ` ${(row.coverage * 100).toFixed(1)}%`),
+    el("td", { text: String(row.longest) }), el("td", { text: String(row.docs) }), el("td", { text: row.method }))));
+  const byCat = {};
+  for (const row of rows) byCat[row.category] = (byCat[row.category] || 0) + 1;
+  $("contam-summary").replaceChildren(el("p", {}, `${rows.length} items: `,
+    ...Object.entries(byCat).map(([c, n]) => el("span", { class: `cat-${c}`, text: `${c} ${n} (${(100 * n / rows.length).toFixed(1)}%)  ` }))));
+}
+
+function detail(row, tr) {
+  for (const other of tr.parentNode.children) other.classList.toggle("selected", other === tr);
+  const r = row.r;
+  const partText = (p) => p.text ?? (p.part === "label" ? r.item.label : p.part === "input" ? r.item.input : "");
+  const left = el("div", {}, el("h3", { text: `${r.item.id} · ${row.category}` }),
+    ...r.parts.filter((p) => partText(p)).map((p) => el("div", {},
+      el("h4", { text: `${p.part}: coverage ${p.coveredWords}/${num(p.words) - num(p.templateWords)} words, longest ${p.longestMatch}` }),
+      el("div", { class: "textview" }, ...withRanges(partText(p), (p.spans || []).map((s) => [num(s.start), num(s.end)]))))));
+  const right = el("ol", { class: "doclist" }, ...(r.documents || []).map((d) => el("li", {},
+    el("div", { class: "head" }, el("span", { class: "id", text: d.docId || `#${d.docIndex}` }),
+      el("span", { class: "muted", text: `${d.matchedWords} matched words` }),
+      el("button", { type: "button", class: "link", text: "open document",
+        onclick: () => openDocument(d.docIndex, d.spans.map((s) => [num(s.charStart), num(s.charEnd)])) })),
+    ...d.spans.map((s) => el("div", { class: "snippet" },
+      el("span", { class: "muted", text: `${s.part} · count ${fmt(s.count)} · ` },),
+      ...withBold(s.snippet || "", num(s.charStart) - num(s.snippetStart), num(s.charEnd) - num(s.snippetStart)))))));
+  $("contam-detail").replaceChildren(left, el("div", {}, el("h3", { text: "Documents" }), right));
+  state.write({ item: r.item.id });
+}
+
+// A link cannot carry the uploaded file: the tab opens empty, ready for an upload.
+export function restore() {}
