@@ -90,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         if not inputs:
             print(f"{name} / {source}: no inputs", file=sys.stderr)
             return
-        rows.append((name, source, timed(fn, inputs, args.reps), note))
+        try:
+            rows.append((name, source, timed(fn, inputs, args.reps), note))
+        except Exception as exc:  # a failing query kind is reported in the table, not fatal to the others
+            rows.append((name, source, np.full(1, np.nan), f"ERROR {type(exc).__name__}: {exc}"))
         print(f"{name} / {source}: done", file=sys.stderr, flush=True)
 
     # infgram_logprobs of 1,000-token texts
