@@ -17,7 +17,7 @@ evaluation text, at three sizes:
    variants of tracer/membership/reference.py) is evaluated per reference: members vs
    non-members, and the null control non-members vs non-members-2.
 
-    python -m benchmarks.scripts.membership_ref_eval --seed 0 --json s0.json   # one seed (~10 min)
+    python -m benchmarks.scripts.membership_ref_eval --seed 0 --json s0.json   # one seed (~21 min at load 6-9)
     python -m benchmarks.scripts.membership_ref_eval --report s0.json s1.json  # choose on s0, report s1
 
 Reference indexes are cached in ``--workdir`` (default: ``membership-ref`` in the bench folder).
