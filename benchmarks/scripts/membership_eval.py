@@ -205,6 +205,27 @@ def batches(seqs: list[np.ndarray], size: int, rng: random.Random):
         yield torch.from_numpy(x), torch.from_numpy(y)
 
 
+def train_epoch(model, opt, train: list[np.ndarray], batch_size: int, rng: random.Random) -> float:
+    """One pass over ``train`` in a shuffled order; returns the mean token loss (model left in eval mode)."""
+    import torch
+
+    model.train()
+    total, count = 0.0, 0
+    for x, y in batches(train, batch_size, rng):
+        logits = model(x)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                                                 ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        n_tok = int((y != -100).sum())
+        total += loss.item() * n_tok
+        count += n_tok
+    model.eval()
+    return total / count
+
+
 # -- evaluation -----------------------------------------------------------------------------------
 def evaluate(adapter, index, token_ids: dict[str, list[np.ndarray]], texts: dict[str, list[str]]) -> dict:
     """Scores of every evaluation text through tracer's scoring path, then AUROC / TPR@FPR."""
@@ -267,25 +288,12 @@ def run_eval(cfg: EvalConfig, workdir: Path, log=print) -> dict:
     t_train = 0.0
     for epoch in range(1, cfg.epochs + 1):
         t1 = time.perf_counter()
-        model.train()
-        total, count = 0.0, 0
-        for x, y in batches(train, cfg.batch_size, rng):
-            logits = model(x)
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
-                                                     ignore_index=-100)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            n_tok = int((y != -100).sum())
-            total += loss.item() * n_tok
-            count += n_tok
-        model.eval()
+        train_loss = train_epoch(model, opt, train, cfg.batch_size, rng)
         t_train += time.perf_counter() - t1
         if epoch % cfg.eval_every and epoch != cfg.epochs:
-            log(f"epoch {epoch:2d} train loss {total / count:.3f}")
+            log(f"epoch {epoch:2d} train loss {train_loss:.3f}")
             continue
-        epochs.append({"epoch": epoch, "train_loss": total / count, **evaluate(adapter, index, ids, texts)})
+        epochs.append({"epoch": epoch, "train_loss": train_loss, **evaluate(adapter, index, ids, texts)})
         log(_line(epochs[-1]))
     return {"config": asdict(cfg), "n_train_tokens": n_train_tokens, "seconds": time.perf_counter() - t0,
             "train_seconds": t_train, "epochs": epochs}

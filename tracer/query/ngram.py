@@ -28,6 +28,7 @@ from tracer_native import (
     CorruptArrayError,
     backoff_counts,
     count_sequence,
+    infgram_scan,
     next_token_groups,
     next_tokens_at,
     sa_range,
@@ -314,9 +315,12 @@ def _text_ids(index: IndexReader, tokens: Query) -> np.ndarray:
 def infgram_logprobs(index: IndexReader, tokens: Query, max_suffix: int | None = None) -> InfgramLogprobs:
     """Smoothed ∞-gram log-prob of every token of a text given all tokens before it, in one pass.
 
-    s_i starts where the longest match that reaches position i starts: one longest-match
-    search per start position (in parallel), then per run of positions sharing a start one
-    search for the run's first context and one narrowing per position (``backoff_counts``).
+    One shard: a left-to-right pass (``infgram_scan``): one narrowing per position while the
+    context keeps occurring, a binary search over the start on a back-off. Several shards (the
+    context must occur in any of them): s_i starts where the longest match that reaches
+    position i starts: one longest-match search per start position (in parallel), then per run
+    of positions sharing a start one search for the run's first context and one narrowing per
+    position (``backoff_counts``).
     ``max_suffix`` caps |s_i| (a variant for scoring; None: no cap).
     """
     if max_suffix is not None and (isinstance(max_suffix, bool) or not isinstance(max_suffix, (int, np.integer))
@@ -330,6 +334,12 @@ def infgram_logprobs(index: IndexReader, tokens: Query, max_suffix: int | None =
                                document_tokens(index))
     q = ids.astype(index.dtype)
     pos = np.arange(n, dtype=np.int64)
+    if len(index.shards) == 1:  # one shard: one left-to-right pass (native/infgram.py)
+        sh = index.shards[0]
+        with sa_checked(sh):
+            starts, ctx, full = infgram_scan(sh.tokens, sh.sa, q, int(index.separator),
+                                             -1 if max_suffix is None else int(max_suffix))
+        return _smoothed(index, ids, pos, starts, ctx, full)
     seps = np.flatnonzero(ids == index.separator)
     limits = np.append(seps, n)[np.searchsorted(seps, pos, side="left")].astype(np.int64)  # no context spans a separator
     reach = pos + longest_lengths(index, q, limits)
@@ -345,6 +355,12 @@ def infgram_logprobs(index: IndexReader, tokens: Query, max_suffix: int | None =
                 c, f = backoff_counts(sh.tokens, sh.sa, q, starts, segments)
             ctx += c
             full += f
+    return _smoothed(index, ids, pos, starts, ctx, full)
+
+
+def _smoothed(index: IndexReader, ids: np.ndarray, pos: np.ndarray, starts: np.ndarray, ctx: np.ndarray,
+              full: np.ndarray) -> InfgramLogprobs:
+    """The smoothed log-probs from the back-off counts (empty contexts count N; separators never follow)."""
     big_n = document_tokens(index)
     ctx[starts == pos] = big_n
     full[ids == index.separator] = 0
