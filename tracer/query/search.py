@@ -305,7 +305,8 @@ def _search_shard(index: IndexReader, s: int, clauses: list[_Clause], ranges: li
         # Horvitz-Thompson: a document with r occurrences of the rarest clause is sampled ~r times
         per_doc = np.bincount(np.searchsorted(cand, occ.doc[occ.clause == rarest]), minlength=cand.size)
         weight = np.where(ok, 1.0 / np.maximum(per_doc, 1), 0.0)
-        est = float(weight[np.searchsorted(cand, first.doc)].sum()) * counts[rarest] / first.doc.size
+        kept = first.doc[np.isin(first.doc, cand)]  # sampled documents a later clause removed weigh 0
+        est = float(weight[np.searchsorted(cand, kept)].sum()) * counts[rarest] / first.doc.size
     else:
         est = float(docs.size)
     return _ShardResult(s, est, sampled, docs, occ.keep(np.isin(occ.doc, docs)))
