@@ -96,7 +96,11 @@ def _serve_until_listening(tracer_cli, *args: str) -> str:
                 break
     finally:
         proc.terminate()
-        rest = proc.communicate(timeout=120)[1]
+        try:
+            rest = proc.communicate(timeout=120)[1]
+        except subprocess.TimeoutExpired:  # never leave a server running past the test
+            proc.kill()
+            rest = proc.communicate()[1]
     assert any("listening on" in ln for ln in lines), "".join(lines) + rest
     return "".join(lines) + rest
 
