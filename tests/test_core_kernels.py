@@ -102,6 +102,7 @@ def _brute_longest(tokens: np.ndarray, query: np.ndarray, limits: np.ndarray) ->
     return out
 
 
+@pytest.mark.slow  # not in the default run; CI runs `pytest -m slow` after it
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_longest_prefix_lengths_equal_brute_force(dtype):
     rng = np.random.default_rng(7)

@@ -19,6 +19,8 @@ import tracer
 from tracer.client import TracerClient
 from tracer.membership import score as library_score
 
+pytestmark = pytest.mark.slow  # not in the default run; CI runs `pytest -m slow` after it
+
 
 @pytest.fixture(scope="module")
 def bpe_setup(tmp_path_factory, bpe_tokenizer):

@@ -127,6 +127,7 @@ def test_hf_adapter_matches_the_model(hf_model_dir):
     assert not np.isnan(row.logprobs).any()
 
 
+@pytest.mark.slow  # not in the default run; CI runs `pytest -m slow` after it
 def test_cli_model_mode(tmp_path, hf_model_dir, bpe_tokenizer, tracer_cli, expect_cli_error):
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(TEXTS[:4])))

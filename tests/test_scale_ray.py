@@ -21,6 +21,8 @@ from tracer.errors import TracerError
 from tracer.index import ray_executor
 from tracer.index.shard_job import run_shard_job
 
+pytestmark = pytest.mark.slow  # not in the default run; CI runs `pytest -m slow` after it
+
 SHARD_TOKENS = 6000  # ~3 jobs of several parts each for the corpus below
 
 
