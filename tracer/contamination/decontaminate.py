@@ -33,6 +33,7 @@ from tracer.index.reader import IndexReader
 from tracer.query.documents import doc_span
 from tracer.query.occurrences import locate_spans
 from tracer.query.options import flag
+from tracer.query.trace_rank import merge_ranges
 
 MODES = ("drop", "mask")
 DEFAULT_MARKER = "<|decontaminated|>"
@@ -124,17 +125,6 @@ def find_removals(index: IndexReader, items: list[BenchItem], options: CheckOpti
         hit.items.add(int(owner[span]))
         hit.ranges.append((start, start + length))
     return removal
-
-
-def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Union of [start, end) ranges, sorted, overlapping or touching ones joined."""
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(ranges):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
 
 
 def masked(index: IndexReader, doc_index: int, text: str, hit: DocHit, marker: str) -> tuple[str, int, int]:
