@@ -219,3 +219,29 @@ def test_token_is_asked_for_and_sent(driver, index):
         wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1")
         assert "46" in driver.find_element(By.ID, "index-info").text
         assert driver.execute_script("return sessionStorage.getItem('tracer.token')") == TOKEN
+
+
+REPEATED = "the amber tortoise counted eleven silver pebbles near the windmill"
+
+
+def test_repeated_documents_are_grouped_with_a_count(driver, tmp_path):
+    """Three identical copies under different ids are one panel entry (×3); a fourth document with
+    the same passage in other words around it stays its own entry."""
+    import tracer
+
+    recs = [{"id": f"copy-{i}", "text": f"shared intro. {REPEATED}. shared outro"} for i in range(3)]
+    recs += [{"id": "other-context", "text": f"a different start. {REPEATED}. a different end"}]
+    recs += [{"id": f"fill-{i}", "text": f"filler sentence number {i} about nothing much"} for i in range(8)]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    tracer.build([str(tmp_path / "d.jsonl")], str(tmp_path / "idx"), id_field="id", progress=False)
+    with http_server(tracer.open(tmp_path / "idx")) as srv:
+        open_page(driver, srv, "tab=trace")
+        trace(driver, f"It said {REPEATED} today.")
+        items = driver.find_elements(By.CSS_SELECTOR, "#trace-docs > li")
+        assert sorted(li.get_attribute("data-copies") for li in items) == ["1", "3"]
+        grouped = next(li for li in items if li.get_attribute("data-copies") == "3")
+        assert "×3 identical documents" in grouped.text
+        ids = grouped.find_element(By.CLASS_NAME, "copies").get_attribute("title").split("\n")
+        assert sorted(ids) == ["copy-0", "copy-1", "copy-2"]
+        assert "other-context" in next(li for li in items if li.get_attribute("data-copies") == "1").text
+        shot(driver, "trace-grouped")
