@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from tracer.contamination.inputs import read_benchmarks
 from tracer.errors import LimitError, TracerError
+from tracer.server.http import web
 from tracer.server.http.api import (
     CallError,
     HttpContext,
@@ -256,6 +257,20 @@ class HttpApi:
         except CallError as err:
             return _error(err)
 
+    async def report(self, request: Request) -> Response:
+        """POST the page's results (``?format=html|md|json``): the library's report as a download,
+        so the HTML report never renders inside the page's origin."""
+        try:
+            self.check_auth(request)
+            async with self.admitted():
+                fmt = request.query_params.get("format", "html")
+                body = await self.read_body(request, self.options.max_upload_bytes)
+                data, media, name = await anyio.to_thread.run_sync(
+                    web.report, self.registry, fmt, body, self.options.limits.max_batch, limiter=self.limiter)
+            return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        except CallError as err:
+            return _error(err)
+
     def _read_items(self, filename: str, body: bytes) -> bytes:
         with tempfile.TemporaryDirectory(prefix="tracer-upload-") as tmp:
             path = Path(tmp) / filename
@@ -301,6 +316,7 @@ def build_app(registry: IndexRegistry, options: HttpOptions | None = None, servi
         Route("/v1/{method}", api.rpc, methods=["POST"]),
         Route("/healthz", api.health, methods=["GET"]),
         Route("/web/benchmark", api.benchmark, methods=["POST"]),
+        Route("/web/report", api.report, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes)
