@@ -170,7 +170,23 @@ def test_contamination_upload_shows_the_table(driver, server, tmp_path):
     body[1].click()
     detail = driver.find_element(By.ID, "contam-detail")
     assert "bench-leak" in detail.text and "Zorblandia" in detail.text
+    # the report's histograms: one item fully covered (last bin), the other barely (first bins)
+    hists = driver.find_elements(By.CSS_SELECTOR, "#contam-histograms .hists figure")
+    assert len(hists) == 2
+    counts = [int(b.get_attribute("data-count")) for b in hists[0].find_elements(By.CLASS_NAME, "hbar")]
+    assert len(counts) == 20 and sum(counts) == 2 and counts[-1] == 1
     shot(driver, "contamination")
+    # the reports download (rendered by the server's report code), never shown in the page
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    url = driver.current_url
+    for fmt, marker in (("html", "<h1>Contamination report</h1>"), ("md", "|"), ("json", '"conda"')):
+        driver.find_element(By.CSS_SELECTOR, f".contam-report[data-format='{fmt}']").click()
+        path = downloads / f"contamination.{fmt}"
+        wait(driver, lambda d, p=path: p.exists() and p.stat().st_size > 0)
+        assert marker in path.read_text()
+    assert driver.current_url == url
 
 
 def test_hostile_documents_render_as_text(driver, server):

@@ -67,6 +67,11 @@ export async function uploadBenchmark(file) {
   return resp.json();
 }
 
+// A contamination report rendered by the server's report code, as a Blob to save (never shown here).
+export async function report(format, body) {
+  return (await post(`/web/report?format=${encodeURIComponent(format)}`, body)).blob();
+}
+
 export async function describe() {
   const resp = await fetch("/v1");
   return resp.json();
