@@ -4,6 +4,8 @@ report code (byte-equal to ``render_report`` of the in-process results), with it
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 
 import pytest
 from google.protobuf import json_format
@@ -11,13 +13,24 @@ from test_http_api import post
 from web_helpers import BENCH_PLANTED, build_index, http_server
 
 from tracer.contamination.check import check_items
-from tracer.contamination.inputs import BenchItem
+from tracer.contamination.inputs import BenchItem, read_benchmarks
 from tracer.contamination.options import CheckOptions
 from tracer.contamination.report import render_report, results_document
 from tracer.contamination.verdict import summarize
+from tracer.errors import InputError
+from tracer.server.http.web import load_benchmarks
 from tracer.wire import convert
 
 TOKEN = "rep-" + "r" * 24
+
+
+def get(url: str, path: str, headers: dict | None = None):
+    req = urllib.request.Request(url + path, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +88,52 @@ def test_report_needs_the_token(index):
         assert (status, json.loads(data)["code"]) == (401, "UNAUTHENTICATED")
         status, _, data = post(srv.url, "/web/report?format=md", {"results": []}, {"Authorization": f"Bearer {TOKEN}"})
         assert status == 200 and b"Contamination" in data
+
+
+def _bench_file(tmp_path):
+    path = tmp_path / "zorb_test.jsonl"
+    path.write_text(json.dumps({"question": BENCH_PLANTED, "answer": "Cuprum City"}) + "\n"
+                    + json.dumps({"question": "why do purple giraffes juggle lemons?", "answer": "no"}) + "\n")
+    return path
+
+
+def test_configured_benchmarks_listed_and_served_like_an_upload(index, tmp_path):
+    path = _bench_file(tmp_path)
+    with http_server(index, token=TOKEN, benchmarks=load_benchmarks([f"zorb={path}"], 100)) as srv:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        status, _, data = get(srv.url, "/web/benchmarks")
+        assert (status, json.loads(data)["code"]) == (401, "UNAUTHENTICATED")
+        status, _, data = get(srv.url, "/web/benchmarks", auth)
+        assert status == 200 and json.loads(data) == {"benchmarks": [{"name": "zorb", "items": 2}]}
+        status, _, data = get(srv.url, "/web/benchmarks?name=zorb", auth)
+        served = json.loads(data)["items"]
+        _, _, uploaded = post(srv.url, "/web/benchmark?filename=zorb_test.jsonl", raw=path.read_bytes(), headers=auth)
+        assert served == json.loads(uploaded)["items"]  # the same items, the same source (file name only)
+        assert [i["input"] for i in served] == [i.input for i in read_benchmarks([str(path)])]
+        status, _, data = get(srv.url, "/web/benchmarks?name=nope", auth)
+        assert (status, json.loads(data)["code"]) == (404, "NOT_FOUND") and "zorb" in json.loads(data)["message"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--benchmark", "z=b.jsonl"], "--benchmark needs --http-port"),
+    (["--http-port", "0", "--benchmark", "noequals"], "expected NAME=PATH"),
+    (["--http-port", "0", "--benchmark", "z=missing.jsonl"], "missing.jsonl"),
+])
+def test_serve_benchmark_flag_errors(index, tmp_path, capsys, args, message):
+    from tracer.cli.main import main
+
+    code = main(["serve", "--index", str(index.path), "--port", "0", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_load_benchmarks_rejects_duplicates_and_bad_records(tmp_path):
+    path = _bench_file(tmp_path)
+    with pytest.raises(InputError, match="given twice"):
+        load_benchmarks([f"a={path}", f"a={path}"], 100)
+    with pytest.raises(InputError, match="batch cap of 1"):
+        load_benchmarks([f"a={path}"], 1)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "ok?", "answer": "y"}\n{oops\n')
+    with pytest.raises(InputError, match="bad.jsonl:2"):
+        load_benchmarks([f"b={bad}"], 100)

@@ -10,7 +10,7 @@ import hmac
 import re
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,11 @@ from tracer.server.http.api import (
     methods,
     parse_request,
 )
+from tracer.server.http.web import convert_item
 from tracer.server.limits import Limits
 from tracer.server.registry import IndexRegistry
 from tracer.server.servicer import TracerServicer
 from tracer.server.status import status_of
-from tracer.wire import convert
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -66,6 +66,8 @@ class HttpOptions:
     max_workers: int = 16
     max_in_flight: int = 1024  # calls waiting or running; more get 429 (gRPC: maximum_concurrent_rpcs)
     max_upload_bytes: int = 32 << 20  # a benchmark file sent by the page
+    # the server's own benchmarks (``serve --benchmark NAME=PATH``): name -> items as the page's JSON
+    benchmarks: dict[str, bytes] = field(default_factory=dict)
     inline_cheap: bool = True  # answer one-query Counts on the event loop (see HttpApi.cheap)
 
 
@@ -257,6 +259,23 @@ class HttpApi:
         except CallError as err:
             return _error(err)
 
+    async def benchmarks(self, request: Request) -> Response:
+        """GET: the server's configured benchmarks (name, items); GET ?name=NAME: that one's items,
+        in the upload's JSON shape, so the page runs it exactly as an uploaded file."""
+        try:
+            self.check_auth(request)
+            name = request.query_params.get("name")
+            configured = self.options.benchmarks
+            if name is None:
+                listing = [{"name": n, "items": web.item_count(body)} for n, body in configured.items()]
+                return Response(orjson.dumps({"benchmarks": listing}), media_type="application/json")
+            if name not in configured:
+                raise CallError(grpc.StatusCode.NOT_FOUND,
+                                f"no benchmark named {name!r} (this server has: {', '.join(configured) or 'none'})")
+            return Response(configured[name], media_type="application/json")
+        except CallError as err:
+            return _error(err)
+
     async def report(self, request: Request) -> Response:
         """POST the page's results (``?format=html|md|json``): the library's report as a download,
         so the HTML report never renders inside the page's origin."""
@@ -287,12 +306,6 @@ class HttpApi:
         return orjson.dumps({"items": [convert_item(i) for i in items]})
 
 
-def convert_item(item: Any) -> dict:
-    msg = convert.bench_item_to_msg(item)
-    return {"id": msg.id, "benchmark": msg.benchmark, "split": msg.split, "input": msg.input,
-            "label": msg.label, "source": msg.source}
-
-
 def _safe_filename(name: str) -> str:
     """A plain file name the library's reader understands by suffix (and names the benchmark by)."""
     base = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name)[:100].lstrip(".")
@@ -317,6 +330,7 @@ def build_app(registry: IndexRegistry, options: HttpOptions | None = None, servi
         Route("/healthz", api.health, methods=["GET"]),
         Route("/web/benchmark", api.benchmark, methods=["POST"]),
         Route("/web/report", api.report, methods=["POST"]),
+        Route("/web/benchmarks", api.benchmarks, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes)

@@ -1,19 +1,22 @@
 """The page's helpers beside the /v1 API: contamination reports rendered by the library's own
-report code. They run in worker threads; bad input raises CallError (INVALID_ARGUMENT)."""
+report code, and the server's configured benchmarks (``serve --benchmark NAME=PATH``), read once
+at startup by the library's reader. Reports run in worker threads; bad input raises CallError."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import grpc
 import orjson
 from google.protobuf import json_format
 
+from tracer.contamination.inputs import read_benchmarks
 from tracer.contamination.report import render_report, results_document
 from tracer.contamination.verdict import summarize_dicts
-from tracer.errors import TracerError
+from tracer.errors import InputError, TracerError
 from tracer.server.http.api import CallError
-from tracer.server.registry import IndexRegistry
+from tracer.server.registry import NAME_CHARS, IndexRegistry
 from tracer.server.status import status_of
 from tracer.v1 import tracer_pb2 as pb
 from tracer.wire import convert
@@ -65,3 +68,37 @@ def _index_info(registry: IndexRegistry, name: str) -> dict[str, Any]:
     info = index.info()
     return {"name": served, **{k: info.get(k) for k in ("n_tokens", "n_docs", "tokenizer", "normalization")},
             "path": served}
+
+
+def convert_item(item: Any) -> dict:
+    """A benchmark item as the page sends it in a ContaminationRequest (proto3 JSON names)."""
+    msg = convert.bench_item_to_msg(item)
+    return {"id": msg.id, "benchmark": msg.benchmark, "split": msg.split, "input": msg.input,
+            "label": msg.label, "source": msg.source}
+
+
+def load_benchmarks(specs: list[str], max_items: int) -> dict[str, bytes]:
+    """``NAME=PATH`` specs -> name -> ``{"items": [...]}`` JSON, read now so that a bad file stops
+    the server at startup (file:line) rather than failing on the page later."""
+    out: dict[str, bytes] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise InputError(f"--benchmark {spec!r}: expected NAME=PATH")
+        if set(name) - NAME_CHARS:
+            raise InputError(f"--benchmark {spec!r}: a benchmark name may use letters, digits, '_', '.', '-' only")
+        if name in out:
+            raise InputError(f"--benchmark: the name {name!r} is given twice")
+        items = read_benchmarks([path])
+        if not items:
+            raise InputError(f"--benchmark {spec!r}: {path} holds no benchmark items")
+        if len(items) > max_items:
+            raise InputError(f"--benchmark {spec!r}: {len(items)} items is over this server's batch cap of {max_items}")
+        for item in items:  # the page sees the file's name, not the server's paths
+            item.source = Path(item.source).name
+        out[name] = orjson.dumps({"items": [convert_item(i) for i in items]})
+    return out
+
+
+def item_count(body: bytes) -> int:
+    return len(orjson.loads(body)["items"])
