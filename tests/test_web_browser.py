@@ -261,3 +261,27 @@ def test_repeated_documents_are_grouped_with_a_count(driver, tmp_path):
         assert sorted(ids) == ["copy-0", "copy-1", "copy-2"]
         assert "other-context" in next(li for li in items if li.get_attribute("data-copies") == "1").text
         shot(driver, "trace-grouped")
+
+
+def test_server_benchmark_runs_without_upload(driver, index, tmp_path):
+    from tracer.server.http.web import load_benchmarks
+
+    bench = tmp_path / "zorb_test.jsonl"
+    bench.write_text(json.dumps({"question": BENCH_PLANTED, "answer": "Cuprum City"}) + "\n"
+                     + json.dumps({"question": "Why do purple giraffes juggle lemons at midnight?", "answer": "no"}) + "\n")
+    with http_server(index, benchmarks=load_benchmarks([f"zorb={bench}"], 100)) as srv:
+        open_page(driver, srv, "tab=contamination")
+        wait(driver, ec.visibility_of_element_located((By.ID, "contam-presets")))
+        options = [o.text for o in driver.find_elements(By.CSS_SELECTOR, "#contam-preset option")]
+        assert options == ["zorb (2 items)"]
+        driver.find_element(By.ID, "contam-run-preset").click()
+        wait(driver, lambda d: "done" in d.find_element(By.ID, "contam-progress").text)
+        assert "zorb" in driver.find_element(By.ID, "contam-progress").text
+        cats = sorted(tr.find_elements(By.TAG_NAME, "td")[2].text
+                      for tr in driver.find_elements(By.CSS_SELECTOR, "#contam-table tbody tr"))
+        assert cats == ["clean", "dirty"]
+        assert "bench=zorb" in driver.current_url
+        shot(driver, "contamination-server-benchmark")
+        open_page(driver, srv, "tab=contamination&bench=zorb")  # a shared link runs it again
+        wait(driver, lambda d: "done" in d.find_element(By.ID, "contam-progress").text)
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#contam-table tbody tr")) == 2

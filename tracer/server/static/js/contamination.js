@@ -1,6 +1,6 @@
 // Contamination: upload a benchmark file, stream the per-item results into a sortable table,
 // drill down from an item to its matched spans and documents.
-import { report as fetchReport, stream, uploadBenchmark } from "./api.js";
+import { report as fetchReport, serverBenchmarks, stream, uploadBenchmark } from "./api.js";
 import { openDocument } from "./docview.js";
 import { $, clear, download, downloadBlob, el, fmt, num, withBold, withRanges } from "./dom.js";
 import * as state from "./state.js";
@@ -16,6 +16,7 @@ export function init(report, limits) {
   maxUpload = limits?.max_upload_bytes || maxUpload;
   $("contam-form").addEventListener("submit", (e) => { e.preventDefault(); run().catch(report_); });
   $("contam-export").addEventListener("click", () => download("contamination.json", { results: rows.map((row) => row.r) }));
+  $("contam-run-preset").addEventListener("click", () => runPreset().catch(report_));
   for (const b of document.querySelectorAll(".contam-report")) {
     b.addEventListener("click", () => saveReport(b.dataset.format).catch(report_));
   }
@@ -44,9 +45,23 @@ async function run() {
   const file = $("contam-file").files[0];
   if (!file) throw new Error("choose a benchmark file first");
   if (file.size > maxUpload) throw new Error(`${file.name}: ${fmt(file.size)} bytes is over this server's upload cap of ${fmt(maxUpload)}`);
-  const progress = $("contam-progress");
-  progress.textContent = `reading ${file.name}…`;
+  $("contam-progress").textContent = `reading ${file.name}…`;
   const { items } = await uploadBenchmark(file);
+  state.write({ bench: null });
+  await check(items, file.name);
+}
+
+// One of the server's own benchmarks (serve --benchmark NAME=PATH): no upload; the URL names it.
+async function runPreset() {
+  const name = $("contam-preset").value;
+  $("contam-progress").textContent = `loading ${name}…`;
+  const { items } = await serverBenchmarks(name);
+  state.write({ bench: name });
+  await check(items, `the server's benchmark ${name}`);
+}
+
+async function check(items, what) {
+  const progress = $("contam-progress");
   rows = [];
   clear($("contam-detail"));
   progress.textContent = `0 / ${items.length} items`;
@@ -56,7 +71,7 @@ async function run() {
     progress.textContent = `${rows.length} / ${items.length} items`;
     if (++since >= 25) { since = 0; renderTable(); }
   });
-  progress.textContent = `done: ${rows.length} items from ${file.name}`;
+  progress.textContent = `done: ${rows.length} items from ${what}`;
   $("contam-export").disabled = false;
   for (const b of document.querySelectorAll(".contam-report")) b.disabled = false;
   renderTable();
@@ -130,5 +145,20 @@ function detail(row, tr) {
   state.write({ item: r.item.id });
 }
 
-// A link cannot carry the uploaded file: the tab opens empty, ready for an upload.
-export function restore() {}
+// A link cannot carry an uploaded file (the tab opens empty, ready for one), but it can name one
+// of the server's benchmarks, which then runs again.
+let presets = null;
+export function restore(reportError) {
+  if (presets) return;
+  presets = serverBenchmarks().then(({ benchmarks }) => {
+    const select = $("contam-preset");
+    select.replaceChildren(...benchmarks.map((b) => el("option", { value: b.name, text: `${b.name} (${fmt(b.items)} items)` })));
+    $("contam-presets").hidden = benchmarks.length === 0;
+    const wanted = state.get("bench");
+    if (wanted && benchmarks.some((b) => b.name === wanted)) {
+      select.value = wanted;
+      return runPreset();
+    }
+    return null;
+  }).catch((e) => { presets = null; reportError(e); });
+}
