@@ -140,6 +140,13 @@ def test_search_count_and_find(driver, server):
     driver.find_element(By.ID, "search-count").click()
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#search-tokens .tokens span"))
     assert driver.find_element(By.ID, "search-count-value").text == "40"
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#search-tokenize .variant"))
+    variants = driver.find_elements(By.CSS_SELECTOR, "#search-tokenize .variant")
+    assert [v.get_attribute("data-spelling") for v in variants] == ["as typed"]  # bytes: one spelling
+    toks = [t.find_element(By.TAG_NAME, "code").text for t in variants[0].find_elements(By.CLASS_NAME, "tok")]
+    assert "".join(toks) == "plain␣filler␣text"
+    assert [t.find_element(By.TAG_NAME, "sub").text for t in variants[0].find_elements(By.CLASS_NAME, "tok")][:2] \
+        == [str(ord("p")), str(ord("l"))]
     shot(driver, "search-count")
     driver.find_element(By.ID, "search-find").click()
     wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#search-occurrences li")) == 10)
@@ -285,3 +292,29 @@ def test_server_benchmark_runs_without_upload(driver, index, tmp_path):
         open_page(driver, srv, "tab=contamination&bench=zorb")  # a shared link runs it again
         wait(driver, lambda d: "done" in d.find_element(By.ID, "contam-progress").text)
         assert len(driver.find_elements(By.CSS_SELECTOR, "#contam-table tbody tr")) == 2
+
+
+def test_search_shows_both_bpe_spellings(driver, tmp_path, bpe_tokenizer):
+    """Oracle: the `tokenizers` library on the query and on " " + query."""
+    from tokenizers import Tokenizer
+
+    import tracer
+
+    (tmp_path / "c.jsonl").write_text(json.dumps({"id": "a", "text": "the cat sat on the mat"}) + "\n")
+    tracer.build([str(tmp_path / "c.jsonl")], str(tmp_path / "idx"), id_field="id", tokenizer=str(bpe_tokenizer),
+                 progress=False)
+    lib = Tokenizer.from_file(str(bpe_tokenizer))
+    with http_server(tracer.open(tmp_path / "idx")) as srv:
+        open_page(driver, srv, "tab=search")
+        driver.find_element(By.ID, "search-query").send_keys("cat sat")
+        driver.find_element(By.ID, "search-count").click()
+        wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#search-tokenize .variant")) == 2)
+        shown = [[(t.find_element(By.TAG_NAME, "code").text, int(t.find_element(By.TAG_NAME, "sub").text))
+                  for t in v.find_elements(By.CLASS_NAME, "tok")]
+                 for v in driver.find_elements(By.CSS_SELECTOR, "#search-tokenize .variant")]
+        for got, text in zip(shown, ("cat sat", " cat sat"), strict=True):
+            ids = lib.encode(text, add_special_tokens=False).ids
+            assert [i for _, i in got] == ids
+            assert [t for t, _ in got] == [lib.decode([i]).replace(" ", "␣") for i in ids]
+        assert shown[1][0][0].startswith("␣")
+        shot(driver, "search-tokenization")

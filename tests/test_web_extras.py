@@ -137,3 +137,38 @@ def test_load_benchmarks_rejects_duplicates_and_bad_records(tmp_path):
     bad.write_text('{"question": "ok?", "answer": "y"}\n{oops\n')
     with pytest.raises(InputError, match="bad.jsonl:2"):
         load_benchmarks([f"b={bad}"], 100)
+
+
+def test_tokenize_bytes_index(url):
+    got = json.loads(get(url, "/web/tokenize?text=h%C3%A9llo")[2])
+    assert got["tokenizer"] == "bytes" and len(got["variants"]) == 1
+    v = got["variants"][0]
+    assert v["ids"] == list("héllo".encode())
+    assert v["tokens"] == ["h", "<0xC3>", "<0xA9>", "l", "l", "o"]
+    assert v["offsets"] == [[0, 1], [1, 2], [1, 2], [2, 3], [3, 4], [4, 5]]  # both bytes of é end at its end
+    assert json.loads(post(url, "/web/tokenize", {"text": "héllo"})[2]) == got
+    for body, raw, status, code in [({"text": ""}, None, 400, "INVALID_ARGUMENT"), (None, b"[1]", 400, "INVALID_ARGUMENT"),
+                                    ({"text": "a", "index": "nope"}, None, 404, "NOT_FOUND")]:
+        got_status, _, data = post(url, "/web/tokenize", body, raw=raw)
+        assert (got_status, json.loads(data)["code"]) == (status, code), data
+
+
+def test_tokenize_bpe_index_gives_both_spellings(tmp_path, bpe_tokenizer):
+    """Oracle: the `tokenizers` library itself on the text and on " " + text."""
+    from tokenizers import Tokenizer
+
+    import tracer
+
+    (tmp_path / "c.jsonl").write_text(json.dumps({"id": "a", "text": "the cat sat on the mat"}) + "\n")
+    tracer.build([str(tmp_path / "c.jsonl")], str(tmp_path / "idx"), id_field="id", tokenizer=str(bpe_tokenizer),
+                 progress=False)
+    lib = Tokenizer.from_file(str(bpe_tokenizer))
+    with http_server(tracer.open(tmp_path / "idx")) as srv:
+        got = json.loads(post(srv.url, "/web/tokenize", {"text": "cat sat"})[2])
+    assert got["tokenizer"] == "hf"
+    plain, spaced = (lib.encode(t, add_special_tokens=False) for t in ("cat sat", " cat sat"))
+    assert [v["ids"] for v in got["variants"]] == [plain.ids, spaced.ids]
+    assert [v["spelling"] for v in got["variants"]] == ["as typed", "with a leading space"]
+    assert got["variants"][1]["tokens"] == [lib.decode([i]) for i in spaced.ids]
+    assert got["variants"][1]["tokens"][0].startswith(" ")
+    assert got["variants"][0]["offsets"] == [list(o) for o in plain.offsets]

@@ -276,6 +276,27 @@ class HttpApi:
         except CallError as err:
             return _error(err)
 
+    async def tokenize(self, request: Request) -> Response:
+        """How the index's tokenizer reads a query (GET ?text=&index= or POST {"text", "index"})."""
+        try:
+            self.check_auth(request)
+            async with self.admitted():
+                if request.method == "GET":
+                    body: Any = dict(request.query_params)
+                else:
+                    raw = await self.read_body(request, self.options.limits.max_receive_bytes)
+                    try:
+                        body = orjson.loads(raw)
+                    except orjson.JSONDecodeError as e:
+                        raise CallError(grpc.StatusCode.INVALID_ARGUMENT, f"request body: not JSON ({e})") from None
+                    if not isinstance(body, dict):
+                        raise CallError(grpc.StatusCode.INVALID_ARGUMENT, "request body: give an object {\"text\", \"index\"}")
+                data = await anyio.to_thread.run_sync(web.tokenize, self.registry, body,
+                                                      self.options.limits.max_query_chars, limiter=self.limiter)
+            return Response(data, media_type="application/json")
+        except CallError as err:
+            return _error(err)
+
     async def report(self, request: Request) -> Response:
         """POST the page's results (``?format=html|md|json``): the library's report as a download,
         so the HTML report never renders inside the page's origin."""
@@ -331,6 +352,7 @@ def build_app(registry: IndexRegistry, options: HttpOptions | None = None, servi
         Route("/web/benchmark", api.benchmark, methods=["POST"]),
         Route("/web/report", api.report, methods=["POST"]),
         Route("/web/benchmarks", api.benchmarks, methods=["GET"]),
+        Route("/web/tokenize", api.tokenize, methods=["GET", "POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes)

@@ -102,3 +102,44 @@ def load_benchmarks(specs: list[str], max_items: int) -> dict[str, bytes]:
 
 def item_count(body: bytes) -> int:
     return len(orjson.loads(body)["items"])
+
+
+def tokenize(registry: IndexRegistry, body: dict, max_chars: int) -> bytes:
+    """How the index's tokenizer reads a query: every spelling it searches (query_variants: the
+    text as typed and, for BPE, with a leading space), each as ids and token strings, plus the
+    typed text's character offsets (encode_with_offsets) where they give the same ids."""
+    text, name = body.get("text"), body.get("index") or ""
+    if not isinstance(text, str) or not text:
+        raise _bad("text: give a non-empty query text")
+    if len(text) > max_chars:
+        raise CallError(grpc.StatusCode.RESOURCE_EXHAUSTED, f"text: {len(text)} characters is over this server's cap of {max_chars}")
+    if not isinstance(name, str):
+        raise _bad("index: give an index name")
+    try:
+        served, index = registry.get(name)
+        tok = index.tokenizer
+        variants = [v for v in tok.query_variants(text) if len(v)]
+        enc = tok.encode_with_offsets(text)
+    except TracerError as e:
+        raise CallError(*status_of(e)) from None
+    except UnicodeError:
+        raise _bad("text: not valid Unicode text") from None
+    out = []
+    for k, ids in enumerate(variants):
+        entry: dict[str, Any] = {"spelling": "as typed" if k == 0 else "with a leading space",
+                                 "ids": [int(i) for i in ids], "tokens": [_token_string(tok, int(i)) for i in ids]}
+        if k == 0 and enc.ids.shape == ids.shape and (enc.ids == ids).all():
+            entry["offsets"] = [[int(a), int(b)] for a, b in zip(enc.starts, enc.ends, strict=True)]
+        out.append(entry)
+    info = index.info()
+    return orjson.dumps({"index": served, "tokenizer": info.get("tokenizer", {}).get("kind"),
+                         "normalization": info.get("normalization"), "normalized": tok.normalize_text(text),
+                         "variants": out})
+
+
+def _token_string(tok: Any, token_id: int) -> str:
+    """One token as text; a byte that is part of a multi-byte character shows as ``<0xNN>``."""
+    if tok.name == "bytes":
+        return chr(token_id) if token_id < 0x80 else f"<0x{token_id:02X}>"
+    text = tok.decode([token_id])
+    return text if text and "\ufffd" not in text else f"<{token_id}: part of a character>"

@@ -80,6 +80,11 @@ export async function serverBenchmarks(name = null) {
   return (await post(`/web/benchmarks${q}`, undefined)).json();
 }
 
+// How the index's tokenizer reads a query: {tokenizer, variants: [{spelling, ids, tokens}]}.
+export async function tokenize(index, text) {
+  return (await post("/web/tokenize", { index, text })).json();
+}
+
 export async function describe() {
   const resp = await fetch("/v1");
   return resp.json();
