@@ -140,6 +140,13 @@ def test_search_count_and_find(driver, server):
     driver.find_element(By.ID, "search-count").click()
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#search-tokens .tokens span"))
     assert driver.find_element(By.ID, "search-count-value").text == "40"
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#search-tokenize .variant"))
+    variants = driver.find_elements(By.CSS_SELECTOR, "#search-tokenize .variant")
+    assert [v.get_attribute("data-spelling") for v in variants] == ["as typed"]  # bytes: one spelling
+    toks = [t.find_element(By.TAG_NAME, "code").text for t in variants[0].find_elements(By.CLASS_NAME, "tok")]
+    assert "".join(toks) == "plain␣filler␣text"
+    assert [t.find_element(By.TAG_NAME, "sub").text for t in variants[0].find_elements(By.CLASS_NAME, "tok")][:2] \
+        == [str(ord("p")), str(ord("l"))]
     shot(driver, "search-count")
     driver.find_element(By.ID, "search-find").click()
     wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#search-occurrences li")) == 10)
@@ -170,7 +177,23 @@ def test_contamination_upload_shows_the_table(driver, server, tmp_path):
     body[1].click()
     detail = driver.find_element(By.ID, "contam-detail")
     assert "bench-leak" in detail.text and "Zorblandia" in detail.text
+    # the report's histograms: one item fully covered (last bin), the other barely (first bins)
+    hists = driver.find_elements(By.CSS_SELECTOR, "#contam-histograms .hists figure")
+    assert len(hists) == 2
+    counts = [int(b.get_attribute("data-count")) for b in hists[0].find_elements(By.CLASS_NAME, "hbar")]
+    assert len(counts) == 20 and sum(counts) == 2 and counts[-1] == 1
     shot(driver, "contamination")
+    # the reports download (rendered by the server's report code), never shown in the page
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    url = driver.current_url
+    for fmt, marker in (("html", "<h1>Contamination report</h1>"), ("md", "|"), ("json", '"conda"')):
+        driver.find_element(By.CSS_SELECTOR, f".contam-report[data-format='{fmt}']").click()
+        path = downloads / f"contamination.{fmt}"
+        wait(driver, lambda d, p=path: p.exists() and p.stat().st_size > 0)
+        assert marker in path.read_text()
+    assert driver.current_url == url
 
 
 def test_hostile_documents_render_as_text(driver, server):
@@ -219,3 +242,79 @@ def test_token_is_asked_for_and_sent(driver, index):
         wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1")
         assert "46" in driver.find_element(By.ID, "index-info").text
         assert driver.execute_script("return sessionStorage.getItem('tracer.token')") == TOKEN
+
+
+REPEATED = "the amber tortoise counted eleven silver pebbles near the windmill"
+
+
+def test_repeated_documents_are_grouped_with_a_count(driver, tmp_path):
+    """Three identical copies under different ids are one panel entry (×3); a fourth document with
+    the same passage in other words around it stays its own entry."""
+    import tracer
+
+    recs = [{"id": f"copy-{i}", "text": f"shared intro. {REPEATED}. shared outro"} for i in range(3)]
+    recs += [{"id": "other-context", "text": f"a different start. {REPEATED}. a different end"}]
+    recs += [{"id": f"fill-{i}", "text": f"filler sentence number {i} about nothing much"} for i in range(8)]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    tracer.build([str(tmp_path / "d.jsonl")], str(tmp_path / "idx"), id_field="id", progress=False)
+    with http_server(tracer.open(tmp_path / "idx")) as srv:
+        open_page(driver, srv, "tab=trace")
+        trace(driver, f"It said {REPEATED} today.")
+        items = driver.find_elements(By.CSS_SELECTOR, "#trace-docs > li")
+        assert sorted(li.get_attribute("data-copies") for li in items) == ["1", "3"]
+        grouped = next(li for li in items if li.get_attribute("data-copies") == "3")
+        assert "×3 identical documents" in grouped.text
+        ids = grouped.find_element(By.CLASS_NAME, "copies").get_attribute("title").split("\n")
+        assert sorted(ids) == ["copy-0", "copy-1", "copy-2"]
+        assert "other-context" in next(li for li in items if li.get_attribute("data-copies") == "1").text
+        shot(driver, "trace-grouped")
+
+
+def test_server_benchmark_runs_without_upload(driver, index, tmp_path):
+    from tracer.server.http.web import load_benchmarks
+
+    bench = tmp_path / "zorb_test.jsonl"
+    bench.write_text(json.dumps({"question": BENCH_PLANTED, "answer": "Cuprum City"}) + "\n"
+                     + json.dumps({"question": "Why do purple giraffes juggle lemons at midnight?", "answer": "no"}) + "\n")
+    with http_server(index, benchmarks=load_benchmarks([f"zorb={bench}"], 100)) as srv:
+        open_page(driver, srv, "tab=contamination")
+        wait(driver, ec.visibility_of_element_located((By.ID, "contam-presets")))
+        options = [o.text for o in driver.find_elements(By.CSS_SELECTOR, "#contam-preset option")]
+        assert options == ["zorb (2 items)"]
+        driver.find_element(By.ID, "contam-run-preset").click()
+        wait(driver, lambda d: "done" in d.find_element(By.ID, "contam-progress").text)
+        assert "zorb" in driver.find_element(By.ID, "contam-progress").text
+        cats = sorted(tr.find_elements(By.TAG_NAME, "td")[2].text
+                      for tr in driver.find_elements(By.CSS_SELECTOR, "#contam-table tbody tr"))
+        assert cats == ["clean", "dirty"]
+        assert "bench=zorb" in driver.current_url
+        shot(driver, "contamination-server-benchmark")
+        open_page(driver, srv, "tab=contamination&bench=zorb")  # a shared link runs it again
+        wait(driver, lambda d: "done" in d.find_element(By.ID, "contam-progress").text)
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#contam-table tbody tr")) == 2
+
+
+def test_search_shows_both_bpe_spellings(driver, tmp_path, bpe_tokenizer):
+    """Oracle: the `tokenizers` library on the query and on " " + query."""
+    from tokenizers import Tokenizer
+
+    import tracer
+
+    (tmp_path / "c.jsonl").write_text(json.dumps({"id": "a", "text": "the cat sat on the mat"}) + "\n")
+    tracer.build([str(tmp_path / "c.jsonl")], str(tmp_path / "idx"), id_field="id", tokenizer=str(bpe_tokenizer),
+                 progress=False)
+    lib = Tokenizer.from_file(str(bpe_tokenizer))
+    with http_server(tracer.open(tmp_path / "idx")) as srv:
+        open_page(driver, srv, "tab=search")
+        driver.find_element(By.ID, "search-query").send_keys("cat sat")
+        driver.find_element(By.ID, "search-count").click()
+        wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#search-tokenize .variant")) == 2)
+        shown = [[(t.find_element(By.TAG_NAME, "code").text, int(t.find_element(By.TAG_NAME, "sub").text))
+                  for t in v.find_elements(By.CLASS_NAME, "tok")]
+                 for v in driver.find_elements(By.CSS_SELECTOR, "#search-tokenize .variant")]
+        for got, text in zip(shown, ("cat sat", " cat sat"), strict=True):
+            ids = lib.encode(text, add_special_tokens=False).ids
+            assert [i for _, i in got] == ids
+            assert [t for t, _ in got] == [lib.decode([i]).replace(" ", "␣") for i in ids]
+        assert shown[1][0][0].startswith("␣")
+        shot(driver, "search-tokenization")

@@ -47,9 +47,9 @@ def build_index(d: Path) -> tracer.Index:
 
 @contextlib.contextmanager
 def http_server(index: tracer.Index, token: str | None = None, limits: Limits | None = None,
-                max_in_flight: int = 1024) -> Iterator[HttpServer]:
+                max_in_flight: int = 1024, benchmarks: dict[str, bytes] | None = None) -> Iterator[HttpServer]:
     options = HttpOptions(token=token.encode() if token else None, limits=limits or Limits(), max_workers=4,
-                          max_in_flight=max_in_flight)
+                          max_in_flight=max_in_flight, benchmarks=benchmarks or {})
     server = HttpServer(IndexRegistry.of({"idx": index}), "127.0.0.1", 0, options).start()
     for _ in range(100):
         try:

@@ -67,17 +67,21 @@ def write_report(doc: dict, path: str | Path) -> str:
     fmt = FORMATS.get(p.suffix.lower())
     if fmt is None:
         raise InputError(f"--report {p}: unknown report format (use .html, .md or .json)")
-    if fmt == "html":
-        text = render_html(doc)
-    elif fmt == "md":
-        text = render_markdown(doc)
-    else:
-        text = orjson.dumps({"conda": conda_rows(doc), **doc}, option=orjson.OPT_INDENT_2).decode()
+    text = render_report(doc, fmt)
     try:
         p.write_text(text + "\n", encoding="utf-8")
     except OSError as e:
         raise InputError(f"--report {p}: cannot write ({e.strerror})") from None
     return fmt
+
+
+def render_report(doc: dict, fmt: str) -> str:
+    """The report text in ``fmt`` (html, md or json): shared by ``--report`` and the web page's download."""
+    if fmt == "html":
+        return render_html(doc)
+    if fmt == "md":
+        return render_markdown(doc)
+    return orjson.dumps({"conda": conda_rows(doc), **doc}, option=orjson.OPT_INDENT_2).decode()
 
 
 # -- Markdown -------------------------------------------------------------------------

@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also serve the JSON HTTP API (/v1/<Method>) and the web page (/) on this port of --host "
                         "(0 picks a free one); the same token, TLS and caps as gRPC")
     p.add_argument("--no-grpc", action="store_true", help="serve HTTP only (needs --http-port)")
+    p.add_argument("--benchmark", action="append", default=[], metavar="NAME=PATH",
+                   help="a benchmark file the web page's Contamination view can run without an upload "
+                        "(repeatable; read at startup, needs --http-port)")
     p.add_argument("--max-workers", type=int, default=16, metavar="N", help="worker threads (default 16)")
     p.add_argument("--auth-token-file", metavar="F",
                    help="require `authorization: Bearer <token>` on every call (token = the file's content); "
@@ -67,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--http-port {args.http_port}: must be in 0..65535")
     if args.no_grpc and args.http_port is None:
         raise InputError("--no-grpc needs --http-port (otherwise nothing would be served)")
+    if args.benchmark and args.http_port is None:
+        raise InputError("--benchmark needs --http-port (the web page runs them)")
     if args.max_workers < 1:
         raise InputError("--max-workers must be >= 1")
     if args.max_message_mb < 1:
@@ -91,6 +96,11 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
     # a background scrub starts once the server is listening: a failed start then ends quietly,
     # with no scrub thread still logging after the error line
+    benchmarks = {}
+    if args.benchmark:
+        from tracer.server.http.web import load_benchmarks
+
+        benchmarks = load_benchmarks(args.benchmark, config.limits.max_batch)
     registry = IndexRegistry.open(specs, verify="off" if args.verify == "background" else args.verify)
     if args.model:
         from tracer.membership.adapters import load_hf_causal_lm
@@ -101,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tracer serve: listening on {args.host}:{server.port} ({'TLS' if tls else 'plaintext'}"
               f"{', token auth' if token else ''}; verify {args.verify}); indexes: {', '.join(registry.names)}",
               file=sys.stderr, flush=True)
-    http = _start_http(args, registry, config) if args.http_port is not None else None
+    http = _start_http(args, registry, config, benchmarks) if args.http_port is not None else None
     if args.verify == "background":  # once listening: a failed start leaves no scrub thread logging
         for name in registry.names:
             registry.indexes[name].integrity.start_background()
@@ -125,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_http(args: argparse.Namespace, registry, config):  # noqa: ANN001 - types imported lazily
+def _start_http(args: argparse.Namespace, registry, config, benchmarks):  # noqa: ANN001 - types imported lazily
     """The HTTP API and page on --host:--http-port, with the gRPC server's token, caps and TLS files."""
     from tracer.server.http.app import HttpOptions
     from tracer.server.http.server import HttpServer
@@ -137,9 +147,10 @@ def _start_http(args: argparse.Namespace, registry, config):  # noqa: ANN001 - t
         if args.tls_client_ca:
             tls["ssl_ca_certs"] = args.tls_client_ca
     options = HttpOptions(token=config.token, limits=config.limits, max_workers=config.max_workers,
-                          max_in_flight=config.max_workers * 64)
+                          max_in_flight=config.max_workers * 64, benchmarks=benchmarks)
     http = HttpServer(registry, args.host, args.http_port, options, TracerServicer(registry, config.limits, config.model),
                       tls=tls, grace_s=config.grace_s).start()
     print(f"tracer serve: HTTP API and page on {http.url}/ ({'token auth' if config.token else 'no auth'}; "
-          f"verify {args.verify}); indexes: {', '.join(registry.names)}", file=sys.stderr, flush=True)
+          f"verify {args.verify}); indexes: {', '.join(registry.names)}"
+          + (f"; benchmarks: {', '.join(benchmarks)}" if benchmarks else ""), file=sys.stderr, flush=True)
     return http

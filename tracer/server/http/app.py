@@ -10,7 +10,7 @@ import hmac
 import re
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from tracer.contamination.inputs import read_benchmarks
 from tracer.errors import LimitError, TracerError
+from tracer.server.http import web
 from tracer.server.http.api import (
     CallError,
     HttpContext,
@@ -35,11 +36,11 @@ from tracer.server.http.api import (
     methods,
     parse_request,
 )
+from tracer.server.http.web import convert_item
 from tracer.server.limits import Limits
 from tracer.server.registry import IndexRegistry
 from tracer.server.servicer import TracerServicer
 from tracer.server.status import status_of
-from tracer.wire import convert
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -65,6 +66,8 @@ class HttpOptions:
     max_workers: int = 16
     max_in_flight: int = 1024  # calls waiting or running; more get 429 (gRPC: maximum_concurrent_rpcs)
     max_upload_bytes: int = 32 << 20  # a benchmark file sent by the page
+    # the server's own benchmarks (``serve --benchmark NAME=PATH``): name -> items as the page's JSON
+    benchmarks: dict[str, bytes] = field(default_factory=dict)
     inline_cheap: bool = True  # answer one-query Counts on the event loop (see HttpApi.cheap)
 
 
@@ -256,6 +259,58 @@ class HttpApi:
         except CallError as err:
             return _error(err)
 
+    async def benchmarks(self, request: Request) -> Response:
+        """GET: the server's configured benchmarks (name, items); GET ?name=NAME: that one's items,
+        in the upload's JSON shape, so the page runs it exactly as an uploaded file."""
+        try:
+            self.check_auth(request)
+            name = request.query_params.get("name")
+            configured = self.options.benchmarks
+            if name is None:
+                listing = [{"name": n, "items": web.item_count(body)} for n, body in configured.items()]
+                return Response(orjson.dumps({"benchmarks": listing}), media_type="application/json")
+            if name not in configured:
+                raise CallError(grpc.StatusCode.NOT_FOUND,
+                                f"no benchmark named {name!r} (this server has: {', '.join(configured) or 'none'})")
+            return Response(configured[name], media_type="application/json")
+        except CallError as err:
+            return _error(err)
+
+    async def tokenize(self, request: Request) -> Response:
+        """How the index's tokenizer reads a query (GET ?text=&index= or POST {"text", "index"})."""
+        try:
+            self.check_auth(request)
+            async with self.admitted():
+                if request.method == "GET":
+                    body: Any = dict(request.query_params)
+                else:
+                    raw = await self.read_body(request, self.options.limits.max_receive_bytes)
+                    try:
+                        body = orjson.loads(raw)
+                    except orjson.JSONDecodeError as e:
+                        raise CallError(grpc.StatusCode.INVALID_ARGUMENT, f"request body: not JSON ({e})") from None
+                    if not isinstance(body, dict):
+                        raise CallError(grpc.StatusCode.INVALID_ARGUMENT, "request body: give an object {\"text\", \"index\"}")
+                data = await anyio.to_thread.run_sync(web.tokenize, self.registry, body,
+                                                      self.options.limits.max_query_chars, limiter=self.limiter)
+            return Response(data, media_type="application/json")
+        except CallError as err:
+            return _error(err)
+
+    async def report(self, request: Request) -> Response:
+        """POST the page's results (``?format=html|md|json``): the library's report as a download,
+        so the HTML report never renders inside the page's origin."""
+        try:
+            self.check_auth(request)
+            async with self.admitted():
+                fmt = request.query_params.get("format", "html")
+                body = await self.read_body(request, self.options.max_upload_bytes)
+                data, media, name = await anyio.to_thread.run_sync(
+                    web.report, self.registry, fmt, body, self.options.limits.max_batch, limiter=self.limiter)
+            return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        except CallError as err:
+            return _error(err)
+
     def _read_items(self, filename: str, body: bytes) -> bytes:
         with tempfile.TemporaryDirectory(prefix="tracer-upload-") as tmp:
             path = Path(tmp) / filename
@@ -270,12 +325,6 @@ class HttpApi:
             for item in items:
                 item.source = item.source.replace(tmp + "/", "")
         return orjson.dumps({"items": [convert_item(i) for i in items]})
-
-
-def convert_item(item: Any) -> dict:
-    msg = convert.bench_item_to_msg(item)
-    return {"id": msg.id, "benchmark": msg.benchmark, "split": msg.split, "input": msg.input,
-            "label": msg.label, "source": msg.source}
 
 
 def _safe_filename(name: str) -> str:
@@ -301,6 +350,9 @@ def build_app(registry: IndexRegistry, options: HttpOptions | None = None, servi
         Route("/v1/{method}", api.rpc, methods=["POST"]),
         Route("/healthz", api.health, methods=["GET"]),
         Route("/web/benchmark", api.benchmark, methods=["POST"]),
+        Route("/web/report", api.report, methods=["POST"]),
+        Route("/web/benchmarks", api.benchmarks, methods=["GET"]),
+        Route("/web/tokenize", api.tokenize, methods=["GET", "POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes)

@@ -21,10 +21,12 @@ async function errorOf(resp) {
   return new ApiError(resp.status, body.code || `HTTP ${resp.status}`, body.message || resp.statusText);
 }
 
-// POST with one retry after asking for a token on 401.
+// POST (or GET when body is undefined) with one retry after asking for a token on 401.
 async function post(path, body, extraHeaders = {}, raw = false) {
   for (let attempt = 0; ; attempt++) {
-    const resp = await fetch(path, { method: "POST", headers: headers(extraHeaders), body: raw ? body : JSON.stringify(body) });
+    const init = body === undefined ? { method: "GET", headers: headers(extraHeaders) }
+      : { method: "POST", headers: headers(extraHeaders), body: raw ? body : JSON.stringify(body) };
+    const resp = await fetch(path, init);
     if (resp.status === 401 && attempt === 0 && askToken) {
       sessionStorage.setItem(TOKEN_KEY, await askToken());
       continue;
@@ -65,6 +67,22 @@ export async function uploadBenchmark(file) {
   const resp = await post(`/web/benchmark?filename=${encodeURIComponent(file.name)}`, file,
     { "Content-Type": "application/octet-stream" }, true);
   return resp.json();
+}
+
+// A contamination report rendered by the server's report code, as a Blob to save (never shown here).
+export async function report(format, body) {
+  return (await post(`/web/report?format=${encodeURIComponent(format)}`, body)).blob();
+}
+
+// The server's configured benchmarks: {"benchmarks": [{name, items}]}; with a name, its items.
+export async function serverBenchmarks(name = null) {
+  const q = name === null ? "" : `?name=${encodeURIComponent(name)}`;
+  return (await post(`/web/benchmarks${q}`, undefined)).json();
+}
+
+// How the index's tokenizer reads a query: {tokenizer, variants: [{spelling, ids, tokens}]}.
+export async function tokenize(index, text) {
+  return (await post("/web/tokenize", { index, text })).json();
 }
 
 export async function describe() {

@@ -1,18 +1,25 @@
 // Contamination: upload a benchmark file, stream the per-item results into a sortable table,
 // drill down from an item to its matched spans and documents.
-import { stream, uploadBenchmark } from "./api.js";
+import { report as fetchReport, serverBenchmarks, stream, uploadBenchmark } from "./api.js";
 import { openDocument } from "./docview.js";
-import { $, clear, download, el, fmt, num, withBold, withRanges } from "./dom.js";
+import { $, clear, download, downloadBlob, el, fmt, num, withBold, withRanges } from "./dom.js";
 import * as state from "./state.js";
 
 let rows = [];
 let sort = { key: "coverage", desc: true };
 let maxUpload = 32 << 20;
 
+let report_ = console.error;
+
 export function init(report, limits) {
+  report_ = report;
   maxUpload = limits?.max_upload_bytes || maxUpload;
-  $("contam-form").addEventListener("submit", (e) => { e.preventDefault(); run().catch(report); });
+  $("contam-form").addEventListener("submit", (e) => { e.preventDefault(); run().catch(report_); });
   $("contam-export").addEventListener("click", () => download("contamination.json", { results: rows.map((row) => row.r) }));
+  $("contam-run-preset").addEventListener("click", () => runPreset().catch(report_));
+  for (const b of document.querySelectorAll(".contam-report")) {
+    b.addEventListener("click", () => saveReport(b.dataset.format).catch(report_));
+  }
   for (const th of $("contam-table").querySelectorAll("th")) {
     th.addEventListener("click", () => {
       sort = { key: th.dataset.key, desc: sort.key === th.dataset.key ? !sort.desc : true };
@@ -30,16 +37,31 @@ function rowOf(r) {
   const scored = num(p.words) - num(p.templateWords);
   return { r, id: r.item.id, benchmark: r.item.benchmark, category: r.category || (r.contaminated ? "contaminated" : "clean"),
     coverage: scored > 0 ? num(p.coveredWords) / scored : 0, longest: num(p.longestMatch),
-    docs: (r.documents || []).length, method: r.method };
+    docs: (r.documents || []).length, method: r.method,
+    longestFraction: num(p.words) > 0 ? num(p.longestMatch) / num(p.words) : 0 };
 }
 
 async function run() {
   const file = $("contam-file").files[0];
   if (!file) throw new Error("choose a benchmark file first");
   if (file.size > maxUpload) throw new Error(`${file.name}: ${fmt(file.size)} bytes is over this server's upload cap of ${fmt(maxUpload)}`);
-  const progress = $("contam-progress");
-  progress.textContent = `reading ${file.name}…`;
+  $("contam-progress").textContent = `reading ${file.name}…`;
   const { items } = await uploadBenchmark(file);
+  state.write({ bench: null });
+  await check(items, file.name);
+}
+
+// One of the server's own benchmarks (serve --benchmark NAME=PATH): no upload; the URL names it.
+async function runPreset() {
+  const name = $("contam-preset").value;
+  $("contam-progress").textContent = `loading ${name}…`;
+  const { items } = await serverBenchmarks(name);
+  state.write({ bench: name });
+  await check(items, `the server's benchmark ${name}`);
+}
+
+async function check(items, what) {
+  const progress = $("contam-progress");
   rows = [];
   clear($("contam-detail"));
   progress.textContent = `0 / ${items.length} items`;
@@ -49,9 +71,11 @@ async function run() {
     progress.textContent = `${rows.length} / ${items.length} items`;
     if (++since >= 25) { since = 0; renderTable(); }
   });
-  progress.textContent = `done: ${rows.length} items from ${file.name}`;
+  progress.textContent = `done: ${rows.length} items from ${what}`;
   $("contam-export").disabled = false;
+  for (const b of document.querySelectorAll(".contam-report")) b.disabled = false;
   renderTable();
+  renderHistograms();
 }
 
 function renderTable() {
@@ -71,6 +95,34 @@ function renderTable() {
   for (const row of rows) byCat[row.category] = (byCat[row.category] || 0) + 1;
   $("contam-summary").replaceChildren(el("p", {}, `${rows.length} items: `,
     ...Object.entries(byCat).map(([c, n]) => el("span", { class: `cat-${c}`, text: `${c} ${n} (${(100 * n / rows.length).toFixed(1)}%)  ` }))));
+}
+
+// The report's histograms per benchmark (coverage; longest match / item length), 20 bins over
+// [0, 1], bar heights on a log scale (like the report's symlog axis) so rare high bins stay visible.
+function renderHistograms() {
+  const benches = [...new Set(rows.map((r) => r.benchmark))].sort();
+  $("contam-histograms").replaceChildren(...benches.map((b) => {
+    const mine = rows.filter((r) => r.benchmark === b);
+    return el("div", { class: "hists", dataset: { benchmark: b } }, el("h4", { text: b }),
+      histogram("coverage", mine.map((r) => r.coverage)),
+      histogram("longest match / item length", mine.map((r) => r.longestFraction)));
+  }));
+}
+
+function histogram(title, values) {
+  const bins = new Array(20).fill(0);
+  for (const v of values) bins[Math.min(19, Math.max(0, Math.floor(v * 20)))] += 1;
+  const top = Math.log1p(Math.max(...bins));
+  return el("figure", { class: "hist", dataset: { title } },
+    el("div", { class: "bars" }, ...bins.map((n, k) => el("span", {
+      class: "hbar", dataset: { count: String(n) }, title: `${(k / 20).toFixed(2)}–${((k + 1) / 20).toFixed(2)}: ${n} items`,
+      style: { height: `${n ? Math.max(2, Math.round(60 * Math.log1p(n) / top)) : 0}px` } }))),
+    el("figcaption", { class: "muted", text: `${title} (0 → 1), items per bin` }));
+}
+
+async function saveReport(format) {
+  const blob = await fetchReport(format, { index: state.get("index"), results: rows.map((row) => row.r) });
+  downloadBlob(`contamination.${format === "md" ? "md" : format}`, blob);
 }
 
 function detail(row, tr) {
@@ -93,5 +145,20 @@ function detail(row, tr) {
   state.write({ item: r.item.id });
 }
 
-// A link cannot carry the uploaded file: the tab opens empty, ready for an upload.
-export function restore() {}
+// A link cannot carry an uploaded file (the tab opens empty, ready for one), but it can name one
+// of the server's benchmarks, which then runs again.
+let presets = null;
+export function restore(reportError) {
+  if (presets) return;
+  presets = serverBenchmarks().then(({ benchmarks }) => {
+    const select = $("contam-preset");
+    select.replaceChildren(...benchmarks.map((b) => el("option", { value: b.name, text: `${b.name} (${fmt(b.items)} items)` })));
+    $("contam-presets").hidden = benchmarks.length === 0;
+    const wanted = state.get("bench");
+    if (wanted && benchmarks.some((b) => b.name === wanted)) {
+      select.value = wanted;
+      return runPreset();
+    }
+    return null;
+  }).catch((e) => { presets = null; reportError(e); });
+}

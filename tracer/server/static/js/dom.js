@@ -50,7 +50,12 @@ export function prettyJson(text) {
 }
 
 export function download(name, data) {
-  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+  downloadBlob(name, new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+}
+
+// Saved as a file: typed octet-stream so that even an HTML report is never rendered by the page.
+export function downloadBlob(name, blob) {
+  const url = URL.createObjectURL(new Blob([blob], { type: "application/octet-stream" }));
   const a = el("a", { href: url, download: name });
   document.body.append(a); a.click(); a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);

@@ -1,5 +1,5 @@
 // Search: count with latency and the searched token ids; find with paging through occurrences.
-import { call } from "./api.js";
+import { call, tokenize } from "./api.js";
 import { openDocument } from "./docview.js";
 import { $, clear, el, fmt, num, withBold } from "./dom.js";
 import * as state from "./state.js";
@@ -40,7 +40,20 @@ async function count() {
     el("strong", { id: "search-count-value", text: fmt(resp.counts[0]) }), ` occurrences · ${ms.toFixed(1)} ms (server + transfer)`));
   $("search-pager").hidden = true;
   clear($("search-occurrences"));
-  await tokens(q);
+  await Promise.all([tokens(q), spellings(q)]);
+}
+
+// How the tokenizer reads the query: each spelling the index searches (as typed and, for BPE,
+// with a leading space), token strings with their ids; leading spaces shown as ␣.
+async function spellings(q) {
+  const resp = await tokenize(state.get("index"), q);
+  const visible = (t) => t.replace(/^ +/, (m) => "␣".repeat(m.length));
+  $("search-tokenize").replaceChildren(
+    el("p", { class: "muted", text: `tokenizer ${resp.tokenizer}${resp.normalization ? `, normalized (${resp.normalization})` : ""}`
+      + ` · ${resp.variants.length} spelling${resp.variants.length > 1 ? "s" : ""} searched` }),
+    ...resp.variants.map((v) => el("div", { class: "tokens variant", dataset: { spelling: v.spelling } },
+      el("span", { class: "label", text: `${v.spelling}:` }),
+      ...v.tokens.map((t, i) => el("span", { class: "tok" }, el("code", { text: visible(t) }), el("sub", { text: String(v.ids[i]) }))))));
 }
 
 // The token ids the index searched for the text (after its normalization), each with its unigram count.
@@ -98,4 +111,5 @@ async function find(page) {
       el("div", { class: "snippet" }, ...withBold(o.snippet || "", num(o.charStart) - off, num(o.charEnd) - off)));
   }));
   clear($("search-tokens"));
+  clear($("search-tokenize"));
 }

@@ -75,9 +75,24 @@ function render(text, response) {
       groups.set(d.docIndex, g);
     }
   });
-  last = { text, response, spans, groups: [...groups.values()].sort((x, y) => y.best - x.best) };
+  last = { text, response, spans, groups: mergeCopies([...groups.values()]).sort((x, y) => y.best - x.best) };
   $("trace-export").disabled = false;
   filter(null);
+}
+
+// Documents that repeat (the same snippets of the same spans under different doc ids, as
+// duplicated web pages are) become one entry with a count, as OLMoTrace groups them.
+function mergeCopies(groups) {
+  const byText = new Map();
+  for (const g of groups) {
+    const key = JSON.stringify(g.entries.map((e) => [e.span, e.d.snippet || "", num(e.d.charStart) - num(e.d.snippetStart),
+      num(e.d.charEnd) - num(e.d.snippetStart)]).sort());
+    const first = byText.get(key);
+    if (!first) { byText.set(key, { ...g, copies: [g.doc] }); continue; }
+    first.copies.push(g.doc);
+    first.best = Math.max(first.best, g.best);
+  }
+  return [...byText.values()];
 }
 
 // Show the documents of the given spans (null: all); mark those spans as active in the text.
@@ -107,6 +122,8 @@ function docItem(g, entries) {
   const spanIds = [...new Set(entries.map((e) => e.span))];
   const head = el("div", { class: "head" },
     el("span", { class: "id", text: d.docId || `#${d.docIndex}` }),
+    g.copies.length > 1 ? el("span", { class: "copies", title: g.copies.map((c) => c.docId || `#${c.docIndex}`).join("\n"),
+      text: `×${g.copies.length} identical documents` }) : null,
     el("span", { class: "muted", text: `BM25 ${g.best.toFixed(2)}` }),
     spanIds.length > 1 ? el("span", { class: "muted", text: `${spanIds.length} spans` }) : null,
     el("button", { type: "button", class: "link", text: "locate spans", onclick: () => locate(spanIds) }),
@@ -118,7 +135,7 @@ function docItem(g, entries) {
       el("span", { class: "muted", text: `count ${fmt(last.spans[e.span].count)} · ` }),
       ...withBold(s.snippet || "", num(s.charStart) - off, num(s.charEnd) - off));
   });
-  return el("li", { dataset: { doc: String(d.docIndex) } }, head, ...snippets);
+  return el("li", { dataset: { doc: String(d.docIndex), copies: String(g.copies.length) } }, head, ...snippets);
 }
 
 function locate(spanIds) {
