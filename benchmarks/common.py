@@ -69,3 +69,17 @@ def make_queries(tokens: np.ndarray, n: int, seed: int) -> tuple[list[np.ndarray
         queries.append(q)
         kinds.append("mutated" if mutate else "ngram")
     return queries, kinds
+
+
+def run_client_threads(n_threads: int, run) -> list:
+    """Run ``run(thread_no, sink)`` in ``n_threads`` threads and return every record they appended
+    (the load benchmarks' client processes: one connection per thread)."""
+    import threading
+
+    sinks: list[list] = [[] for _ in range(n_threads)]
+    threads = [threading.Thread(target=run, args=(i, sinks[i])) for i in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [r for s in sinks for r in s]

@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import bench_dir
+from benchmarks.common import bench_dir, run_client_threads
 
 RPCS = ("count", "find", "trace")
 
@@ -118,13 +118,7 @@ def client_proc(addr: str, n_threads: int, duration: float, mix: list[float], qu
             sink.append((rpc, (time.perf_counter() - t0) * 1e3, ok))
         c.close()
 
-    sinks: list[list] = [[] for _ in range(n_threads)]
-    threads = [threading.Thread(target=run, args=(i, sinks[i])) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put([r for s in sinks for r in s])
+    out.put(run_client_threads(n_threads, run))
 
 
 def pct(xs: list[float], p: float) -> float:

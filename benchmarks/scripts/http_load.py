@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-from benchmarks.common import bench_dir, bench_index
+from benchmarks.common import bench_dir, bench_index, run_client_threads
 from benchmarks.scripts.grpc_load import sample_queries
 
 RPCS = ("count", "find", "trace")
@@ -113,13 +113,7 @@ def client_proc(port: int, n_threads: int, duration: float, mix: list[float], qu
                 c = Client(port)
             sink.append((rpc, (time.perf_counter() - t0) * 1e3, ok))
 
-    sinks: list[list] = [[] for _ in range(n_threads)]
-    threads = [threading.Thread(target=run, args=(i, sinks[i])) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put([r for s in sinks for r in s])
+    out.put(run_client_threads(n_threads, run))
 
 
 def load(port: int, queries: dict, clients: int, procs: int, duration: float, mix: list[float]) -> dict:

@@ -3,7 +3,7 @@
 Targets on a >= 100M-token index (issue 13): ``infgram_logprobs`` of a 1,000-token text
 <= 10 ms, ``ntd`` of a context seen <= 1,000 times <= 5 ms, a two-clause AND query <= 50 ms.
 
-    TRACER_BENCH_INDEX=/path/to/index pytest benchmarks/bench_ngram.py --benchmark-enable
+    TRACER_BENCH_INDEX=/path/to/index pytest benchmarks/suites/bench_ngram.py --benchmark-enable
 
 Without TRACER_BENCH_INDEX a small synthetic bytes index is built in a temporary folder (a
 smoke run: its timings say nothing about the targets).
