@@ -29,7 +29,7 @@ from tracer.contamination.shard_writer import FORMATS, ShardedWriter
 from tracer.contamination.spans import item_windows
 from tracer.errors import InputError
 from tracer.index.format import MANIFEST, TOKENIZER_FILE, Manifest
-from tracer.index.reader import IndexReader
+from tracer.index.reader import IndexReader, Shard
 from tracer.query.documents import doc_span
 from tracer.query.occurrences import locate_spans
 from tracer.query.options import flag
@@ -157,13 +157,19 @@ def iter_index_documents(index: IndexReader, first: int = 0) -> Iterator[tuple[i
     for shard in index.shards:
         if shard.doc_base + shard.n_docs <= first:
             continue
-        meta_bytes = (shard.path / "meta.jsonl").read_bytes()
-        starts = np.asarray(shard.doc_starts, dtype=np.int64)
-        for local in range(max(0, first - shard.doc_base), shard.n_docs):
-            a, b = int(shard.meta_idx[local]), int(shard.meta_idx[local + 1])
-            meta = orjson.loads(meta_bytes[a:b])
-            text = index.document_text(shard, local)
-            yield shard.doc_base + local, meta, text, int(starts[local + 1] - starts[local] - 1)
+        for local, meta, text, tokens in iter_shard_documents(index, shard, max(0, first - shard.doc_base)):
+            yield shard.doc_base + local, meta, text, tokens
+
+
+def iter_shard_documents(index: IndexReader, shard: Shard, first: int = 0) -> Iterator[tuple[int, dict, str, int]]:
+    """(local document number, metadata, text, tokens) of one shard's documents from ``first``."""
+    meta_bytes = (shard.path / "meta.jsonl").read_bytes()
+    starts = np.asarray(shard.doc_starts, dtype=np.int64)
+    for local in range(first, shard.n_docs):
+        a, b = int(shard.meta_idx[local]), int(shard.meta_idx[local + 1])
+        meta = orjson.loads(meta_bytes[a:b])
+        text = index.document_text(shard, local)
+        yield local, meta, text, int(starts[local + 1] - starts[local] - 1)
 
 
 def output_record(meta: dict, text: str) -> dict:

@@ -7,16 +7,17 @@ the same word unit, ``words.py``, and the same kernels: the longest A match from
 gathers the share of B's documents above thresholds, a histogram of shares and the spans shared
 by the most B documents.
 
-B as an index is read document by document from its own store and matched the same way (one
-longest-match search in A per word start of B); a two-suffix-array join is not used.
+B as an index with A's tokenizer: coverage comes from a join of the two suffix arrays
+(``overlap_join``), the rest as for files (``iter_overlap_sources`` picks).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,31 +111,43 @@ def _word_limit(p: PreparedText, o: int, last_word: np.ndarray) -> np.ndarray:
     return o + np.searchsorted(p.tok_ends, p.word_ends[last_word], side="left") + 1
 
 
-def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: OverlapOptions) -> Iterator[DocOverlap]:
-    """Overlap of a batch of B documents.
-
-    Coverage needs only whether an n-word match starts at each word: a match of L >= n words from w
-    means one of >= n words from every word up to w + L - n, so the union of the n-word windows is
-    the union of the full matches. Searches are therefore capped (``_capped_matches``; a search costs about
-    the length it matches, so uncapped searches cost the square of a copied document's length).
-    The longest span is then searched uncapped, but only inside covered runs (a match never runs
-    past one) and only from words whose run end lies further than the longest found so far: from
-    each run's start first, which for a copied document settles it in one search.
-    """
-    n = opts.ngram
-    total = sum(len(p.ids) for _, p in batch)
-    query = np.zeros(total, dtype=index.dtype)
+def _concat(index: IndexReader, batch: list[tuple[str, PreparedText]]) -> tuple[np.ndarray, list[int]]:
+    """The batch's token ids end to end (one kernel call for all) and each document's offset."""
+    query = np.zeros(sum(len(p.ids) for _, p in batch), dtype=index.dtype)
     offsets = []
     o = 0
     for _, p in batch:
         query[o : o + len(p.ids)] = p.ids
         offsets.append(o)
         o += len(p.ids)
-    m_all = _capped_matches(index, query, batch, offsets, n)
+    return query, offsets
+
+
+def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: OverlapOptions,
+           capped: list[np.ndarray | None] | None = None) -> Iterator[DocOverlap]:
+    """Overlap of a batch of B documents.
+
+    Coverage needs only whether an n-word match starts at each word: a match of L >= n words from w
+    means one of >= n words from every word up to w + L - n, so the union of the n-word windows is
+    the union of the full matches. Searches are therefore capped (``_capped_matches``; a search costs about
+    the length it matches, so uncapped searches cost the square of a copied document's length);
+    ``capped`` gives such matches where they are already known (the suffix-array join,
+    ``overlap_join``), None for a document still to search.
+    The longest span is then searched uncapped, but only inside covered runs (a match never runs
+    past one) and only from words whose run end lies at least as far as the longest found so far: from
+    each run's start first, which for a copied document settles it in one search. Every word that
+    could reach the longest is then exact, so the span reported is the first longest one, whatever
+    capped values the coverage step left.
+    """
+    n = opts.ngram
+    query, offsets = _concat(index, batch)
+    total = len(query)
+    m_all = _fill_capped(index, batch, n, capped)
     rows = [[doc_id, p, o, m, covered_mask(m, n)] for (doc_id, p), o, m in zip(batch, offsets, m_all, strict=True)]
 
-    # the longest: uncapped searches inside covered runs, run starts first, then what could still beat it
+    # the longest: uncapped searches inside covered runs, run starts first, then what could still reach it
     full = [m.copy() for _, _, _, m, _ in rows]
+    exact = [~covered for _, _, _, _, covered in rows]  # a capped value below n is the whole match
     run_end = []
     for _, _, _, m, covered in rows:
         end = np.zeros(len(m), np.int64)
@@ -149,7 +162,7 @@ def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: Over
                 words = np.asarray([a for a, _ in runs(covered)], np.int64)
             else:
                 best = int(full[k].max()) if len(m) else 0
-                words = np.flatnonzero(covered & (run_end[k] - np.arange(len(m)) > best) & ~_starts_mask(covered))
+                words = np.flatnonzero(~exact[k] & (run_end[k] - np.arange(len(m)) >= best))
             if len(words):
                 limits[o + p.word_tok[words]] = _word_limit(p, o, run_end[k][words] - 1)
                 asked.append((k, words))
@@ -160,6 +173,7 @@ def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: Over
             _, p, o, _, _ = rows[k]
             m_full = word_matches(p.word_tok, p.word_ends, p.tok_ends, lengths[o : o + len(p.ids)])
             full[k][words] = m_full[words]
+            exact[k][words] = True
 
     best_starts, best_lens, best_words = [], [], []
     for k, (_, p, o, _, _) in enumerate(rows):
@@ -197,6 +211,19 @@ def _search(index: IndexReader, query: np.ndarray, batch: list[tuple[str, Prepar
             for (_, p), o in zip(batch, offsets, strict=True)]
 
 
+def _fill_capped(index: IndexReader, batch: list[tuple[str, PreparedText]], n: int,
+                 capped: list[np.ndarray | None] | None) -> list[np.ndarray]:
+    """``capped`` with every None (or all, without it) searched by ``_capped_matches``."""
+    todo = [k for k in range(len(batch)) if capped is None or capped[k] is None]
+    out: list = list(capped) if capped is not None else [None] * len(batch)
+    if todo:
+        sub = [batch[k] for k in todo]
+        query, offsets = _concat(index, sub)
+        for k, m in zip(todo, _capped_matches(index, query, sub, offsets, n), strict=True):
+            out[k] = m
+    return out
+
+
 def _capped_matches(index: IndexReader, query: np.ndarray, batch: list[tuple[str, PreparedText]],
                     offsets: list[int], n: int) -> list[np.ndarray]:
     """Per document, m[w] >= n exactly where an n-word match starts at w, m[w] <= the longest match
@@ -225,14 +252,6 @@ def _capped_matches(index: IndexReader, query: np.ndarray, batch: list[tuple[str
                     m[group] = np.where(done[group], m[group], n)
                     done[group] = True
     return m_all
-
-
-def _starts_mask(covered: np.ndarray) -> np.ndarray:
-    """Words that start a covered run (searched in the first round)."""
-    out = np.zeros(len(covered), bool)
-    for a, _ in runs(covered):
-        out[a] = True
-    return out
 
 
 def iter_overlap(index: IndexReader, docs: Iterable[tuple[str, str]], options: OverlapOptions | None = None,
@@ -308,12 +327,52 @@ def overlap(index: IndexReader, docs: Iterable[tuple[str, str]], options: Overla
             ) -> tuple[list[DocOverlap], dict]:
     """Every B document's overlap and the summary (for B that fits in memory; else ``iter_overlap``)."""
     opts = options or OverlapOptions()
-    summary = OverlapSummary(opts)
-    rows = []
-    for d in iter_overlap(index, docs, opts):
+    return collect(index, iter_overlap(index, docs, opts), opts)
+
+
+def collect(index: IndexReader, rows: Iterable[DocOverlap], options: OverlapOptions) -> tuple[list[DocOverlap], dict]:
+    """The rows as a list, and their summary."""
+    summary = OverlapSummary(options)
+    out = []
+    for d in rows:
         summary.add(d)
-        rows.append(d)
-    return rows, summary.to_json(index)
+        out.append(d)
+    return out, summary.to_json(index)
+
+
+def iter_overlap_sources(index: IndexReader, sources: Iterable[str | os.PathLike | IndexReader],
+                         options: OverlapOptions | None = None, text_field: str = "text", id_field: str | None = None,
+                         join: bool = True, notice: Callable[[str], None] | None = None) -> Iterator[DocOverlap]:
+    """Each document of B's sources (as ``b_documents`` reads them) against ``index``. A source that
+    is an index with the same tokenizer is joined suffix array to suffix array
+    (``overlap_join``; ``join=False`` searches its documents one by one instead: the same answers);
+    one with another tokenizer is searched one by one, said through ``notice`` (default: a warning)."""
+    from tracer.contamination.overlap_join import iter_overlap_index, join_refusal
+
+    opts = options or OverlapOptions()
+    for src in sources:
+        b = _open_index(src)
+        if b is not None and join:
+            why = join_refusal(index, b)
+            if why is None:
+                yield from iter_overlap_index(index, b, opts)
+                continue
+            message = f"{b.path}: {why}: its documents are matched one by one (no suffix-array join)"
+            if notice is None:
+                warnings.warn(message, stacklevel=2)
+            else:
+                notice(message)
+        yield from iter_overlap(index, b_documents([b if b is not None else src], text_field, id_field), opts)
+
+
+def _open_index(src: str | os.PathLike | IndexReader) -> IndexReader | None:
+    from pathlib import Path
+
+    from tracer.index.format import MANIFEST
+
+    if isinstance(src, IndexReader):
+        return src
+    return IndexReader(src) if (Path(src) / MANIFEST).exists() else None
 
 
 def b_documents(sources: Iterable[str | os.PathLike | IndexReader], text_field: str = "text",

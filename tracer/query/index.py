@@ -80,12 +80,11 @@ class Index(IndexReader):
         (``tracer.contamination.overlap.DocOverlap``) and a summary. Options: an ``OverlapOptions``
         and/or its fields by keyword."""
         # overlap is built from contamination's word metrics, a layer above query: imported on use
-        from tracer.contamination.overlap import OverlapOptions, b_documents, overlap
+        from tracer.contamination.overlap import OverlapOptions, collect, iter_overlap_sources, overlap
         from tracer.query.options import resolve
 
         opts = resolve(OverlapOptions, options, overrides)
-        if isinstance(other, (str, os.PathLike, IndexReader)):
-            docs = b_documents([other])
-        else:
-            docs = ((str(i), d) if isinstance(d, str) else d for i, d in enumerate(other))
+        if isinstance(other, (str, os.PathLike, IndexReader)):  # an index: joined suffix array to suffix array
+            return collect(self, iter_overlap_sources(self, [other], opts), opts)
+        docs = ((str(i), d) if isinstance(d, str) else d for i, d in enumerate(other))
         return overlap(self, docs, opts)

@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text-field", default="text", help="field of B's records holding the text (default: text)")
     p.add_argument("--id-field", default=None, help="field of B's records holding the id (default: file:line)")
     add_options(p, OverlapOptions)
+    p.add_argument("--rescan", action="store_true",
+                   help="with B an index: match its documents one by one as for files, instead of joining the two "
+                        "suffix arrays (the same answers; for comparison)")
     p.add_argument("--thresholds", default=",".join(f"{t:g}" for t in DEFAULT_THRESHOLDS), metavar="LIST",
                    help="comma-separated shares for the summary (default %(default)s)")
     p.add_argument("--format", choices=("text", "json", "jsonl", "html"), default="text",
@@ -46,7 +49,7 @@ def _thresholds(spec: str) -> tuple[float, ...]:
 
 def run(args: argparse.Namespace) -> int:
     import tracer
-    from tracer.contamination.overlap import OverlapSummary, b_documents, iter_overlap
+    from tracer.contamination.overlap import OverlapSummary, iter_overlap_sources
 
     opts = options_from_args(args, OverlapOptions, thresholds=_thresholds(args.thresholds))
     index = tracer.open(args.index)
@@ -54,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     bar = progress_bar(args, None, "doc", "overlap")
     try:
-        for d in iter_overlap(index, b_documents(args.b, args.text_field, args.id_field), opts):
+        rows_of_b = iter_overlap_sources(index, args.b, opts, args.text_field, args.id_field, join=not args.rescan,
+                                         notice=lambda m: print(f"tracer overlap: {m}", file=sys.stderr))
+        for d in rows_of_b:
             summary.add(d)
             if args.format == "jsonl":
                 sys.stdout.write(dumps(d.to_json()) + "\n")
