@@ -8,7 +8,9 @@ asked position, which must stay inside its document; ``out`` (int32 per B positi
 the answer. Suffixes of B come in sorted order, so the lower bound of each in SA_A is found by
 galloping from the previous one (a few comparisons, over nearby and so cached parts of SA_A)
 rather than by a fresh binary search; the longest common prefix is then the larger one with the
-two A suffixes around that bound. B's suffix array is cut into chunks walked in parallel.
+two A suffixes around that bound. Neighbours in SA_B often share a prefix longer than the
+previous one's match in A (or as long as their own key): such a one has the previous answer
+and needs no search at all. B's suffix array is cut into chunks walked in parallel.
 """
 
 from __future__ import annotations
@@ -99,6 +101,9 @@ def join_prefix_lengths(tokens_a, sa_a, tokens_b, sa_b, starts, caps, out, chunk
         k0 = c * nb // chunks
         k1 = (c + 1) * nb // chunks
         hint = np.int64(-1)
+        prev = np.int64(-1)  # the previous asked B position, its cap and its answer
+        prev_cap = np.int64(0)
+        prev_ms = np.int64(0)
         for k in range(k0, k1):
             i = np.int64(sa_b[k])
             if i >= ntb:
@@ -109,6 +114,16 @@ def join_prefix_lengths(tokens_a, sa_a, tokens_b, sa_b, starts, caps, out, chunk
             cap = min(np.int64(caps[i]), ntb - i)
             if cap <= 0 or na == 0:
                 continue
+            if prev >= 0:
+                # neighbours in SA_B share a prefix: past the previous answer, or over the whole of
+                # this key, it settles this one without a search
+                same = common_prefix(tokens_b, prev, tokens_b, i, min(cap, prev_cap))
+                if same > prev_ms or same == cap:
+                    ms = min(prev_ms, cap)
+                    if ms > out[i]:
+                        out[i] = ms
+                    prev, prev_cap, prev_ms = i, cap, ms
+                    continue
             lb = lower_bound_from(tokens_a, sa_a, tokens_b, i, cap, hint)
             if lb < 0:
                 bad[c] = JOIN_BAD_A
@@ -127,6 +142,7 @@ def join_prefix_lengths(tokens_a, sa_a, tokens_b, sa_b, starts, caps, out, chunk
                 break
             if best > out[i]:
                 out[i] = best
+            prev, prev_cap, prev_ms = i, cap, best
     for c in range(chunks):
         if bad[c] != 0:
             return bad[c]

@@ -5,9 +5,14 @@ output written (default JSONL.zst parts), timed as one CLI run (startup, reading
 the check, locating every occurrence, writing and the report).
 overlap: the first ``--overlap-mb`` MB of a JSONL corpus (default: the corpus the index was built
 from, so every document is shared whole: the costliest case for the longest-span search) against
-the index, ``--format json`` to a file.
+the index, ``--format json`` to a file. With ``--b-extra FILE --b-extra-mb MB``, B starts with the
+first MB of another JSONL corpus (text the index mostly lacks) and the rest comes from ``--corpus``.
+With ``--b-index``, B is also built as an index (build timed apart) and overlap with B the index
+is timed both ways in the same run: the suffix-array join and ``--rescan`` (B's documents matched
+one by one); their outputs must be identical.
 
     python -m benchmarks.scripts.decon_bench --index DIR [--corpus FILE] [--work DIR] [--overlap-mb 100]
+        [--b-extra FILE --b-extra-mb 60] [--b-index] [--skip-decontaminate]
 """
 
 from __future__ import annotations
@@ -63,6 +68,10 @@ def main() -> None:
     ap.add_argument("--work", default=None, help="scratch folder (default: beside the index)")
     ap.add_argument("--overlap-mb", type=float, default=100.0)
     ap.add_argument("--format", default="jsonl.zst", help="decontaminate --output-format")
+    ap.add_argument("--b-extra", default=None, help="JSONL corpus whose first --b-extra-mb MB start B")
+    ap.add_argument("--b-extra-mb", type=float, default=0.0)
+    ap.add_argument("--b-index", action="store_true", help="also time overlap with B built as an index: join vs rescan")
+    ap.add_argument("--skip-decontaminate", action="store_true")
     args = ap.parse_args()
     work = Path(args.work or Path(args.index).parent / "decon-bench")
     shutil.rmtree(work, ignore_errors=True)
@@ -74,6 +83,12 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; "
           f"index {args.index}: {info['n_tokens']:,} tokens, {info['n_docs']:,} documents", file=sys.stderr)
 
+    if not args.skip_decontaminate:
+        _decontaminate(args, work, benches)
+    _overlap(args, work)
+
+
+def _decontaminate(args: argparse.Namespace, work: Path, benches: list[str]) -> None:
     t, cpu = _run(["decontaminate", "--index", args.index, *benches, "--out", str(work / "clean"),
               "--output-format", args.format, "--no-progress"])
     report = json.loads((work / "clean" / "decontamination-report.json").read_text())
@@ -83,13 +98,40 @@ def main() -> None:
           f"{tot['occurrences']} occurrences of {tot['spans_located']} spans, {tot['documents_dropped']} documents "
           f"dropped, {tot['documents_out']} written ({out_bytes / 1e6:.1f} MB {args.format})")
 
+
+
+def _overlap(args: argparse.Namespace, work: Path) -> None:
     b = work / "b.jsonl"
-    size = _head(Path(args.corpus), b, args.overlap_mb)
+    size = 0
+    if args.b_extra:
+        size = _head(Path(args.b_extra), work / "b-extra.jsonl", args.b_extra_mb)
+    size += _head(Path(args.corpus), work / "b-corpus.jsonl", args.overlap_mb - size / 1e6)
+    with open(b, "wb") as out:
+        for part in ("b-extra.jsonl", "b-corpus.jsonl"):
+            if (work / part).exists():
+                out.write((work / part).read_bytes())
+                (work / part).unlink()
     with open(work / "overlap.json", "w") as f:
         t, cpu = _run(["overlap", "--index", args.index, str(b), "--format", "json", "--no-progress"], stdout=f)
     s = json.loads((work / "overlap.json").read_text())["summary"]
     print(f"overlap: {t:.1f} s ({cpu:.1f} CPU s) for {size / 1e6:.1f} MB ({s['documents']} documents, {s['words']:,} words); "
           f"word share {s['word_share']:.4f}; {size / 1e6 / t:.2f} MB/s; load {os.getloadavg()[0]:.2f}")
+    if not args.b_index:
+        return
+    t, cpu = _run(["build", str(b), "--out", str(work / "b-index"), "--quiet"])
+    print(f"B index built in {t:.1f} s ({cpu:.1f} CPU s) (not part of the overlap times)", file=sys.stderr)
+    times = {}
+    for name, extra in (("join", []), ("rescan", ["--rescan"])):
+        with open(work / f"overlap-{name}.json", "w") as f:
+            times[name] = _run(["overlap", "--index", args.index, str(work / "b-index"), "--format", "json",
+                                "--no-progress", *extra], stdout=f)
+        print(f"overlap with B the index, {name}: {times[name][0]:.1f} s ({times[name][1]:.1f} CPU s); "
+              f"load {os.getloadavg()[0]:.2f}")
+    same = [json.loads((work / f"overlap-{n}.json").read_text()) for n in ("join", "rescan")]
+    if same[0] != same[1]:
+        sys.exit("join and rescan outputs differ")
+    print(f"outputs identical; join/rescan wall {times['join'][0] / times['rescan'][0]:.2f}, "
+          f"CPU {times['join'][1] / times['rescan'][1]:.2f}; the files run above searches like rescan")
 
 
 if __name__ == "__main__":
