@@ -7,15 +7,45 @@ Library entry point (used by the CLI and the gRPC server)::
 
 Items come from ``read_benchmarks(paths, FieldSpec(...))`` or are built directly as
 ``BenchItem(id, benchmark, split, input, label)``.
+
+The names below are imported on first use (PEP 562): the command line imports this package's
+options modules to build its flags, which must not cost loading the numba kernels.
 """
 
-from tracer.contamination.check import DocumentMatch, ItemResult, MatchedSpan, check_items
-from tracer.contamination.inputs import BenchItem, FieldSpec, read_benchmark, read_benchmarks
-from tracer.contamination.metrics import PartMetrics
-from tracer.contamination.options import CheckOptions
-from tracer.contamination.verdict import contaminated_share, summarize
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "DocumentMatch": "check", "ItemResult": "check", "MatchedSpan": "check", "check_items": "check",
+    "BenchItem": "inputs", "FieldSpec": "inputs", "read_benchmark": "inputs", "read_benchmarks": "inputs",
+    "PartMetrics": "metrics", "CheckOptions": "options",
+    "contaminated_share": "verdict", "summarize": "verdict",
+}
 
 __all__ = [
     "BenchItem", "CheckOptions", "DocumentMatch", "FieldSpec", "ItemResult", "MatchedSpan", "PartMetrics",
     "check_items", "contaminated_share", "read_benchmark", "read_benchmarks", "summarize",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
+
+if TYPE_CHECKING:
+    from tracer.contamination.check import DocumentMatch, ItemResult, MatchedSpan, check_items
+    from tracer.contamination.inputs import BenchItem, FieldSpec, read_benchmark, read_benchmarks
+    from tracer.contamination.metrics import PartMetrics
+    from tracer.contamination.options import CheckOptions
+    from tracer.contamination.verdict import contaminated_share, summarize

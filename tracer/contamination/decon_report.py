@@ -89,7 +89,7 @@ def markdown(doc: dict) -> str:
 
 def write_report(out: Path, result: DecontaminationResult, check: CheckOptions, options: DecontaminateOptions,
                  index: IndexReader) -> dict:
-    from tracer.contamination.decontaminate import REPORT_NAME
+    from tracer.contamination.decon_options import REPORT_NAME
 
     doc = report_document(result, check, options, index)
     write_json_atomic(out / f"{REPORT_NAME}.json", doc)

@@ -23,48 +23,20 @@ import numpy as np
 import orjson
 
 from tracer.contamination.check import ItemResult, check_items
+from tracer.contamination.decon_options import DEFAULT_MARKER as DEFAULT_MARKER
+from tracer.contamination.decon_options import MODES as MODES
+from tracer.contamination.decon_options import REPORT_NAME as REPORT_NAME
+from tracer.contamination.decon_options import DecontaminateOptions
 from tracer.contamination.inputs import BenchItem
 from tracer.contamination.options import CheckOptions
-from tracer.contamination.shard_writer import FORMATS, ShardedWriter
+from tracer.contamination.shard_writer import ShardedWriter
 from tracer.contamination.spans import item_windows
 from tracer.errors import InputError
 from tracer.index.format import MANIFEST, TOKENIZER_FILE, Manifest
 from tracer.index.reader import IndexReader, Shard
 from tracer.query.documents import doc_span
 from tracer.query.occurrences import locate_spans
-from tracer.query.options import flag
 from tracer.query.trace_rank import merge_ranges
-
-MODES = ("drop", "mask")
-DEFAULT_MARKER = "<|decontaminated|>"
-REPORT_NAME = "decontamination-report"  # .json and .md in the output folder
-
-
-@dataclass(frozen=True)
-class DecontaminateOptions:
-    """What to do with contaminated documents and how to write the output."""
-
-    mode: str = field(default="drop", metadata=flag(
-        "--mode", choices=MODES, help="drop documents holding a contaminating span, or mask the spans "
-                                      "(default {default})"))
-    marker: str = field(default=DEFAULT_MARKER, metadata=flag(
-        "--marker", metavar="TEXT", help="what replaces each masked span with --mode mask (default {default})"))
-    output_format: str = field(default="jsonl.zst", metadata=flag(
-        "--output-format", choices=FORMATS, help="format of the output parts (default {default})"))
-    shard_docs: int = field(default=100_000, metadata=flag(
-        "--shard-docs", metavar="N", help="documents per output part, at most (default {default}; 0: no limit)"))
-    shard_bytes: int = field(default=1 << 30, metadata=flag(
-        "--shard-bytes", metavar="B", help="JSON bytes per output part, about (default {default}; 0: no limit)"))
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise InputError(f"unknown mode {self.mode!r} (choose from {', '.join(MODES)})")
-        if self.output_format not in FORMATS:
-            raise InputError(f"unknown output format {self.output_format!r} (choose from {', '.join(FORMATS)})")
-        if self.shard_docs < 0 or self.shard_bytes < 0:
-            raise InputError("--shard-docs and --shard-bytes must be >= 0")
-        if self.mode == "mask" and not self.marker.strip():
-            raise InputError("--marker must hold some non-space text (a blank marker would join the words around it)")
 
 
 @dataclass

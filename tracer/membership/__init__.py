@@ -16,20 +16,45 @@ Entry points:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tracer.membership.inputs import ScoreInput, TextRow, parse_row, read_logprobs_jsonl, read_texts_jsonl
-from tracer.membership.metrics import auroc, summarize, tpr_at_fpr
-from tracer.membership.options import ScoreOptions
-from tracer.membership.scores import SCORE_NAMES
-from tracer.membership.scoring import MembershipScore, Reference, score_inputs, score_rows
+# imported on first use (PEP 562): the command line reads ScoreOptions to build its flags, which
+# must not cost loading the numba kernels that scoring pulls in
+_WHERE = {
+    "ScoreInput": "inputs", "TextRow": "inputs", "parse_row": "inputs", "read_logprobs_jsonl": "inputs",
+    "read_texts_jsonl": "inputs", "auroc": "metrics", "summarize": "metrics", "tpr_at_fpr": "metrics",
+    "ScoreOptions": "options", "SCORE_NAMES": "scores", "MembershipScore": "scoring", "Reference": "scoring",
+    "score_inputs": "scoring", "score_rows": "scoring",
+}
 
 __all__ = [
     "SCORE_NAMES", "MembershipScore", "Reference", "ScoreInput", "ScoreOptions", "TextRow", "auroc", "parse_row",
     "read_logprobs_jsonl", "read_texts_jsonl", "score", "score_inputs", "score_rows", "summarize", "tpr_at_fpr",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
+
+if TYPE_CHECKING:
+    from tracer.membership.inputs import ScoreInput, TextRow, parse_row, read_logprobs_jsonl, read_texts_jsonl
+    from tracer.membership.metrics import auroc, summarize, tpr_at_fpr
+    from tracer.membership.options import ScoreOptions
+    from tracer.membership.scores import SCORE_NAMES
+    from tracer.membership.scoring import MembershipScore, Reference, score_inputs, score_rows
 
 
 def score(
@@ -43,6 +68,9 @@ def score(
 ) -> list[MembershipScore]:
     """Scores for each row; ``index`` is an open Index, an index path, or None (no DC-PDD).
     ``k``/``a`` override the fields of ``options`` (default ``ScoreOptions()``)."""
+    from tracer.membership.inputs import ScoreInput
+    from tracer.membership.scoring import score_inputs, score_rows
+
     if isinstance(index, (str, Path)):
         import tracer
 

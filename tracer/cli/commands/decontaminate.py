@@ -9,7 +9,7 @@ from tracer.cli.commands.contamination import SPAN_RULE
 from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_index
 from tracer.cli.progress import add_progress, progress_bar
-from tracer.contamination.decontaminate import DEFAULT_MARKER, REPORT_NAME, DecontaminateOptions
+from tracer.contamination.decon_options import DEFAULT_MARKER, REPORT_NAME, DecontaminateOptions
 from tracer.contamination.options import CheckOptions
 
 

@@ -9,7 +9,7 @@ import sys
 from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_index, dumps, print_json
 from tracer.cli.progress import add_progress, progress_bar
-from tracer.contamination.overlap import DEFAULT_THRESHOLDS, OverlapOptions
+from tracer.contamination.overlap_options import DEFAULT_THRESHOLDS, OverlapOptions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
