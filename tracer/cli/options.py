@@ -14,14 +14,18 @@ T = TypeVar("T")
 _TYPES = {"int": int, "float": float, "str": str}
 
 
-def _flags(cls: type) -> list[tuple[dataclasses.Field, CliFlag]]:
-    return [(f, f.metadata["cli"]) for f in dataclasses.fields(cls) if "cli" in f.metadata]
+def _flags(cls: type, skip: tuple[str, ...] = ()) -> list[tuple[dataclasses.Field, CliFlag]]:
+    unknown = set(skip) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
+    return [(f, f.metadata["cli"]) for f in dataclasses.fields(cls) if "cli" in f.metadata and f.name not in skip]
 
 
-def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
-    """One argument per field of ``cls`` that has a flag, its value stored under the field's name."""
+def add_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    """One argument per field of ``cls`` that has a flag, its value stored under the field's name;
+    the fields named in ``skip`` (which mean nothing to this command) keep their defaults."""
     values = defaults(cls)
-    for f, spec in _flags(cls):
+    for f, spec in _flags(cls, skip):
         kwargs: dict[str, Any] = {"dest": f.name, "help": spec.help.format(**{**values, "default": f.default})}
         kind = str(f.type).split("|")[0].strip()
         if kind == "bool":
@@ -35,7 +39,8 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
         parser.add_argument(*spec.names, **kwargs)
 
 
-def options_from_args(args: argparse.Namespace, cls: type[T], **values: Any) -> T:
-    """``cls`` built from the parsed flags (validated by the class), plus ``values`` for other fields."""
-    given = {f.name: getattr(args, f.name) for f, _ in _flags(cls)}
+def options_from_args(args: argparse.Namespace, cls: type[T], skip: tuple[str, ...] = (), **values: Any) -> T:
+    """``cls`` built from the parsed flags (validated by the class), plus ``values`` for other fields
+    (``skip`` as given to ``add_options``)."""
+    given = {f.name: getattr(args, f.name) for f, _ in _flags(cls, skip)}
     return cls(**{**given, **values})

@@ -12,6 +12,10 @@ from tracer.cli.progress import add_progress, progress_bar
 from tracer.contamination.decon_options import DEFAULT_MARKER, REPORT_NAME, DecontaminateOptions
 from tracer.contamination.options import CheckOptions
 
+# settings of `tracer contamination` that only shape its report (documents listed per item, the
+# clean/dirty category bands): decontamination follows the verdict alone, so it does not offer them
+REPORT_ONLY = ("max_documents", "clean_below", "dirty_from")
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -36,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="field(s) holding the item input (repeatable); default: preset")
     p.add_argument("--label-field", metavar="F", help="field holding the answer/solution part")
     p.add_argument("--id-field", metavar="F", help="field holding the item id")
-    add_options(p, CheckOptions)
+    add_options(p, CheckOptions, skip=REPORT_ONLY)
     add_options(p, DecontaminateOptions)
     add_progress(p)
     p.set_defaults(func=run)
@@ -48,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from tracer.contamination.decontaminate import decontaminate
     from tracer.errors import InputError
 
-    check = options_from_args(args, CheckOptions)
+    check = options_from_args(args, CheckOptions, skip=REPORT_ONLY)
     options = options_from_args(args, DecontaminateOptions)
     spec = FieldSpec(tuple(args.input_field), args.label_field, args.id_field)
     items = read_benchmarks(args.benchmarks, spec)  # bad records fail here, before anything is written
