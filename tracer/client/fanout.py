@@ -23,6 +23,9 @@ Every call goes to all groups at once (gRPC futures) and the answers are merged:
 - ``search``: counts and clause counts added (approximate stays marked); documents chosen from all
   matches in corpus order exactly as one index would when the groups' matches fit in ``exact_find_max``.
 
+- ``overlap``: every group answers for all the posted documents; rows merged exactly
+  (tracer.client.overlap_merge), the summary made from the merged rows.
+
 Membership scores (the reference scores included: use ``infgram_logprobs`` to fan those out) and
 contamination checks are not fanned out: they derive several statistics
 from the whole index in one pass, so run them against one server holding the whole index.
@@ -362,6 +365,29 @@ class FanOutClient:
         merged = sorted((d for docs in per_group for d in docs), key=lambda d: d.doc_index)
         chosen = [merged[i] for i in sample_evenly(len(merged), limit)] if limit > 0 else []
         return SearchResult(total, approximate, clause_counts, chosen)
+
+    def overlap(self, documents: Any, options: Any | None = None, **overrides: Any) -> tuple[list, dict]:
+        """``Index.overlap`` of posted documents against the whole index: every group answers for all
+        the documents, the rows are merged exactly (tracer.client.overlap_merge), the summary is
+        made from the merged rows and its spans counted over all groups."""
+        from tracer.client.overlap_merge import merge_overlaps
+        from tracer.contamination.overlap import OverlapSummary
+        from tracer.contamination.overlap_options import OverlapOptions
+        from tracer.query.options import resolve
+        from tracer.wire import overlap as overlap_wire
+
+        opts = resolve(OverlapOptions, options, overrides)
+        req = pb.OverlapRequest(index=self.index, documents=overlap_wire.documents_to_msgs(documents),
+                                options=overlap_wire.options_to_msg(opts))
+        rows = merge_overlaps([overlap_wire.from_response(r)[0] for r in self._all("Overlap", req)], opts)
+        summary = OverlapSummary(opts)
+        for d in rows:
+            summary.add(d)
+        doc = summary.to_json()
+        counts = self.count_many([t["text"] for t in doc["top_spans"]]) if doc["top_spans"] else []
+        for t, n in zip(doc["top_spans"], counts, strict=True):
+            t["a_count"] = n
+        return rows, doc
 
     def _count_ids(self, queries: list[np.ndarray]) -> np.ndarray:
         if not queries:

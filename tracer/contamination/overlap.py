@@ -48,6 +48,10 @@ class DocOverlap:
     longest_count: int  # its occurrences in A
     a_documents: list[str]  # ids of A documents holding the longest span (when it is >= n words)
     spans: list[str] = field(default_factory=list, repr=False)  # the shared span from each covered run's start
+    # what merging the rows of several shard groups needs (tracer.client.overlap_merge): the covered
+    # runs of words [start, end) and the word where the (first) longest span starts
+    runs: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    longest_word: int = field(default=0, repr=False)
 
     @property
     def share(self) -> float:
@@ -168,10 +172,11 @@ def _batch(index: IndexReader, batch: list[tuple[str, PreparedText]], opts: Over
     for j, ((doc_id, p, _, _, covered), (w, longest)) in enumerate(zip(rows, best_words, strict=True)):
         docs = (_a_documents(index, counted.ranges, j, opts.max_documents)
                 if longest >= n and opts.max_documents else [])
-        spans = [_span_text(p, a, int(full[j][a]))[:SPAN_TEXT_CHARS] for a, _ in runs(covered)]
+        covered_runs = [(int(a), int(b)) for a, b in runs(covered)]
+        spans = [_span_text(p, a, int(full[j][a]))[:SPAN_TEXT_CHARS] for a, _ in covered_runs]
         yield DocOverlap(doc_id, p.n_words, int(covered.sum()), longest,
                          _span_text(p, w, longest) if longest else "", int(counted.counts[j]) if longest else 0,
-                         docs, spans)
+                         docs, spans, covered_runs, w if longest else 0)
 
 
 def _search(index: IndexReader, query: np.ndarray, batch: list[tuple[str, PreparedText]], offsets: list[int],

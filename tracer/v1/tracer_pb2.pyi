@@ -680,7 +680,7 @@ class OverlapRequest(_message.Message):
     def __init__(self, index: _Optional[str] = ..., documents: _Optional[_Iterable[_Union[OverlapDocument, _Mapping]]] = ..., options: _Optional[_Union[OverlapOptions, _Mapping]] = ...) -> None: ...
 
 class DocOverlap(_message.Message):
-    __slots__ = ("id", "words", "covered_words", "longest", "longest_text", "longest_count", "a_documents")
+    __slots__ = ("id", "words", "covered_words", "longest", "longest_text", "longest_count", "a_documents", "run_starts", "run_ends", "run_spans", "longest_word")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORDS_FIELD_NUMBER: _ClassVar[int]
     COVERED_WORDS_FIELD_NUMBER: _ClassVar[int]
@@ -688,6 +688,10 @@ class DocOverlap(_message.Message):
     LONGEST_TEXT_FIELD_NUMBER: _ClassVar[int]
     LONGEST_COUNT_FIELD_NUMBER: _ClassVar[int]
     A_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    RUN_STARTS_FIELD_NUMBER: _ClassVar[int]
+    RUN_ENDS_FIELD_NUMBER: _ClassVar[int]
+    RUN_SPANS_FIELD_NUMBER: _ClassVar[int]
+    LONGEST_WORD_FIELD_NUMBER: _ClassVar[int]
     id: str
     words: int
     covered_words: int
@@ -695,7 +699,11 @@ class DocOverlap(_message.Message):
     longest_text: str
     longest_count: int
     a_documents: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., words: _Optional[int] = ..., covered_words: _Optional[int] = ..., longest: _Optional[int] = ..., longest_text: _Optional[str] = ..., longest_count: _Optional[int] = ..., a_documents: _Optional[_Iterable[str]] = ...) -> None: ...
+    run_starts: _containers.RepeatedScalarFieldContainer[int]
+    run_ends: _containers.RepeatedScalarFieldContainer[int]
+    run_spans: _containers.RepeatedScalarFieldContainer[str]
+    longest_word: int
+    def __init__(self, id: _Optional[str] = ..., words: _Optional[int] = ..., covered_words: _Optional[int] = ..., longest: _Optional[int] = ..., longest_text: _Optional[str] = ..., longest_count: _Optional[int] = ..., a_documents: _Optional[_Iterable[str]] = ..., run_starts: _Optional[_Iterable[int]] = ..., run_ends: _Optional[_Iterable[int]] = ..., run_spans: _Optional[_Iterable[str]] = ..., longest_word: _Optional[int] = ...) -> None: ...
 
 class OverlapResponse(_message.Message):
     __slots__ = ("documents", "summary_json")

@@ -39,12 +39,17 @@ def msgs_to_documents(msgs: Iterable[pb.OverlapDocument]) -> list[tuple[str, str
 
 def doc_to_msg(d: DocOverlap) -> pb.DocOverlap:
     return pb.DocOverlap(id=d.id, words=d.words, covered_words=d.covered_words, longest=d.longest,
-                         longest_text=d.longest_text, longest_count=d.longest_count, a_documents=d.a_documents)
+                         longest_text=d.longest_text, longest_count=d.longest_count, a_documents=d.a_documents,
+                         run_starts=[a for a, _ in d.runs], run_ends=[b for _, b in d.runs], run_spans=d.spans,
+                         longest_word=d.longest_word)
 
 
 def msg_to_doc(m: pb.DocOverlap) -> DocOverlap:
+    if not len(m.run_starts) == len(m.run_ends) == len(m.run_spans):
+        raise InputError(f"document {m.id!r}: run_starts, run_ends and run_spans differ in length")
     return DocOverlap(m.id, m.words, m.covered_words, m.longest, m.longest_text, m.longest_count,
-                      list(m.a_documents))
+                      list(m.a_documents), list(m.run_spans), list(zip(m.run_starts, m.run_ends, strict=True)),
+                      m.longest_word)
 
 
 def response(rows: list[DocOverlap], summary: dict) -> pb.OverlapResponse:
