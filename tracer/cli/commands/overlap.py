@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "Arrow), the share of its words inside spans of >= N words that also occur in the index "
                     "(--index, A), its longest shared span and A's documents holding it; then a summary: share of "
                     "B's documents at or above thresholds, histogram, spans shared by the most B documents. "
-                    "Words as in `tracer contamination`. B is streamed.",
+                    "Words as in `tracer contamination`. B is streamed; B given as an index with the same "
+                    "tokenizer is matched by a join of the two suffix arrays (same answers, much less searching).",
     )
     add_index(p)
     p.add_argument("b", nargs="+", metavar="B", help="an index folder or record files/folders")
