@@ -71,3 +71,12 @@ def test_merge_runs_joins_touching_runs_and_keeps_the_longest_span():
     assert runs == [(0, 9), (12, 20), (25, 27)]
     assert spans == ["a b c d e", "x y z w v u t s", "p q"]
 
+
+
+def test_rows_without_runs_are_refused():
+    from tracer.client.overlap_merge import merge_doc
+    from tracer.errors import MismatchError
+
+    old = DocOverlap("d", 10, 4, 4, "a b c d", 1, [])  # what a server before the merge fields sends
+    with pytest.raises(MismatchError, match="covered runs"):
+        merge_doc([old, old], OverlapOptions(ngram=3))

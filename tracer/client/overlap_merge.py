@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from tracer.contamination.overlap import DocOverlap
 from tracer.contamination.overlap_options import OverlapOptions
-from tracer.errors import InputError
+from tracer.errors import InputError, MismatchError
 
 
 def merge_runs(parts: Sequence[DocOverlap]) -> tuple[list[tuple[int, int]], list[str]]:
@@ -46,6 +46,10 @@ def merge_doc(parts: Sequence[DocOverlap], options: OverlapOptions) -> DocOverla
     first = parts[0]
     if any((p.id, p.words) != (first.id, first.words) for p in parts):
         raise InputError(f"document {first.id!r}: the groups' rows are not of the same document")
+    for p in parts:
+        if sum(b - a for a, b in p.runs) != p.covered_words:
+            raise MismatchError(f"document {p.id!r}: a group's row lacks its covered runs (a server older than "
+                                "the fan-out merge of Overlap?): cannot merge exactly")
     runs, spans = merge_runs(parts)
     best = max(p.longest for p in parts)
     row = DocOverlap(first.id, first.words, sum(b - a for a, b in runs), best, "", 0, [], spans, runs, 0)
