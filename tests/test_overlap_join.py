@@ -113,3 +113,22 @@ def test_cli_join_and_rescan_agree(pair, tracer_cli):
         assert proc.returncode == 0, proc.stderr
         outs.append(json.loads(proc.stdout))
     assert outs[0] == outs[1] and outs[0]["summary"]["covered_words"] > 0
+
+
+def test_documents_stored_otherwise_are_searched(pair, monkeypatch):
+    """A B document whose stored tokens are not A's tokenization of its text is left to the search;
+    the rows stay those of the search path."""
+    from tracer.contamination import overlap_join
+
+    d, a_path, b_path, _, _ = pair
+    tracer.build([str(a_path)], str(d / "a-odd"), id_field="id", progress=False)
+    tracer.build([str(b_path)], str(d / "b-odd"), id_field="id", progress=False)
+    a, b = tracer.open(d / "a-odd"), tracer.open(d / "b-odd")
+    opts = OverlapOptions(ngram=N, max_documents=50)
+    want = collect(a, iter_overlap_sources(a, [b], opts, join=False), opts)
+    real = overlap_join.stored_as_prepared
+    monkeypatch.setattr(overlap_join, "stored_as_prepared", lambda shard, lo, hi, p: lo % 3 != 0 and real(shard, lo, hi, p))
+    _, unmatched = join_shard(a, b, b.shards[0], N)
+    assert 0 < len(unmatched) < b.n_docs
+    got = collect(a, iter_overlap_sources(a, [b], opts), opts)
+    assert [r.to_json() for r in got[0]] == [r.to_json() for r in want[0]] and got[1] == want[1]

@@ -55,6 +55,11 @@ def word_caps(p: PreparedText, n: int) -> tuple[np.ndarray, np.ndarray]:
     return p.word_tok[keep], caps[keep]
 
 
+def stored_as_prepared(shard: Shard, lo: int, hi: int, p: PreparedText) -> bool:
+    """Whether B stores tokens lo..hi exactly as A tokenizes the document's text."""
+    return len(p.ids) == hi - lo and bool(np.array_equal(p.ids, shard.tokens[lo:hi]))
+
+
 def join_shard(a: IndexReader, b: IndexReader, shard: Shard, n: int) -> tuple[np.ndarray, set[int]]:
     """For every token of B's ``shard`` that starts a word: its longest match in A capped at n
     words (int32 per shard token, 0 elsewhere); and the local documents whose stored tokens are not
@@ -65,7 +70,7 @@ def join_shard(a: IndexReader, b: IndexReader, shard: Shard, n: int) -> tuple[np
     for local, _, text, _ in iter_shard_documents(b, shard):
         p = prepare(a, text)
         lo, hi = shard.doc_range(local)
-        if len(p.ids) != hi - lo or not np.array_equal(p.ids, shard.tokens[lo:hi]):
+        if not stored_as_prepared(shard, lo, hi, p):
             unmatched.add(local)
         elif p.n_words:
             pos, c = word_caps(p, n)
