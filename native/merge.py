@@ -56,10 +56,46 @@ def _slot(d, mask):
     return np.int64(h >> np.uint64(40)) & mask
 
 
+ONES = 0x0101010101010101
+HIGHS = 0x8080808080808080
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _extend_words(words, p, q, k, n):
+    """Byte tokens, separator 0xFF: advance ``k`` over the common prefix of the suffixes at ``p``
+    and ``q`` 8 bytes per step (unaligned loads through the 8 shifted u64 views ``words``).
+    Returns (k, res, final): final when the order is decided (res -1/1) or a shared separator was
+    met (res 0, k just past it); not final when fewer than 8 bytes are left (the caller goes on
+    byte by byte)."""
+    ones = np.uint64(ONES)
+    highs = np.uint64(HIGHS)
+    while p + k + 8 <= n and q + k + 8 <= n:
+        a = p + k
+        b = q + k
+        x = words[a & 7][a >> 3]
+        y = words[b & 7][b >> 3]
+        z = ~x  # a 0xFF byte of x (the separator) is a zero byte of z
+        sep_bits = (z - ones) & ~z & highs
+        d = x ^ y
+        if d == 0 and sep_bits == 0:
+            k += 8
+            continue
+        for j in range(8):  # little-endian: byte j of the word is token a + j
+            shift = np.uint64(8 * j)
+            xa = (x >> shift) & np.uint64(0xFF)
+            ya = (y >> shift) & np.uint64(0xFF)
+            if xa != ya:
+                return k + j, (-1 if xa < ya else 1), True
+            if xa == np.uint64(0xFF):
+                return k + j + 1, 0, True
+    return k, 0, False
+
+
 @njit(cache=True, nogil=True)
-def compare_from(tokens, p, q, sep, start, cache_d, cache_s, cache_e, cache_sep):
+def compare_from(tokens, words, p, q, sep, start, cache_d, cache_s, cache_e, cache_sep):
     """Compare the suffixes at ``p`` and ``q`` (known equal on their first ``start`` tokens, none
-    of them the separator) up to their first separator: -1, 0 (equal through it) or 1."""
+    of them the separator) up to their first separator: -1, 0 (equal through it) or 1.
+    ``words``: 8 shifted u64 views of byte tokens (empty arrays: compare token by token)."""
     n = tokens.shape[0]
     d = q - p
     mask = cache_d.shape[0] - 1
@@ -73,7 +109,10 @@ def compare_from(tokens, p, q, sep, start, cache_d, cache_s, cache_e, cache_sep)
         if known > k:
             k = known
     res = 0
-    while True:
+    final = False
+    if words[0].shape[0] > 0:
+        k, res, final = _extend_words(words, p, q, k, n)
+    while not final:
         if p + k >= n or q + k >= n:  # only a piece without its final separator gets here
             res = -1 if p + k >= n and q + k < n else (1 if q + k >= n and p + k < n else 0)
             break
@@ -115,10 +154,11 @@ def compare_suffixes(tokens, p, q, sep):
 
 
 @njit(cache=True, nogil=True)
-def merge_runs(tokens, sep, src, bounds, out):
+def merge_runs(tokens, sep, src, bounds, out, words):
     """Merge the sorted runs src[bounds[m]:bounds[m+1]] (global positions) into ``out``.
 
     Equal suffixes (through their separator) come out in run order. ``out`` has len(src) entries.
+    ``words``: ``word_views(tokens)`` for byte tokens with separator 0xFF, else 8 empty arrays.
     """
     itemsize = tokens.itemsize
     per = max(1, 8 // itemsize)
@@ -155,7 +195,7 @@ def merge_runs(tokens, sep, src, bounds, out):
                     if (km >> np.uint64(shift * (per - 1 - j))) & np.uint64((1 << shift) - 1) == np.uint64(sep):
                         has_sep = True
                         break
-                if not has_sep and compare_from(tokens, src[h], src[hb], sep, per,
+                if not has_sep and compare_from(tokens, words, src[h], src[hb], sep, per,
                                                 cache_d, cache_s, cache_e, cache_sep) < 0:
                     best = m
         out[o] = src[heads[best]]
@@ -179,3 +219,12 @@ def rank_in_run(tokens, sep, sa, offset, pivot, before):
         else:
             hi = mid
     return lo
+
+
+def word_views(tokens: np.ndarray, sep: int) -> tuple[np.ndarray, ...]:
+    """The 8 u64 views of byte tokens shifted by 0..7 bytes (no copies) that let compares read 8
+    tokens per load; 8 empty arrays where they do not apply (wider tokens, another separator)."""
+    if tokens.dtype.itemsize != 1 or sep != 0xFF or tokens.shape[0] < 16 or not np.little_endian:
+        return tuple(np.zeros(0, dtype=np.uint64) for _ in range(8))
+    n = tokens.shape[0]
+    return tuple(tokens[a : a + 8 * ((n - a) // 8)].view(np.uint64) for a in range(8))
