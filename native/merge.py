@@ -7,8 +7,8 @@ can match (queries never hold the separator) depends on the order, and each run'
 full sort of its piece) agrees with this one wherever it decides anything. Two suffixes equal
 through their separator go in run order, so the merge is deterministic.
 
-Why these compares stay fast on repetitive data: a k-way merge compares each head with others,
-and a compare costs the common prefix of the two suffixes. Most compares are decided by a cached
+Why these compares stay fast on repetitive data: a k-way merge (a loser tree: log2 k compares per
+entry) compares heads of runs, and a compare costs the common prefix of the two suffixes. Most compares are decided by a cached
 8-byte key per entry (its first tokens, big-endian, zero past the separator), fetched for a whole
 segment in one loop of independent reads (the CPU overlaps the cache misses). When keys tie, the
 common prefix may be long: duplicated files or long runs put the same pair of text regions side
@@ -153,12 +153,37 @@ def compare_suffixes(tokens, p, q, sep):
         k += 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _before(a, b, heads, ends, keys, src, tokens, words, sep, per, shift, cache_d, cache_s, cache_e, cache_sep):
+    """Whether run ``a``'s head comes before run ``b``'s: by suffix, then run order; an exhausted
+    run comes last."""
+    ha = heads[a]
+    hb = heads[b]
+    if ha >= ends[a]:
+        return False
+    if hb >= ends[b]:
+        return True
+    ka = keys[ha]
+    kb = keys[hb]
+    if ka != kb:
+        return ka < kb
+    for j in range(per):  # equal keys holding the separator: equal through it
+        if (ka >> np.uint64(shift * (per - 1 - j))) & np.uint64((1 << shift) - 1) == np.uint64(sep):
+            return a < b
+    c = compare_from(tokens, words, src[ha], src[hb], sep, per, cache_d, cache_s, cache_e, cache_sep)
+    if c != 0:
+        return c < 0
+    return a < b
+
+
 @njit(cache=True, nogil=True)
 def merge_runs(tokens, sep, src, bounds, out, words):
     """Merge the sorted runs src[bounds[m]:bounds[m+1]] (global positions) into ``out``.
 
     Equal suffixes (through their separator) come out in run order. ``out`` has len(src) entries.
     ``words``: ``word_views(tokens)`` for byte tokens with separator 0xFF, else 8 empty arrays.
+    A loser tree picks each next entry with log2(runs) compares (a compare that ties on the keys
+    reads the tokens: two cache misses, the merge's main cost).
     """
     itemsize = tokens.itemsize
     per = max(1, 8 // itemsize)
@@ -168,38 +193,44 @@ def merge_runs(tokens, sep, src, bounds, out, words):
     for i in range(total):  # independent reads: their cache misses overlap
         keys[i] = _key(tokens, src[i], sep, per, shift)
     k = bounds.shape[0] - 1
-    heads = bounds[:-1].copy()
-    ends = bounds[1:].copy()
+    size = 1
+    while size < k:
+        size *= 2
+    heads = np.zeros(size, dtype=np.int64)
+    ends = np.zeros(size, dtype=np.int64)  # padding runs are empty
+    heads[:k] = bounds[:-1]
+    ends[:k] = bounds[1:]
     cache_d = np.full(CACHE_SLOTS, -(1 << 62), dtype=np.int64)
     cache_s = np.zeros(CACHE_SLOTS, dtype=np.int64)
     cache_e = np.zeros(CACHE_SLOTS, dtype=np.int64)
     cache_sep = np.zeros(CACHE_SLOTS, dtype=np.bool_)
+    win = np.zeros(2 * size, dtype=np.int64)
+    loser = np.zeros(size, dtype=np.int64)
+    for i in range(size):
+        win[size + i] = i
+    for node in range(size - 1, 0, -1):
+        a = win[2 * node]
+        b = win[2 * node + 1]
+        if _before(b, a, heads, ends, keys, src, tokens, words, sep, per, shift, cache_d, cache_s, cache_e, cache_sep):
+            win[node] = b
+            loser[node] = a
+        else:
+            win[node] = a
+            loser[node] = b
+    winner = win[1] if size > 1 else 0
     for o in range(total):
-        best = -1
-        for m in range(k):
-            h = heads[m]
-            if h >= ends[m]:
-                continue
-            if best < 0:
-                best = m
-                continue
-            hb = heads[best]
-            km = keys[h]
-            kb = keys[hb]
-            if km < kb:
-                best = m
-            elif km == kb:
-                # equal keys: the separator within them means equal through it (run order wins)
-                has_sep = False
-                for j in range(per):
-                    if (km >> np.uint64(shift * (per - 1 - j))) & np.uint64((1 << shift) - 1) == np.uint64(sep):
-                        has_sep = True
-                        break
-                if not has_sep and compare_from(tokens, words, src[h], src[hb], sep, per,
-                                                cache_d, cache_s, cache_e, cache_sep) < 0:
-                    best = m
-        out[o] = src[heads[best]]
-        heads[best] += 1
+        out[o] = src[heads[winner]]
+        heads[winner] += 1
+        node = (winner + size) >> 1
+        cur = winner
+        while node >= 1:
+            other = loser[node]
+            if _before(other, cur, heads, ends, keys, src, tokens, words, sep, per, shift,
+                       cache_d, cache_s, cache_e, cache_sep):
+                loser[node] = cur
+                cur = other
+            node >>= 1
+        winner = cur
 
 
 @njit(cache=True, nogil=True)

@@ -41,7 +41,7 @@ from tracer.index.format import (
     write_array,
     write_bytes_atomic,
 )
-from tracer.index.merge import merge_marker, read_marker, run_merge_job
+from tracer.index.merge import merge_marker, read_marker, run_merge_job, segment_entries
 from tracer.index.sorters import get_sorter
 from tracer.tokenize import BYTES, HF, TokenizerSpec
 
@@ -182,7 +182,8 @@ class Builder:
             groups[-1].append(job.job_id)
             size += job.input_bytes
         return [MergeJob(first_merge + i, f"{g[0]:05d}-merged", str(self.out), tuple(g),
-                         pointer_bytes=self.opts.pointer_bytes) for i, g in enumerate(groups)]
+                         pointer_bytes=self.opts.pointer_bytes, segment_entries=segment_entries())
+                for i, g in enumerate(groups)]
 
     def _same_request(self, batch: PlanBatch) -> bool:
         return (

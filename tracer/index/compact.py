@@ -38,6 +38,7 @@ from tracer.index.format import (
     write_json_atomic,
 )
 from tracer.index.merge import merge_marker, merge_shards, read_marker
+from tracer.index.merge import segment_entries as default_segment_entries
 from tracer.index.pointers import POINTER_BYTES
 
 REPLICA = ".compact-replica"  # in --out: the hard-link copy of the index is not finished yet
@@ -105,7 +106,7 @@ def _prepare_out(src: Path, out: Path) -> None:
 
 
 def compact(path: str | Path, out: str | Path | None = None, max_shards: int = 1, workers: int | None = None,
-            pointer_bytes: int | None = None, segment_entries: int = 1 << 24,
+            pointer_bytes: int | None = None, segment_entries: int | None = None,
             progress: Callable[[int], None] | None = None) -> CompactResult:
     """Merge the shards of the index at ``path`` into at most ``max_shards`` (in place, or into ``out``)."""
     from tracer.index.reader import IndexReader
@@ -150,7 +151,7 @@ def compact(path: str | Path, out: str | Path | None = None, max_shards: int = 1
             entries = [by_name[n] for n in group.sources]
             done = [merge_shards(root, entries, group.name, separator=manifest.separator,
                                  dtype=reader.dtype, pointer_bytes=pointer_bytes, workers=workers or 1,
-                                 segment_entries=segment_entries, decode=reader.tokenizer.decode,
+                                 segment_entries=segment_entries or default_segment_entries(), decode=reader.tokenizer.decode,
                                  progress=progress)]
         group.shards = done
     before = len(manifest.shards)

@@ -46,6 +46,13 @@ from tracer.index.shard_job import finish_shard
 
 STATE = "merge-state.json"
 KILL_AFTER_ENV = "TRACER_MERGE_KILL_AFTER"  # tests: SIGKILL this process after K segments are written
+SEGMENT_ENV = "TRACER_MERGE_SEGMENT_ENTRIES"  # tests: small segments, so a small merge has several
+DEFAULT_SEGMENT_ENTRIES = 1 << 24  # ~0.5 GB of buffers per merging thread
+
+
+def segment_entries() -> int:
+    """Entries per merge segment: DEFAULT_SEGMENT_ENTRIES unless the environment says (tests)."""
+    return int(os.environ.get(SEGMENT_ENV) or DEFAULT_SEGMENT_ENTRIES)
 COPY_CHUNK = 1 << 24
 
 
