@@ -1,10 +1,11 @@
 """Make the corpus of the >4G-token shard benchmark (issue 15): real source text, as JSONL.
 
-Every text file of the given source tarballs, in tar order (one document per file,
+Every text file of the given source tarballs (or installed source directories), in tar order (one document per file,
 ``{"id": "<tarball>:<path>", "text": ...}``; binaries and invalid UTF-8 skipped, as make_corpus
 does), until ``--max-bytes`` of text. Reproducible from Debian packages, no network:
 
-    apt-get install linux-source-6.1 gcc-12-source gcc-11-source glibc-source binutils-source
+    apt-get install linux-source-6.1 gcc-12-source gcc-11-source glibc-source binutils-source \
+        gdb-source newlib-source fpc-source-3.2.2
     python -m benchmarks.scripts.make_big_corpus --out ../bench/big-extra.jsonl
 
 The benchmark indexes this file together with ../bench/linux-full.jsonl (Linux 6.12, 1.49 GB):
@@ -30,11 +31,27 @@ TARBALLS = (
     "/usr/src/gcc-11/gcc-11.3.0-dfsg.tar.xz",
     "/usr/src/glibc/glibc-2.36.tar.xz",
     "/usr/src/binutils/binutils-2.40.tar.xz",
+    "/usr/src/gdb.tar.xz",
+    "/usr/src/newlib/newlib-3.3.0.tar.xz",
+    "/usr/share/fpcsrc/3.2.2",
 )
 MAX_FILE = 4 << 20  # larger files are generated tables or data, not text anyone traces
 
 
+def dir_docs(path: str) -> Iterator[tuple[str, str]]:
+    """Every file under a source directory (an installed -source package), in sorted order."""
+    root = Path(path)
+    for f in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        if f.stat().st_size <= MAX_FILE:
+            text = as_text(f.read_bytes())
+            if text is not None:
+                yield f"{root.name}:{f.relative_to(root)}", text
+
+
 def tar_docs(path: str) -> Iterator[tuple[str, str]]:
+    if Path(path).is_dir():
+        yield from dir_docs(path)
+        return
     name = Path(path).name
     with tarfile.open(path, "r:*") as tar:
         for member in tar:
