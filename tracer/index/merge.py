@@ -204,6 +204,19 @@ def _read_run(src: Source, lo: int, hi: int) -> np.ndarray:
     return positions
 
 
+def _shrink_sources(sources: list[Source], cuts: np.ndarray, done: set[int]) -> None:
+    """Truncate every source's sa.bin below the lowest segment from which all later ones are done:
+    no segment left to run reads those entries (a resumed merge neither)."""
+    frontier = cuts.shape[1] - 1
+    while frontier - 1 in done:
+        frontier -= 1
+    for m, s in enumerate(sources):
+        keep = int(cuts[m, frontier]) * s.entry.pointer_bytes
+        path = s.path / "sa.bin"
+        if path.exists() and path.stat().st_size > keep:
+            os.truncate(path, keep)
+
+
 class _State:
     """merge-state.json: the side files once written, the cuts, and the segments done."""
 
@@ -226,8 +239,14 @@ class _State:
 def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator: int, dtype: np.dtype,
                  pointer_bytes: int | None = None, workers: int = 1, segment_entries: int = 1 << 24,
                  decode: Callable[[np.ndarray], str] | None = None,
-                 progress: Callable[[int], None] | None = None) -> ShardEntry:
-    """Merge the shards ``entries`` of the index at ``root`` into ``root/shards/<name>``; resumable."""
+                 progress: Callable[[int], None] | None = None, consume: bool = False) -> ShardEntry:
+    """Merge the shards ``entries`` of the index at ``root`` into ``root/shards/<name>``; resumable.
+
+    ``consume``: the sources are private to this merge (a build's parts): their tokens.bin goes once
+    the merged one is written, and their sa.bin files shrink as the merge proceeds (segments run
+    from the last, and every source is truncated below the lowest segment done), so the disk holds
+    about one copy of the data at a time instead of two.
+    """
     from tracer_native import merge_runs
     from tracer_native.merge import word_views
 
@@ -246,6 +265,9 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
         files = write_side_files(tmp, sources, n_tokens, raw, np.dtype(dtype), decode)
         state.data["files"] = files
         state.save()
+    if consume:
+        for s in sources:
+            (s.path / "tokens.bin").unlink(missing_ok=True)
     files = dict(state.data["files"])
     tokens = np.asarray(np.memmap(tmp / "tokens.bin", dtype=dtype, mode="r")) if n_tokens else np.zeros(0, dtype)
     if "cuts" not in state.data:
@@ -281,6 +303,8 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
         with state.lock:
             state.data["done"] = sorted(set(state.data["done"]) | {j})
             state.save()
+            if consume:
+                _shrink_sources(sources, cuts, set(state.data["done"]))
             written += 1
             if kill_after and written >= kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -288,6 +312,8 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
             progress(out.shape[0])
 
     todo = [j for j in range(cuts.shape[1] - 1) if j not in done]
+    if consume:
+        todo.reverse()  # from the end, so that the sources can shrink from their ends
     try:
         if workers <= 1 or len(todo) <= 1:
             for j in todo:
@@ -322,7 +348,8 @@ def run_merge_job(job: MergeJob, progress: Callable[[int], None] | None = None) 
             tokenizer = BuildPlan.load(root).tokenizer.without_normalization().load()
             done = [merge_shards(root, entries, job.name, separator=tokenizer.separator, dtype=tokenizer.dtype,
                                  pointer_bytes=job.pointer_bytes, workers=job.workers,
-                                 segment_entries=job.segment_entries, decode=tokenizer.decode, progress=progress)]
+                                 segment_entries=job.segment_entries, decode=tokenizer.decode, progress=progress,
+                                 consume=True)]
         else:
             done = []
             write_marker(root, job.name, done)
