@@ -218,6 +218,11 @@ def test_killed_compaction_resumes_byte_identical(corpus, tmp_path):
     assert _files(src / new[0]["path"]) == _files(tmp_path / "whole" / new[0]["path"])
 
 
+@pytest.fixture(scope="module")
+def small_index(corpus, tmp_path_factory):
+    return _build(corpus, tmp_path_factory.mktemp("small") / "idx", shard_tokens=20000)
+
+
 @pytest.mark.parametrize("args, message", [
     (["build", "IN", "--out", "OUT", "--pointer-bytes", "3"], "--pointer-bytes"),
     (["build", "IN", "--out", "OUT", "--sort-tokens", "0"], "--sort-tokens must be positive"),
@@ -225,9 +230,8 @@ def test_killed_compaction_resumes_byte_identical(corpus, tmp_path):
     (["compact", "IDX", "--pointer-bytes", "8"], "--pointer-bytes"),
     (["compact", "NOPE"], "no such index directory"),
 ])
-def test_bad_flags_exit_2(corpus, tmp_path, args, message):
-    idx = _build(corpus, tmp_path / "idx", shard_tokens=20000)
-    subst = {"IN": corpus[0], "OUT": tmp_path / "out", "IDX": idx, "NOPE": tmp_path / "nope"}
+def test_bad_flags_exit_2(corpus, small_index, tmp_path, args, message):
+    subst = {"IN": corpus[0], "OUT": tmp_path / "out", "IDX": small_index, "NOPE": tmp_path / "nope"}
     r = _cli(*[subst.get(a, a) for a in args])
     assert r.returncode == 2
     assert message in r.stderr and "Traceback" not in r.stderr
