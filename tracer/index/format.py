@@ -17,6 +17,10 @@
                     normalized index, and parts where a HF tokenizer did not decode a document
                     back to its text (a lowercasing WordPiece); their manifest entry has "raw": true
     DIR/shards/job-J.json      written after all parts of job J: their names, counts and checksums
+    DIR/shards/merge-NAME.json written when merged shard NAME is complete (tracer/index/merge.py):
+                               its manifest entry; a build's MergeJob, or a compaction's group
+    DIR/folds.json             compactions done: which consecutive shards each new one replaced
+    DIR/compact-plan.json      a compaction in progress (tracer/index/compact.py)
 
 The JSON records (build-plan.json, job-J.json, manifest.json) are read and written only through
 the dataclasses below (``BuildPlan`` > ``PlanBatch`` > ``ShardJob``, ``JobRecord``, ``Manifest`` >
