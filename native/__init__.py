@@ -8,6 +8,7 @@ from tracer_native.docs import (
 from tracer_native.errors import CorruptArrayError
 from tracer_native.infgram import infgram_scan
 from tracer_native.join import JOIN_BAD_A, JOIN_BAD_B, JOIN_OK, join_prefix_lengths
+from tracer_native.merge import compare_suffixes, merge_runs, rank_in_run
 from tracer_native.ngram import (
     backoff_counts,
     match_in_spans,
@@ -36,6 +37,7 @@ __all__ = [
     "lead_byte_sum", "longest_prefix_lengths", "positions_in_range", "ranges_of_spans", "sa_entry", "sa_range",
     # two-suffix-array join (join.py)
     "JOIN_BAD_A", "JOIN_BAD_B", "JOIN_OK", "join_prefix_lengths",
+    "compare_suffixes", "merge_runs", "rank_in_run",  # suffix-array merges (merge.py)
     # n-gram / ∞-gram and AND/OR search (ngram.py)
     "backoff_counts", "infgram_scan", "match_in_spans", "min_cover_spread", "narrow_range", "next_token_groups", "next_tokens_at",
 ]

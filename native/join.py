@@ -105,8 +105,8 @@ def join_prefix_lengths(tokens_a, sa_a, tokens_b, sa_b, starts, caps, out, chunk
         prev_cap = np.int64(0)
         prev_ms = np.int64(0)
         for k in range(k0, k1):
-            i = np.int64(sa_b[k])
-            if i >= ntb:
+            i = sa_entry(sa_b, k, ntb)
+            if i < 0:
                 bad[c] = JOIN_BAD_B
                 break
             if (starts[i >> 3] >> (i & 7)) & 1 == 0:

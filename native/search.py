@@ -1,7 +1,7 @@
 """Binary search of token sequences in one shard's suffix array.
 
-Arrays: ``tokens`` (u8/u16/u32, documents separated by a reserved id), ``sa`` (u32 suffix
-start positions in numeric token order), ``query`` (same dtype as tokens). Every suffix-array
+Arrays: ``tokens`` (u8/u16/u32, documents separated by a reserved id), ``sa`` (suffix
+start positions in numeric token order: u32, or (n, 5) u8 rows of 40-bit entries; see ``sa_entry``), ``query`` (same dtype as tokens). Every suffix-array
 entry read is checked against the number of tokens: one past it means a damaged ``sa``, and the
 kernel raises ``CorruptArrayError`` instead of answering (a wrong count is worse than an error).
 An in-range but wrong entry is the block checksums' job (tracer/index/blocks.py).
@@ -13,20 +13,44 @@ mark a bad entry with -1 and raise once the loop is done.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from tracer_native.errors import CorruptArrayError
 
 BAD_ENTRY = "suffix array entry out of range"
 
 
-@njit(cache=True, nogil=True, inline="always")
 def sa_entry(sa, i, n):
-    """sa[i] as int64, or -1 when it does not point inside the ``n`` tokens (a damaged array)."""
-    p = np.int64(sa[i])
-    if p >= n:
-        return np.int64(-1)
-    return p
+    """sa[i] as int64, or -1 when it does not point inside the ``n`` tokens (a damaged array).
+
+    ``sa`` is a u32 array, or an (entries, 5) u8 array of little-endian 40-bit entries (shards
+    past 2^32 tokens). Inside kernels the width is chosen when numba compiles them (the overload
+    below), so each width gets its own machine code and the u32 one is what it always was.
+    """
+    p = int(sa[i]) if sa.ndim == 1 else int.from_bytes(bytes(sa[i]), "little")
+    return -1 if p >= n else p
+
+
+@overload(sa_entry, inline="always", jit_options={"cache": True, "nogil": True})
+def _sa_entry_typed(sa, i, n):
+    if isinstance(sa, types.Array) and sa.ndim == 2:
+        def read_u40(sa, i, n):
+            p = (np.int64(sa[i, 0]) | (np.int64(sa[i, 1]) << 8) | (np.int64(sa[i, 2]) << 16)
+                 | (np.int64(sa[i, 3]) << 24) | (np.int64(sa[i, 4]) << 32))
+            if p >= n:
+                return np.int64(-1)
+            return p
+
+        return read_u40
+
+    def read_u32(sa, i, n):
+        p = np.int64(sa[i])
+        if p >= n:
+            return np.int64(-1)
+        return p
+
+    return read_u32
 
 
 @njit(cache=True, nogil=True, inline="always")

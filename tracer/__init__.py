@@ -21,7 +21,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "build", "open"]
+__all__ = ["__version__", "build", "compact", "open"]
 
 
 def open(path: str, verify: str = "off", **kwargs):  # noqa: A001 - mirrors the builtin on purpose
@@ -42,3 +42,10 @@ def build(inputs, out, **kwargs):
     from tracer.index.builder import build as _build
 
     return _build(inputs, out, **kwargs)
+
+
+def compact(path, out=None, **kwargs):
+    """Merge an index's shards into fewer, larger ones; see ``tracer.index.compact.compact``."""
+    from tracer.index.compact import compact as _compact
+
+    return _compact(path, out, **kwargs)

@@ -20,6 +20,7 @@ from tracer.contamination.options import CheckOptions
 from tracer.contamination.verdict import judge
 from tracer.contamination.words import PreparedText, json_escaped, ngram_hashes, prepare, text_ngram_hashes
 from tracer.errors import InputError
+from tracer.index.pointers import sa_slice
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
 from tracer.query.longest import longest_lengths, spans_with_counts
@@ -381,7 +382,7 @@ def _documents(locator: _Locator, spans: list[_Span], which: list[int], counted,
             lo, hi = counted.ranges[shard_no][0][k], counted.ranges[shard_no][1][k]
             if hi <= lo:
                 continue
-            positions = np.asarray(shard.sa[lo : min(hi, lo + opts.max_documents)], dtype=np.int64)
+            positions = sa_slice(shard.sa, lo, min(hi, lo + opts.max_documents))
             for pos, local in zip(positions.tolist(), positions_to_docs(shard, positions).tolist(), strict=True):
                 found.setdefault(shard.doc_base + int(local), []).append((k, shard_no, pos))
     ranked = sorted(found.items(), key=lambda kv: (-sum(spans[k].words for k, _, _ in _first_per_span(kv[1])), kv[0]))

@@ -26,6 +26,7 @@ from tracer.contamination.metrics import covered_mask, runs, word_matches
 from tracer.contamination.overlap_options import DEFAULT_THRESHOLDS as DEFAULT_THRESHOLDS
 from tracer.contamination.overlap_options import OverlapOptions
 from tracer.contamination.words import PreparedText, prepare
+from tracer.index.pointers import sa_slice
 from tracer.index.reader import IndexReader
 from tracer.query.documents import positions_to_docs
 from tracer.query.longest import longest_lengths, spans_with_counts
@@ -75,7 +76,7 @@ def _a_documents(index: IndexReader, ranges: list[tuple[np.ndarray, np.ndarray]]
         a, b = int(lo[j]), int(hi[j])
         if b <= a or len(out) >= k:
             continue
-        positions = np.asarray(shard.sa[a : min(b, a + 4 * k)], dtype=np.int64)
+        positions = sa_slice(shard.sa, a, min(b, a + 4 * k))
         for local in sorted(set(positions_to_docs(shard, positions).tolist())):
             doc_id = str(shard.meta(int(local)).get("id"))
             if doc_id not in out:

@@ -4,5 +4,7 @@
 ``builder`` (plan -> jobs -> manifest, resumable; returns a BuildResult), ``shard_job`` (one pure job:
 slice of input -> shard part files), ``executors``/``ray_executor`` (where jobs run), ``sorters``
 (suffix-array backends with their memory figures), ``blocks`` (per-block CRC-32 and scrubbing),
-``reader`` (memory-mapped IndexReader) and ``verify`` (full check).
+``reader`` (memory-mapped IndexReader) and ``verify`` (full check); ``merge`` (sorted parts or shards
+-> one shard, resumable), ``compact`` (an index's shards folded into fewer) and ``pointers`` (u32 /
+u40 suffix-array entries).
 """

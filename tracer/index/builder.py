@@ -31,14 +31,17 @@ from tracer.index.format import (
     BuildPlan,
     JobRecord,
     Manifest,
+    MergeJob,
     PlanBatch,
     ShardEntry,
     ShardJob,
+    apply_folds,
     job_marker,
     sha256_file,
     write_array,
     write_bytes_atomic,
 )
+from tracer.index.merge import merge_marker, read_marker, run_merge_job, segment_entries
 from tracer.index.sorters import get_sorter
 from tracer.tokenize import BYTES, HF, TokenizerSpec
 
@@ -61,6 +64,9 @@ class BuildOptions:
     device: str | None = None  # torch backend: "cuda" / "cpu"; None = cuda when available
     ray_address: str | None = None  # --executor ray: cluster to join (None: RAY_ADDRESS or a local one)
     allow_empty: bool = True  # an index of no documents is valid (queries answer 0); the CLI refuses it
+    sort_tokens: int | None = None  # tokens sorted at once (default: what memory allows); --shard-tokens
+    #   above it makes shards merged from sorted parts (tracer/index/merge.py)
+    pointer_bytes: int | None = None  # suffix-array entry width 4 or 5 (default: narrowest that fits)
 
 
 def available_memory() -> int:
@@ -137,25 +143,47 @@ class Builder:
         self.executor: Executor = make_executor(opts.executor, self.workers, opts.ray_address)
 
     # -- planning -----------------------------------------------------------------
-    def _new_batch(self, first_job: int, spec: TokenizerSpec) -> PlanBatch:
+    def _new_batch(self, first_job: int, spec: TokenizerSpec, first_merge: int = 0) -> PlanBatch:
         itemsize = spec.load().dtype.itemsize
         spec.release()  # the driver keeps no tokenizer through the build
-        part_tokens = self.opts.shard_tokens or self.sorter.default_shard_tokens(
+        sort_tokens = self.opts.sort_tokens or self.sorter.default_shard_tokens(
             itemsize, self.workers, available_memory(), self.opts.device)
+        shard_tokens = self.opts.shard_tokens
+        merging = shard_tokens is not None and shard_tokens > sort_tokens
+        part_tokens = sort_tokens if merging or shard_tokens is None else shard_tokens
         bytes_per_token = 1 if itemsize == 1 else 4
         target = max(1 << 16, part_tokens * bytes_per_token)
         slices = plan_slices(self.opts.inputs, target)
         if not slices:
             raise InputError("no input files found in " + ", ".join(self.opts.inputs))
-        jobs = group_into_jobs(slices, target)
+        groups = group_into_jobs(slices, target)
+        width = None if merging else self.opts.pointer_bytes  # merged: the parts are u32, the merge decides
+        jobs = [ShardJob(first_job + i, tuple(j), str(self.out), spec, self.opts.read, part_tokens,
+                         pointer_bytes=width) for i, j in enumerate(groups)]
+        merges = self._plan_merges(jobs, shard_tokens * bytes_per_token, first_merge) if merging else []
         return PlanBatch(
             inputs=self.opts.inputs,
             fingerprint=_input_fingerprint(self.opts.inputs),
             read=self.opts.read,
             part_tokens=part_tokens,
-            jobs=[ShardJob(first_job + i, tuple(j), str(self.out), spec, self.opts.read, part_tokens)
-                  for i, j in enumerate(jobs)],
+            jobs=jobs,
+            merges=merges,
+            shard_tokens=shard_tokens if merging else None,
         )
+
+    def _plan_merges(self, jobs: list[ShardJob], shard_bytes: int, first_merge: int) -> list[MergeJob]:
+        """Consecutive jobs grouped up to ``shard_bytes`` of input each: one merged shard per group."""
+        groups: list[list[int]] = []
+        size = 0
+        for job in jobs:
+            if not groups or size + job.input_bytes > shard_bytes:
+                groups.append([])
+                size = 0
+            groups[-1].append(job.job_id)
+            size += job.input_bytes
+        return [MergeJob(first_merge + i, f"{g[0]:05d}-merged", str(self.out), tuple(g),
+                         pointer_bytes=self.opts.pointer_bytes, segment_entries=segment_entries())
+                for i, g in enumerate(groups)]
 
     def _same_request(self, batch: PlanBatch) -> bool:
         return (
@@ -163,7 +191,8 @@ class Builder:
             and batch.fingerprint == _input_fingerprint(self.opts.inputs)
             and batch.read.text_field == self.opts.read.text_field
             and batch.read.id_field == self.opts.read.id_field
-            and (self.opts.shard_tokens is None or batch.part_tokens == self.opts.shard_tokens)
+            and (self.opts.shard_tokens is None or (batch.shard_tokens or batch.part_tokens) == self.opts.shard_tokens)
+            and (self.opts.sort_tokens is None or not batch.merges or batch.part_tokens == self.opts.sort_tokens)
         )
 
     def _adopt_on_error(self, plan: BuildPlan, batch: PlanBatch) -> None:
@@ -221,7 +250,7 @@ class Builder:
         if not (self.out / MANIFEST).exists():
             raise InputError(f"{self.out}: cannot --append to an unfinished build; finish it first")
         spec = plan.tokenizer.with_file(self.out / TOKENIZER_FILE)
-        plan.batches.append(self._new_batch(plan.next_job_id(), spec))
+        plan.batches.append(self._new_batch(plan.next_job_id(), spec, sum(len(b.merges) for b in plan.batches)))
         plan.save(self.out)
         self.appended = True
         return plan
@@ -266,23 +295,42 @@ class Builder:
         return [replace(j, sa_backend=self.opts.sa_backend, device=self.opts.device)
                 for j in plan.jobs if not job_marker(self.out, j.job_id).exists()]
 
-    def _run_jobs(self, jobs: list[ShardJob]) -> None:
-        with _progress_bar(sum(j.input_bytes for j in jobs), self.opts.progress) as bar:
-            self.executor.run(jobs, bar)
+    def _pending_merges(self, plan: BuildPlan) -> list[MergeJob]:
+        return [replace(m, workers=self.workers) for b in plan.batches for m in b.merges
+                if read_marker(self.out, m.name) is None]
+
+    def _run_jobs(self, jobs: list[ShardJob], merges: list[MergeJob]) -> None:
+        if jobs:
+            with _progress_bar(sum(j.input_bytes for j in jobs), self.opts.progress) as bar:
+                self.executor.run(jobs, bar)
+        for merge in merges:  # after every part is sorted; each merge runs its segments on threads here
+            run_merge_job(merge)
+
+    def _shard_entries(self, plan: BuildPlan) -> list[ShardEntry]:
+        """The index's shards in document order: the jobs' parts, merged ones replaced by their merge."""
+        shards: list[ShardEntry] = []
+        for batch in plan.batches:
+            merged = {m.job_ids[0]: m for m in batch.merges}
+            in_merge = {j for m in batch.merges for j in m.job_ids}
+            for job in batch.jobs:
+                if job.job_id in merged:
+                    shards.extend(read_marker(self.out, merged[job.job_id].name) or [])
+                elif job.job_id not in in_merge:
+                    shards.extend(JobRecord.from_json(json.loads(job_marker(self.out, job.job_id).read_text())).parts)
+        return apply_folds(self.out, shards)
 
     # -- manifest -----------------------------------------------------------------
     def _assemble(self, plan: BuildPlan) -> tuple[Manifest, list[str]]:
         tok = plan.tokenizer.without_normalization().load()
-        shards: list[ShardEntry] = []
         skipped, where = 0, []
         unigram = np.zeros(tok.vocab_size, dtype=np.uint64)
         for job in plan.jobs:
             record = JobRecord.from_json(json.loads(job_marker(self.out, job.job_id).read_text()))
             skipped += record.skipped
             where.extend(record.skipped_where)
-            for part in record.parts:
-                unigram += np.fromfile(self.out / SHARDS / part.name / "unigram.bin", dtype=np.uint64)
-                shards.append(part)
+        shards = self._shard_entries(plan)
+        for shard in shards:
+            unigram += np.fromfile(self.out / shard.path / "unigram.bin", dtype=np.uint64)
         files = {UNIGRAM: write_array(self.out / UNIGRAM, unigram)}
         if plan.tokenizer.kind == HF:
             files[TOKENIZER_FILE] = {"size": (self.out / TOKENIZER_FILE).stat().st_size,
@@ -314,7 +362,8 @@ class Builder:
         self.appended = False
         plan = self._plan()
         pending = self._pending(plan)
-        if not pending and (self.out / MANIFEST).exists():
+        merges = self._pending_merges(plan)
+        if not pending and not merges and (self.out / MANIFEST).exists():
             manifest = Manifest.from_json(json.loads((self.out / MANIFEST).read_text()))
             return BuildResult(manifest, nothing_to_do=True)
         resumed = None
@@ -325,11 +374,11 @@ class Builder:
                           if any(j.job_id == first_pending for j in b.jobs)), len(plan.batches))
             resumed = Resumed(total - len(pending), total, batch, len(plan.batches))
         previous = (self.out / MANIFEST).read_bytes() if (self.out / MANIFEST).exists() else None
-        if pending:
+        if pending or merges:
             if previous is not None:
                 (self.out / MANIFEST).unlink()  # the index is unfinished again until the new jobs land
             try:
-                self._run_jobs(pending)
+                self._run_jobs(pending, merges)
             except Exception as e:
                 if previous is not None:
                     self._roll_back_append(plan, previous)
@@ -372,6 +421,8 @@ class Builder:
         index unreadable, with no way back but a full rebuild.
         """
         batch = plan.batches.pop()
+        for merge in batch.merges:
+            merge_marker(self.out, merge.name).unlink(missing_ok=True)
         for job in batch.jobs:
             job_marker(self.out, job.job_id).unlink(missing_ok=True)
             for part in (self.out / SHARDS).glob(f"{job.job_id:05d}-*"):

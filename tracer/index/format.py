@@ -6,7 +6,8 @@
     DIR/unigram.bin            u64 count per token id, summed over shards, separators excluded
     DIR/shards/J-P/            part P of shard job J (renamed into place when complete):
         tokens.bin  u8/u16/u32 LE, every document followed by the separator id
-        sa.bin      u32 suffix array in numeric token order
+        sa.bin      suffix array in numeric token order: u32, or u40 (5 LE bytes) when the
+                    entry says "pointer_bytes": 5 (tracer/index/pointers.py)
         docs.bin    u64 document start offsets, plus one final entry = number of tokens
         meta.jsonl  one JSON object per document: {"id": ..., "source": ..., "line"|"row": ..., kept fields}
         meta.idx    u64 byte offsets of the meta lines, plus the final file size
@@ -16,6 +17,10 @@
                     normalized index, and parts where a HF tokenizer did not decode a document
                     back to its text (a lowercasing WordPiece); their manifest entry has "raw": true
     DIR/shards/job-J.json      written after all parts of job J: their names, counts and checksums
+    DIR/shards/merge-NAME.json written when merged shard NAME is complete (tracer/index/merge.py):
+                               its manifest entry; a build's MergeJob, or a compaction's group
+    DIR/folds.json             compactions done: which consecutive shards each new one replaced
+    DIR/compact-plan.json      a compaction in progress (tracer/index/compact.py)
 
 The JSON records (build-plan.json, job-J.json, manifest.json) are read and written only through
 the dataclasses below (``BuildPlan`` > ``PlanBatch`` > ``ShardJob``, ``JobRecord``, ``Manifest`` >
@@ -154,6 +159,7 @@ class ShardJob:
     part_tokens: int
     sa_backend: str = DEFAULT_SA_BACKEND  # how the job sorts, not what it makes: the same suffix array
     device: str | None = None  # torch backend only: "cuda", "cpu", or None for cuda when available
+    pointer_bytes: int | None = None  # suffix-array width of its parts: None = narrowest that fits
 
     @property
     def input_bytes(self) -> int:
@@ -171,6 +177,8 @@ class ShardJob:
         }
         if self.sa_backend != DEFAULT_SA_BACKEND:  # plans of default builds keep their old shape
             d["sa_backend"], d["device"] = self.sa_backend, self.device
+        if self.pointer_bytes is not None:
+            d["pointer_bytes"] = self.pointer_bytes
         return d
 
     @staticmethod
@@ -189,7 +197,35 @@ class ShardJob:
             part_tokens=d["part_tokens"],
             sa_backend=d.get("sa_backend", DEFAULT_SA_BACKEND),
             device=d.get("device"),
+            pointer_bytes=d.get("pointer_bytes"),
         )
+
+
+@dataclass(frozen=True)
+class MergeJob:
+    """Merge the parts of consecutive shard jobs into one shard (tracer/index/merge.py): planned
+    with its batch when --shard-tokens exceeds --sort-tokens; done once shards/merge-NAME.json exists."""
+
+    merge_id: int
+    name: str  # the merged shard's folder under DIR/shards
+    out_dir: str
+    job_ids: tuple[int, ...]
+    pointer_bytes: int | None = None  # None: u32 when the positions fit, else u40
+    workers: int = 1  # threads merging segments at once
+    segment_entries: int = 1 << 24  # suffix-array entries per resumable segment
+
+    input_bytes = 0  # progress is counted by the shard jobs that read the input
+
+    def to_json(self) -> dict:
+        return {"merge_id": self.merge_id, "name": self.name, "out_dir": self.out_dir,
+                "job_ids": list(self.job_ids), "pointer_bytes": self.pointer_bytes,
+                "segment_entries": self.segment_entries}
+
+    @staticmethod
+    def from_json(d: dict) -> MergeJob:
+        return MergeJob(merge_id=int(d["merge_id"]), name=d["name"], out_dir=d["out_dir"],
+                        job_ids=tuple(int(j) for j in d["job_ids"]), pointer_bytes=d.get("pointer_bytes"),
+                        segment_entries=int(d.get("segment_entries", 1 << 24)))
 
 
 @dataclass
@@ -199,22 +235,33 @@ class PlanBatch:
     inputs: list[str]
     fingerprint: list[dict]  # per input: its files with size and mtime, to recognise a rerun
     read: ReadOptions
-    part_tokens: int
+    part_tokens: int  # tokens sorted at once (a part of a shard job)
     jobs: list[ShardJob]
+    merges: list[MergeJob] = field(default_factory=list)  # parts merged into larger shards (none: as sorted)
+    shard_tokens: int | None = None  # with merges: the --shard-tokens they were planned for
 
     def to_json(self) -> dict:
-        return {"inputs": self.inputs, "fingerprint": self.fingerprint, "read": _read_json(self.read),
-                "part_tokens": self.part_tokens, "jobs": [j.to_json() for j in self.jobs]}
+        d = {"inputs": self.inputs, "fingerprint": self.fingerprint, "read": _read_json(self.read),
+             "part_tokens": self.part_tokens, "jobs": [j.to_json() for j in self.jobs]}
+        if self.merges:  # plans without merges keep their old shape
+            d["merges"] = [m.to_json() for m in self.merges]
+            d["shard_tokens"] = self.shard_tokens
+        return d
 
     @staticmethod
     def from_json(d: dict, tokenizer: TokenizerSpec) -> PlanBatch:
         return PlanBatch(inputs=d["inputs"], fingerprint=d["fingerprint"], read=ReadOptions(**d["read"]),
-                         part_tokens=d["part_tokens"], jobs=[ShardJob.from_json(j, tokenizer) for j in d["jobs"]])
+                         part_tokens=d["part_tokens"], jobs=[ShardJob.from_json(j, tokenizer) for j in d["jobs"]],
+                         merges=[MergeJob.from_json(m) for m in d.get("merges", [])],
+                         shard_tokens=d.get("shard_tokens"))
 
     def summary(self) -> dict:
         """What the manifest records of the batch."""
-        return {"inputs": self.inputs, "read": _read_json(self.read), "part_tokens": self.part_tokens,
-                "jobs": len(self.jobs)}
+        d = {"inputs": self.inputs, "read": _read_json(self.read), "part_tokens": self.part_tokens,
+             "jobs": len(self.jobs)}
+        if self.merges:
+            d["merges"], d["shard_tokens"] = len(self.merges), self.shard_tokens
+        return d
 
 
 @dataclass
@@ -274,9 +321,10 @@ class ShardEntry:
     raw: bool = False  # keeps raw text although the index is not normalized (a lossy tokenizer)
     path: str = ""  # relative to the index directory: "shards/<name>"
     blocks: dict | None = None  # {size, sha256} of the part's blocks.json (None: built before block checksums)
+    pointer_bytes: int = 4  # suffix-array entry width: 4 (u32) or 5 (u40, past 2^32 tokens); absent = 4
     extra: dict = field(default_factory=dict)  # keys this version does not know, kept as they were
 
-    KEYS = ("name", "n_tokens", "n_docs", "files", "path", "blocks")
+    KEYS = ("name", "n_tokens", "n_docs", "files", "path", "blocks", "pointer_bytes")
 
     def to_json(self, with_path: bool = True) -> dict:
         d = {**self.extra, "name": self.name, "n_tokens": self.n_tokens, "n_docs": self.n_docs, "files": self.files}
@@ -286,6 +334,8 @@ class ShardEntry:
             d["path"] = self.path
         if self.raw:
             d["raw"] = True
+        if self.pointer_bytes != 4:  # u32 shards keep the shape older readers know
+            d["pointer_bytes"] = self.pointer_bytes
         return d
 
     @staticmethod
@@ -293,7 +343,7 @@ class ShardEntry:
         extra = {k: v for k, v in d.items() if k not in ShardEntry.KEYS and not (k == "raw" and v is True)}
         return ShardEntry(name=d["name"], n_tokens=int(d["n_tokens"]), n_docs=int(d["n_docs"]), files=d["files"],
                           raw=d.get("raw") is True, path=d.get("path", f"{SHARDS}/{d['name']}"),
-                          blocks=d.get("blocks"), extra=extra)
+                          blocks=d.get("blocks"), pointer_bytes=int(d.get("pointer_bytes", 4)), extra=extra)
 
 
 @dataclass
@@ -318,6 +368,65 @@ class JobRecord:
 
 def job_marker(out_dir: Path, job_id: int) -> Path:
     return out_dir / SHARDS / f"job-{job_id:05d}.json"
+
+
+FOLDS = "folds.json"  # compactions made: which consecutive shards each new shard replaced
+COMPACT_PLAN = "compact-plan.json"  # a compaction in progress (removed when it is done)
+
+
+@dataclass
+class Fold:
+    """One shard made by ``tracer compact`` from consecutive shards (``sources``, by name)."""
+
+    name: str
+    sources: list[str]
+    shards: list[ShardEntry]
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "sources": self.sources, "shards": [s.to_json() for s in self.shards]}
+
+    @staticmethod
+    def from_json(d: dict) -> Fold:
+        return Fold(d["name"], list(d["sources"]), [ShardEntry.from_json(s) for s in d["shards"]])
+
+
+def load_folds(root: Path) -> list[Fold]:
+    p = root / FOLDS
+    return [Fold.from_json(f) for f in json.loads(p.read_text())["folds"]] if p.exists() else []
+
+
+def save_folds(root: Path, folds: list[Fold]) -> None:
+    write_json_atomic(root / FOLDS, {"folds": [f.to_json() for f in folds]})
+
+
+def apply_folds(root: Path, shards: list[ShardEntry]) -> list[ShardEntry]:
+    """The shard list after the compactions recorded in ``root/folds.json``: a rebuild of the
+    manifest (a resumed build, an --append) then lists the compacted shards, not their sources."""
+    for fold in load_folds(root):
+        names = [s.name for s in shards]
+        if fold.sources and fold.sources[0] in names:
+            i = names.index(fold.sources[0])
+            if names[i : i + len(fold.sources)] == fold.sources:
+                shards = shards[:i] + fold.shards + shards[i + len(fold.sources) :]
+    return shards
+
+
+@dataclass
+class CompactPlan:
+    """compact-plan.json: the groups of consecutive shards a compaction merges, saved before any work."""
+
+    max_shards: int
+    pointer_bytes: int | None
+    groups: list[Fold]  # their ``shards`` are filled in as the merges finish (not saved here)
+
+    def to_json(self) -> dict:
+        return {"max_shards": self.max_shards, "pointer_bytes": self.pointer_bytes,
+                "groups": [{"name": g.name, "sources": g.sources} for g in self.groups]}
+
+    @staticmethod
+    def from_json(d: dict) -> CompactPlan:
+        return CompactPlan(int(d["max_shards"]), d.get("pointer_bytes"),
+                           [Fold(g["name"], list(g["sources"]), []) for g in d["groups"]])
 
 
 MANIFEST_REQUIRED = ("tokenizer", "dtype", "separator", "shards", "n_tokens")

@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 
 from tracer.errors import CorruptIndexError, IndexFormatError, InputError, NotFoundError
+from tracer.index import pointers
 from tracer.index.blocks import VERIFY_MODES, Integrity, check_tables
 from tracer.index.format import (
     FORMAT_VERSION,
@@ -77,7 +78,11 @@ class Shard:
         self.entry = entry
         self._check_sizes(dtype, has_raw)
         self.tokens = _map(self.path / "tokens.bin", dtype, random_access=True)
-        self.sa = _map(self.path / "sa.bin", np.uint32, random_access=True)
+        width = entry.pointer_bytes
+        if width not in pointers.POINTER_BYTES:
+            raise IndexFormatError(f"{self.path}: manifest gives pointer_bytes {width} (4 or 5 expected); {REBUILD}")
+        self.sa = pointers.view(_map(self.path / "sa.bin", np.uint32 if width == 4 else np.uint8, random_access=True),
+                                width)
         self.doc_starts = _map(self.path / "docs.bin", np.uint64)
         self.meta_idx = _map(self.path / "meta.idx", np.uint64)
         ids = _map(self.path / "ids.bin", np.uint64)
@@ -90,7 +95,7 @@ class Shard:
     def _check_sizes(self, dtype: np.dtype, has_raw: bool) -> None:
         expected = {
             "tokens.bin": self.n_tokens * dtype.itemsize,
-            "sa.bin": self.n_tokens * 4,
+            "sa.bin": self.n_tokens * self.entry.pointer_bytes,
             "docs.bin": (self.n_docs + 1) * 8,
             "meta.idx": (self.n_docs + 1) * 8,
             "ids.bin": self.n_docs * 16,

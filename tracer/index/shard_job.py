@@ -20,6 +20,7 @@ import orjson
 
 from tracer.corpus import SkipLog, read_slice
 from tracer.errors import InputError
+from tracer.index import pointers
 from tracer.index.blocks import write_block_table
 from tracer.index.format import (
     DEFAULT_SA_BACKEND,
@@ -176,17 +177,30 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer) -> Shar
     # (~0.2 GB after a 150 MB BPE part; peak 0.95 -> 0.74 GB).
     return_freed_heap()
     sa = get_sorter(job.sa_backend).sort(tokens, job.device)
-    files["sa.bin"] = write_array(tmp / "sa.bin", sa)
+    width = pointers.auto_pointer_bytes(n_tokens, job.pointer_bytes)
+    files["sa.bin"] = write_array(tmp / "sa.bin", sa if width == 4 else pointers.encode(sa, width))
     del sa, tokens
-    blocks = write_block_table(tmp, files)  # CRC-32 per 1 MiB block: reads name what is damaged
-    for f in tmp.iterdir():
-        with naming(f), open(f, "rb") as fh:
-            os.fsync(fh.fileno())
+    blocks = finish_shard(tmp, files)
     os.replace(tmp, final)
     fsync_dir(root)
     # normalized parts always have raw text; other parts say so
     return ShardEntry(name, n_tokens, n_docs, files, raw=lossy and not job.tokenizer.normalized,
-                      path=f"{SHARDS}/{name}", blocks=blocks)
+                      path=f"{SHARDS}/{name}", blocks=blocks, pointer_bytes=width)
+
+
+def finish_shard(folder: Path, files: dict[str, dict]) -> dict:
+    """The last step of writing every shard folder, whichever job wrote it (a shard job's part, a
+    merged or a compacted shard): per-file block checksums, then everything fsynced, before the
+    caller renames the folder into place. Returns the blocks.json record for the manifest entry.
+
+    Files derived from a finished shard (an in-RAM search sample, say) belong here, written
+    before the block table so that it covers them and ``tracer verify`` checks them too.
+    """
+    blocks = write_block_table(folder, files)  # CRC-32 per 1 MiB block: reads name what is damaged
+    for f in folder.iterdir():
+        with naming(f), open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    return blocks
 
 
 RECORD_ID = "record.id"  # where a record's own "id" field goes when it is not the document id

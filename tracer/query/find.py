@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracer.errors import IndexFormatError
+from tracer.index.pointers import sa_take
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span
 from tracer.query.options import FindOptions, resolve
@@ -45,7 +46,7 @@ def find(index: IndexReader, query: Query, options: FindOptions | None = None, *
             total += hi - lo
             if hi > lo:
                 take = sample_evenly(hi - lo, max(limit, 0) * 4 if hi - lo > 100_000 else hi - lo)
-                positions = np.sort(shard.sa[lo:hi][take].astype(np.int64))
+                positions = np.sort(sa_take(shard.sa, lo + np.asarray(take)))
                 if positions[-1] >= shard.n_tokens:  # only a corrupt sa.bin points past its shard
                     raise IndexFormatError(f"{shard.path / 'sa.bin'}: position {positions[-1]} is out of range "
                                            "(corrupt); run `tracer verify` and rebuild the index")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracer.errors import IndexFormatError
+from tracer.index.pointers import sa_slice
 from tracer.index.reader import IndexReader
 from tracer.query.documents import positions_to_docs
 from tracer.query.longest import spans_with_counts
@@ -47,7 +48,7 @@ def locate_spans(index: IndexReader, ids: np.ndarray, starts: np.ndarray, length
         if len(hit) == 0:
             continue
         sizes = (hi - lo)[hit]
-        positions = np.concatenate([shard.sa[a:b] for a, b in zip(lo[hit].tolist(), hi[hit].tolist(), strict=True)])
+        positions = np.concatenate([sa_slice(shard.sa, a, b) for a, b in zip(lo[hit].tolist(), hi[hit].tolist(), strict=True)])
         positions = positions.astype(np.int64)
         if positions.max() >= shard.n_tokens:  # only a corrupt sa.bin points past its shard
             raise IndexFormatError(f"{shard.path / 'sa.bin'}: position {positions.max()} is out of range (corrupt); "

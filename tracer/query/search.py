@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from tracer.errors import InputError
+from tracer.index.pointers import sa_slice
 from tracer.index.reader import IndexReader, Shard
 from tracer.query.documents import doc_span, positions_to_docs
 from tracer.query.find import sample_evenly
@@ -229,7 +230,7 @@ class _ShardResult:
 
 def _gather(shard: Shard, ranges: list[tuple[int, int, int]], clause: int, take: np.ndarray | None) -> _Occurrences:
     """Occurrences of a clause from its patterns' SA ranges (all, or the rows ``take`` of their concatenation)."""
-    pos = np.concatenate([shard.sa[lo:hi] for lo, hi, _ in ranges]).astype(np.int64)
+    pos = np.concatenate([sa_slice(shard.sa, lo, hi) for lo, hi, _ in ranges])
     pat = np.concatenate([np.full(hi - lo, k, dtype=np.int64) for lo, hi, k in ranges])
     if take is not None:
         pos, pat = pos[take], pat[take]

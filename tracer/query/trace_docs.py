@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from tracer.index.pointers import sa_take
 from tracer.index.reader import IndexReader
 from tracer.query.documents import doc_span, positions_to_docs
 from tracer.query.find import sample_evenly
@@ -58,7 +59,7 @@ def span_documents(
     for s in np.unique(shard_of):
         shard = index.shards[int(s)]
         lo = ranges[int(s)][0]
-        positions = np.sort(shard.sa[lo + picks[shard_of == s] - bounds[s]].astype(np.int64))
+        positions = np.sort(sa_take(shard.sa, lo + picks[shard_of == s] - bounds[s]))
         docs = positions_to_docs(shard, positions).astype(np.int64)
         first = np.unique(docs, return_index=True)[1]
         found.extend((shard.doc_base + int(docs[i]), int(s), int(positions[i])) for i in first)

@@ -16,7 +16,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--id-field", default=None, help="record field holding the document id")
     p.add_argument("--normalize", action="store_true", help="index normalized text (case, whitespace, quotes...)")
     p.add_argument("--shard-tokens", type=int, default=None, metavar="N",
-                   help="max tokens per shard (default: from available memory)")
+                   help="max tokens per shard (default: from available memory); above --sort-tokens, "
+                        "shards are merged from sorted parts")
+    p.add_argument("--sort-tokens", type=int, default=None, metavar="N",
+                   help="tokens sorted in memory at once (default: from available memory)")
+    p.add_argument("--pointer-bytes", type=int, choices=(4, 5), default=None, metavar="{4,5}",
+                   help="suffix-array entry width: 4 (u32) or 5 (u40); default: 4 unless a shard "
+                        "passes 2^32 tokens")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel shard jobs (default: CPUs)")
     p.add_argument("--append", action="store_true", help="add the inputs as new shards of an existing index")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
@@ -44,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.shard_tokens is not None and args.shard_tokens < 1:
         raise InputError("--shard-tokens must be positive")
+    if args.sort_tokens is not None and args.sort_tokens < 1:
+        raise InputError("--sort-tokens must be positive")
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be positive")
     if args.device is not None and args.sa_backend != "torch":
@@ -55,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
                    shard_tokens=args.shard_tokens, workers=args.workers, append=args.append,
                    executor=args.executor,
                    progress=not args.quiet and (args.progress or sys.stderr.isatty()), sa_backend=args.sa_backend,
-                   device=args.device, ray_address=args.ray_address, allow_empty=args.allow_empty)
+                   device=args.device, ray_address=args.ray_address, allow_empty=args.allow_empty,
+                   sort_tokens=args.sort_tokens, pointer_bytes=args.pointer_bytes)
     m = result.manifest
     if result.nothing_to_do:
         print(f"{args.out}: index is complete, nothing to do", file=sys.stderr)
