@@ -17,8 +17,15 @@ import numpy as np
 from tracer.contamination.inputs import BenchItem
 from tracer.contamination.metrics import PartMetrics, combine, part_metrics, runs, template_mask, word_matches
 from tracer.contamination.options import CheckOptions
-from tracer.contamination.verdict import judge
-from tracer.contamination.words import PreparedText, json_escaped, ngram_hashes, prepare, text_ngram_hashes
+from tracer.contamination.verdict import evidence_note, judge
+from tracer.contamination.words import (
+    PreparedText,
+    content_mask,
+    json_escaped,
+    ngram_hashes,
+    prepare,
+    text_ngram_hashes,
+)
 from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
@@ -77,6 +84,7 @@ class ItemResult:
     short: bool
     verdict_on: str
     method: str
+    note: str = ""  # why the item cannot be contaminated on its evidence (verdict.evidence_note), or ""
 
     @property
     def verdict_part(self) -> PartMetrics:
@@ -90,7 +98,7 @@ class ItemResult:
             "coverage": round(vp.coverage, 4), "skip_coverage": round(vp.skip_coverage, 4),
             "longest_match": vp.longest_match,
             "longest_match_fraction": round(vp.longest_match_fraction, 4), "short": self.short,
-            "source": self.item.source,
+            "not_enough_evidence": bool(self.note), "note": self.note, "source": self.item.source,
             "parts": {k: v.to_json() for k, v in self.parts.items()},
             "documents": [d.to_json() for d in self.documents],
         }
@@ -241,6 +249,7 @@ def _check_batch(
 
     # per part: the best spelling's word matches and metrics; spans to count and locate
     raw_template: dict[tuple[int, str], np.ndarray] = {}
+    raw_content: dict[tuple[int, str], np.ndarray] = {}
     evidence: dict[int, list[PartEvidence]] = {}
     chosen: dict[tuple[int, str], tuple[_Part, np.ndarray, PartMetrics]] = {}
     for part in parts:
@@ -261,7 +270,15 @@ def _check_batch(
             else:  # other spellings: a word is template text if its first raw character is
                 starts = p.word_starts if p.raw_of is None else p.raw_of[p.word_starts]
                 tmask = raw_template[key][np.minimum(starts, len(raw_template[key]) - 1)]
-        pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask)
+        key = (part.item_no, part.name)
+        if key not in raw_content:  # as for template text: the part as written decides
+            cmask = content_mask(p)
+            raw_content[key] = _raw_word_chars(p, cmask)
+        else:
+            starts = p.word_starts if p.raw_of is None else p.raw_of[p.word_starts]
+            cmask = raw_content[key][np.minimum(starts, len(raw_content[key]) - 1)]
+        pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask,
+                                   cmask)
         evidence.setdefault(part.item_no, []).append(PartEvidence(part.name, p, m, tmask, n_eff, gpt3_n))
         pm.text = p.text
         pm.spans = [p.raw_range(int(p.word_starts[a]), int(p.word_ends[b - 1])) for a, b in runs(covered)]
@@ -302,12 +319,14 @@ def _check_batch(
                 parts_m[name] = pm
         parts_m["both"] = combine([parts_m[n] for n in PART_NAMES if n in parts_m and parts_m[n].words])
         contaminated, cat, verdict_on = judge(parts_m, opts)
+        note = evidence_note(parts_m[verdict_on], opts)
         docs = _documents(locator, spans, doc_spans.get(i, []), counted, opts) if counted is not None else []
         if evidence_out is not None:
             evidence_out.append(evidence.get(i, []))
         yield ItemResult(
             item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
             short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,
+            note=note,
         )
 
 
@@ -345,6 +364,16 @@ def _raw_char_mask(p: PreparedText, word_mask: np.ndarray) -> np.ndarray:
     out = np.zeros(len(p.text) + 1, bool)
     for first, after in runs(word_mask):
         a, b = p.raw_range(int(p.word_starts[first]), int(p.word_ends[after - 1]))
+        out[a : max(b, a + 1)] = True
+    return out
+
+
+def _raw_word_chars(p: PreparedText, word_mask: np.ndarray) -> np.ndarray:
+    """Raw characters of the masked words (one extra False at the end): carries a word mask of the
+    part as written over to its other spellings."""
+    out = np.zeros(len(p.text) + 1, bool)
+    for w in np.flatnonzero(word_mask).tolist():
+        a, b = p.raw_range(int(p.word_starts[w]), int(p.word_ends[w]))
         out[a : max(b, a + 1)] = True
     return out
 

@@ -388,7 +388,7 @@ class ContaminationRequest(_message.Message):
     def __init__(self, index: _Optional[str] = ..., items: _Optional[_Iterable[_Union[BenchItem, _Mapping]]] = ..., options: _Optional[_Union[ContaminationOptions, _Mapping]] = ...) -> None: ...
 
 class PartMetrics(_message.Message):
-    __slots__ = ("part", "words", "tokens", "ngram", "covered_words", "covered_tokens", "skip_words", "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "spans", "text", "longest_match_text", "template_words")
+    __slots__ = ("part", "words", "tokens", "ngram", "covered_words", "covered_tokens", "skip_words", "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "spans", "text", "longest_match_text", "template_words", "content_words", "matched_content_words")
     PART_FIELD_NUMBER: _ClassVar[int]
     WORDS_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -405,6 +405,8 @@ class PartMetrics(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LONGEST_MATCH_TEXT_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_WORDS_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_WORDS_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_CONTENT_WORDS_FIELD_NUMBER: _ClassVar[int]
     part: str
     words: int
     tokens: int
@@ -421,7 +423,9 @@ class PartMetrics(_message.Message):
     text: str
     longest_match_text: str
     template_words: int
-    def __init__(self, part: _Optional[str] = ..., words: _Optional[int] = ..., tokens: _Optional[int] = ..., ngram: _Optional[int] = ..., covered_words: _Optional[int] = ..., covered_tokens: _Optional[int] = ..., skip_words: _Optional[int] = ..., ngram_hits: _Optional[int] = ..., ngram_slots: _Optional[int] = ..., longest_match: _Optional[int] = ..., longest_match_count: _Optional[int] = ..., any_13gram: _Optional[bool] = ..., spans: _Optional[_Iterable[_Union[CharRange, _Mapping]]] = ..., text: _Optional[str] = ..., longest_match_text: _Optional[str] = ..., template_words: _Optional[int] = ...) -> None: ...
+    content_words: int
+    matched_content_words: int
+    def __init__(self, part: _Optional[str] = ..., words: _Optional[int] = ..., tokens: _Optional[int] = ..., ngram: _Optional[int] = ..., covered_words: _Optional[int] = ..., covered_tokens: _Optional[int] = ..., skip_words: _Optional[int] = ..., ngram_hits: _Optional[int] = ..., ngram_slots: _Optional[int] = ..., longest_match: _Optional[int] = ..., longest_match_count: _Optional[int] = ..., any_13gram: _Optional[bool] = ..., spans: _Optional[_Iterable[_Union[CharRange, _Mapping]]] = ..., text: _Optional[str] = ..., longest_match_text: _Optional[str] = ..., template_words: _Optional[int] = ..., content_words: _Optional[int] = ..., matched_content_words: _Optional[int] = ...) -> None: ...
 
 class MatchedSpan(_message.Message):
     __slots__ = ("part", "start", "end", "words", "count", "char_start", "char_end", "snippet", "snippet_start")
@@ -460,7 +464,7 @@ class DocumentMatch(_message.Message):
     def __init__(self, doc_index: _Optional[int] = ..., doc_id: _Optional[str] = ..., meta_json: _Optional[str] = ..., matched_words: _Optional[int] = ..., spans: _Optional[_Iterable[_Union[MatchedSpan, _Mapping]]] = ...) -> None: ...
 
 class ItemResult(_message.Message):
-    __slots__ = ("item", "parts", "documents", "contaminated", "category", "short", "verdict_on", "method")
+    __slots__ = ("item", "parts", "documents", "contaminated", "category", "short", "verdict_on", "method", "note")
     ITEM_FIELD_NUMBER: _ClassVar[int]
     PARTS_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -469,6 +473,7 @@ class ItemResult(_message.Message):
     SHORT_FIELD_NUMBER: _ClassVar[int]
     VERDICT_ON_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
     item: BenchItem
     parts: _containers.RepeatedCompositeFieldContainer[PartMetrics]
     documents: _containers.RepeatedCompositeFieldContainer[DocumentMatch]
@@ -477,7 +482,8 @@ class ItemResult(_message.Message):
     short: bool
     verdict_on: str
     method: str
-    def __init__(self, item: _Optional[_Union[BenchItem, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[PartMetrics, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentMatch, _Mapping]]] = ..., contaminated: _Optional[bool] = ..., category: _Optional[str] = ..., short: _Optional[bool] = ..., verdict_on: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
+    note: str
+    def __init__(self, item: _Optional[_Union[BenchItem, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[PartMetrics, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentMatch, _Mapping]]] = ..., contaminated: _Optional[bool] = ..., category: _Optional[str] = ..., short: _Optional[bool] = ..., verdict_on: _Optional[str] = ..., method: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class ContaminationResponse(_message.Message):
     __slots__ = ("results",)

@@ -308,7 +308,8 @@ def msg_to_membership(m: pb.MembershipScore) -> MembershipScore:
 # -- contamination ----------------------------------------------------------------------
 
 _PART_SCALARS = ("words", "tokens", "ngram", "template_words", "covered_words", "covered_tokens", "skip_words",
-                 "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "longest_match_text")
+                 "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "longest_match_text",
+                 "content_words", "matched_content_words")
 _ITEM_FIELDS = ("id", "benchmark", "split", "input", "label", "source")
 
 
@@ -362,6 +363,7 @@ def item_result_to_msg(r: ItemResult) -> pb.ItemResult:
             for d in r.documents
         ],
         contaminated=r.contaminated, category=r.category, short=r.short, verdict_on=r.verdict_on, method=r.method,
+        note=r.note,
     )
 
 
@@ -380,6 +382,7 @@ def msg_to_item_result(m: pb.ItemResult) -> ItemResult:
             for d in m.documents
         ],
         contaminated=m.contaminated, category=m.category, short=m.short, verdict_on=m.verdict_on, method=m.method,
+        note=m.note,
     )
 
 
