@@ -1,0 +1,144 @@
+"""``Index.find_similar``: corpus passages that say what a query says, in other words.
+
+Candidates come from the index (``retrieve``); each is verified on words: the document text
+around the window is split into words, each aligned to the query word with the same key (stem
+or number value), and a numba kernel picks the passage span with the best weighted F-score of
+query recall and passage precision times number agreement (``tracer_native.best_aligned_span``).
+Reordering and inserted or deleted words cost little; a different problem (other numbers, other
+names and rare words) scores low. Offsets are the document's own characters, as find and trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracer.index.reader import IndexReader
+from tracer.query.documents import doc_span, positions_to_docs
+from tracer.query.options import SoftOptions, resolve
+from tracer.query.soft.query import SoftQuery, WordStats, check_text, soft_query
+from tracer.query.soft.retrieve import Candidate, Locator, candidates
+from tracer.query.soft.words import words
+from tracer_native import best_aligned_span
+
+SPAN_FACTOR = 2.0  # a passage holds at most 2x the query's words (+ slack)
+SPAN_SLACK = 16
+BETA2 = 1.0  # F1 of recall and precision
+NUMBER_FLOOR = 0.2  # the score kept when no number agrees
+
+
+@dataclass
+class SoftMatch:
+    """A passage similar to the query: where it is (document, raw char offsets), how similar
+    (``score`` 0..1, higher is closer) and why (``aligned`` [query word, passage word] pairs)."""
+
+    score: float
+    document: int  # global document number
+    doc_id: str
+    start_char: int  # in the document's own text
+    end_char: int
+    passage: str  # the document text between them
+    aligned: list[list[str]]
+
+    def to_json(self) -> dict:
+        return {"score": round(self.score, 4), "document": self.document, "doc_id": self.doc_id,
+                "start_char": self.start_char, "end_char": self.end_char, "passage": self.passage,
+                "aligned": self.aligned}
+
+
+def _region(index: IndexReader, q: SoftQuery, c: Candidate) -> tuple[int, int, str, str, int] | None:
+    """(document, local doc, doc id, region text, its char offset) around a candidate window."""
+    shard = index.shards[c.shard]
+    local = int(positions_to_docs(shard, np.asarray([c.first]))[0])
+    da, db = shard.doc_range(local)
+    margin = q.n_tokens // 2 + 8
+    t0 = max(da, c.first - margin)
+    t1 = min(db, c.last + margin + 8)
+    if t1 <= t0:
+        return None
+    span = doc_span(index, c.shard, t0, t1 - t0, context=1)
+    a = span.char_start - span.snippet_start
+    text = span.snippet[a : a + (span.char_end - span.char_start)]
+    return span.doc_index, local, span.doc_id, text, span.char_start
+
+
+def verify(q: SoftQuery, text: str) -> tuple[float, int, int, list[list[str]]]:
+    """(score, start char, end char, aligned pairs) of the best span of ``text`` for query ``q``."""
+    pw = words(text)
+    if not pw:
+        return 0.0, 0, 0, []
+    ids = q.key_id
+    key = np.asarray([ids.get(w.key, -1) for w in pw], dtype=np.int64)
+    content = np.asarray([not w.stop and not w.number for w in pw], dtype=np.bool_)
+    number = np.asarray([w.number for w in pw], dtype=np.bool_)
+    n_numbers = int(q.is_number.sum())
+    weight = q.weight
+    total = float(weight.sum())
+    max_len = int(SPAN_FACTOR * len(q.words) + SPAN_SLACK)
+    score, a, b = best_aligned_span(key, content, number, weight, q.is_number, max_len, n_numbers, total,
+                                    BETA2, NUMBER_FLOOR)
+    if a < 0:
+        return 0.0, 0, 0, []
+    aligned: list[list[str]] = []
+    seen: set[int] = set()
+    for w, k in zip(pw[a : b + 1], key[a : b + 1].tolist(), strict=True):
+        if k >= 0 and k not in seen and not q.first[q.keys[k]].stop:
+            seen.add(k)
+            aligned.append([q.first[q.keys[k]].text, w.text])
+    return float(score), pw[a].start, pw[b].end, aligned
+
+
+def _search(index: IndexReader, q: SoftQuery, loc: Locator, limit: int, opts: SoftOptions) -> list[SoftMatch]:
+    found: list[SoftMatch] = []
+    for c in candidates(q, loc, opts):
+        region = _region(index, q, c)
+        if region is None:
+            continue
+        doc, _, doc_id, text, base = region
+        score, s, e, aligned = verify(q, text)
+        if score < opts.threshold or e <= s:
+            continue
+        found.append(SoftMatch(score, doc, doc_id, base + s, base + e, text[s:e], aligned))
+    found.sort(key=lambda m: (-m.score, m.document, m.start_char))
+    kept: list[SoftMatch] = []
+    for m in found:  # windows of one passage found twice: keep the better
+        if any(k.document == m.document and m.start_char < k.end_char and k.start_char < m.end_char for k in kept):
+            continue
+        kept.append(m)
+        if len(kept) >= limit:
+            break
+    return kept
+
+
+def find_similar_many(index: IndexReader, texts: list[str], limit: int = 10, options: SoftOptions | None = None,
+                      **overrides) -> list[list[SoftMatch]]:
+    """``find_similar`` of many texts, counting and locating each distinct word once.
+
+    Every text is checked first (a bad one raises ``InputError``/``TooShortError`` naming its
+    number), so nothing runs on a batch that cannot finish."""
+    from tracer.errors import InputError
+    from tracer.query.options import check_int
+
+    opts = resolve(SoftOptions, options, overrides)
+    check_int("limit", limit, 0)
+    all_words = []
+    for i, t in enumerate(texts):
+        try:
+            all_words.append(check_text(t))
+        except InputError as e:
+            raise type(e)(f"text {i}: {e}" if len(texts) > 1 else str(e)) from None
+    stats = WordStats(index)
+    stats.prepare([w for ws in all_words for w in ws])
+    loc = Locator(index, stats, opts.occurrences)
+    out = []
+    for t, ws in zip(texts, all_words, strict=True):
+        q = soft_query(t, ws, stats)
+        out.append(_search(index, q, loc, limit, opts) if limit > 0 else [])
+    return out
+
+
+def find_similar(index: IndexReader, text: str, limit: int = 10, options: SoftOptions | None = None,
+                 **overrides) -> list[SoftMatch]:
+    """Up to ``limit`` passages of the corpus similar to ``text``, best first (score >= threshold)."""
+    return find_similar_many(index, [text], limit, options, **overrides)[0]
