@@ -17,10 +17,12 @@ import numpy as np
 from tracer.contamination.inputs import BenchItem
 from tracer.contamination.metrics import PartMetrics, combine, part_metrics, runs, template_mask, word_matches
 from tracer.contamination.options import CheckOptions
+from tracer.contamination.soft import soft_verdicts
 from tracer.contamination.verdict import evidence_note, judge
 from tracer.contamination.words import (
     PreparedText,
     content_mask,
+    is_content_word,
     json_escaped,
     ngram_hashes,
     prepare,
@@ -30,6 +32,8 @@ from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
 from tracer.query.longest import longest_lengths, spans_with_counts
+from tracer.query.soft import SoftMatch
+from tracer.query.soft.words import STOPWORDS
 from tracer.tokenize import RawOffsets
 
 BATCH_TOKENS = 1 << 20  # query tokens per kernel call, at most
@@ -85,6 +89,11 @@ class ItemResult:
     verdict_on: str
     method: str
     note: str = ""  # why the item cannot be contaminated on its evidence (verdict.evidence_note), or ""
+    match: str | None = None  # the tier that made it contaminated: exact, normalized, soft (or None)
+    soft: SoftMatch | None = None  # the best soft match (only when the soft tier searched the item)
+    soft_note: str = ""  # why the soft tier did not search it (too short / too long), or ""
+    soft_checked: bool = False  # the check ran with the soft tier
+    own_words: frozenset[str] = frozenset()  # casefolded content words (no stopwords) of the input outside template text
 
     @property
     def verdict_part(self) -> PartMetrics:
@@ -101,7 +110,16 @@ class ItemResult:
             "not_enough_evidence": bool(self.note), "note": self.note, "source": self.item.source,
             "parts": {k: v.to_json() for k, v in self.parts.items()},
             "documents": [d.to_json() for d in self.documents],
-        }
+            "match": self.match,
+        } | self._soft_json()
+
+    def _soft_json(self) -> dict:
+        if not self.soft_checked:
+            return {}
+        out: dict = {"soft": self.soft.to_json() if self.soft is not None else None}
+        if self.soft_note:
+            out["soft_note"] = self.soft_note
+        return out
 
 
 @dataclass
@@ -197,7 +215,10 @@ def iter_check_items(
 def _results(index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
              templates: dict[str, set[int]], progress: Callable[[int], None] | None,
              evidence: list[list[PartEvidence]] | None = None) -> Iterator[ItemResult]:
-    for result in _check_batch(index, batch, opts, templates, evidence):
+    results: Iterable[ItemResult] = _check_batch(index, batch, opts, templates, evidence)
+    if opts.soft:
+        results = apply_soft_tier(index, list(results), opts)
+    for result in results:
         yield result
         if progress:
             progress(1)
@@ -250,6 +271,7 @@ def _check_batch(
     # per part: the best spelling's word matches and metrics; spans to count and locate
     raw_template: dict[tuple[int, str], np.ndarray] = {}
     raw_content: dict[tuple[int, str], np.ndarray] = {}
+    own: dict[int, frozenset[str]] = {}
     evidence: dict[int, list[PartEvidence]] = {}
     chosen: dict[tuple[int, str], tuple[_Part, np.ndarray, PartMetrics]] = {}
     for part in parts:
@@ -279,6 +301,10 @@ def _check_batch(
             cmask = raw_content[key][np.minimum(starts, len(raw_content[key]) - 1)]
         pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask,
                                    cmask)
+        if opts.soft and part.name == "input" and part.item_no not in own:  # the part as written
+            mine = cmask if tmask is None else cmask & ~tmask
+            own[part.item_no] = frozenset(p.qtext[int(p.word_starts[w]) : int(p.word_ends[w])].casefold()
+                                          for w in np.flatnonzero(mine).tolist()) - STOPWORDS
         evidence.setdefault(part.item_no, []).append(PartEvidence(part.name, p, m, tmask, n_eff, gpt3_n))
         pm.text = p.text
         pm.spans = [p.raw_range(int(p.word_starts[a]), int(p.word_ends[b - 1])) for a, b in runs(covered)]
@@ -320,14 +346,62 @@ def _check_batch(
         parts_m["both"] = combine([parts_m[n] for n in PART_NAMES if n in parts_m and parts_m[n].words])
         contaminated, cat, verdict_on = judge(parts_m, opts)
         note = evidence_note(parts_m[verdict_on], opts)
+        match = ("normalized" if index.normalization else "exact") if contaminated else None
         docs = _documents(locator, spans, doc_spans.get(i, []), counted, opts) if counted is not None else []
         if evidence_out is not None:
             evidence_out.append(evidence.get(i, []))
         yield ItemResult(
             item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
             short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,
-            note=note,
+            note=note, match=match, own_words=own.get(i, frozenset()),
         )
+
+
+OWN_WORDS = 3  # content words of the item's own (outside template text) a soft match must align
+SOFT_TEMPLATE = ("soft: too short to judge (fewer than 3 content words outside the benchmark's template text; "
+                 "option labels and short numbers do not count)")
+SOFT_WEAK = ("soft: not enough evidence (the best match aligns fewer than 3 of the item's own content words: "
+             "template text, option labels and short numbers do not count)")
+
+
+def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
+    """Item words of a soft match's aligned pairs that are the item's own content words (a
+    camelCase piece counts when it is part of one)."""
+    found = set()
+    for pair in m.aligned:
+        w = pair[0].casefold()
+        if w in STOPWORDS:
+            continue
+        if w in own or (is_content_word(w) and any(w in o for o in own)):
+            found.add(w)
+    return len(found)
+
+
+def apply_soft_tier(index: IndexReader, results: list[ItemResult], opts: CheckOptions,
+                    floor: float | None = None) -> list[ItemResult]:
+    """The soft tier (tracer.contamination.soft) on a batch's results: only items the exact tiers
+    call clean are searched, and only their ``match``/``soft``/``contaminated`` change.
+
+    ``floor``: keep soft matches down to this score (evaluation of thresholds); only those at or
+    above ``opts.soft_threshold`` make an item contaminated.
+    """
+    clean = []
+    for r in results:
+        if r.contaminated:
+            continue
+        if len(r.own_words) < OWN_WORDS:
+            r.soft_note = SOFT_TEMPLATE
+        else:
+            clean.append(r)
+    for r, v in zip(clean, soft_verdicts(index, [r.item for r in clean], opts.soft_threshold, floor), strict=True):
+        r.soft, r.soft_note = v.match, v.note
+        if v.match is not None and own_aligned(v.match, r.own_words) < OWN_WORDS:
+            r.soft, r.soft_note = None, SOFT_WEAK
+        if r.soft is not None and r.soft.score >= opts.soft_threshold:
+            r.contaminated, r.match = True, "soft"
+    for r in results:
+        r.soft_checked = True
+    return results
 
 
 class _Locator:
