@@ -254,17 +254,18 @@ def make_cases(items: dict[str, list[BenchItem]], per_family: int, rng: random.R
 # issue 12 item 5: "Find the degree for the given field extension Q(sqrt(2), sqrt(3)) over Q." with
 # options 0 / 4 / 2 / 6 was flagged at coverage 1.0: its question is template text shared with other
 # items of the subject, and another item with the same stem tail and options was in the corpus.
-# Here with other radicals (so no real MMLU item shares the injected text): per (p, q) the checked
-# item, two siblings that make its question template text, and a third sibling in the corpus.
-OPTIONS_ONLY = [(3, 7), (5, 11), (6, 13), (10, 17)]
+# Here with other radicals and options (so no real MMLU item shares the injected text): per (p, q)
+# the checked item, two siblings that make its question template text, and a third sibling with
+# the same options in the corpus.
+OPTIONS_ONLY = [(3, 7, "1 4 8 16"), (5, 11, "0 3 9 27"), (6, 13, "2 5 10 20"), (10, 17, "1 6 12 36")]
 FIELD_STEM = "Find the degree for the given field extension "
 
 
 def options_only_items() -> tuple[list[BenchItem], list[str]]:
     """(checked items: per (p, q) the item and its two siblings, texts injected into the corpus)."""
     items, texts = [], []
-    for p, q in OPTIONS_ONLY:
-        opts = ["1", "4", "8", "16"]
+    for p, q, options in OPTIONS_ONLY:  # options differ between the groups: only the stem is shared
+        opts = options.split()
         for k, (body, choices) in enumerate([
             (f"Q(sqrt({p}), sqrt({q})) over Q.", opts),
             (f"Q(sqrt({p}), sqrt({q}), sqrt({p * q})) over Q.", ["1", "2", "4", "8"]),

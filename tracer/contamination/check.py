@@ -301,7 +301,7 @@ def _check_batch(
             cmask = raw_content[key][np.minimum(starts, len(raw_content[key]) - 1)]
         pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask,
                                    cmask)
-        if opts.soft and part.name == "input" and part.item_no not in own:  # the part as written
+        if part.name == "input" and part.item_no not in own:  # the part as written: what the soft tier needs
             mine = cmask if tmask is None else cmask & ~tmask
             own[part.item_no] = frozenset(p.qtext[int(p.word_starts[w]) : int(p.word_ends[w])].casefold()
                                           for w in np.flatnonzero(mine).tolist()) - STOPWORDS
