@@ -129,6 +129,11 @@ def summarize_dicts(items: list[dict]) -> list[dict]:
             "mean_longest_match_fraction": round(sum(r.get("longest_match_fraction", 0.0) for r in rs) / n, 4),
             "short_items": sum(bool(r.get("short")) for r in rs),
             "not_enough_evidence": sum(bool(r.get("not_enough_evidence")) for r in rs),
+            # the tiers (match: exact / normalized / soft); soft counts only when the soft tier ran
+            "exact_contaminated": sum(r.get("match") in ("exact", "normalized") for r in rs),
+            "soft_contaminated": sum(r.get("match") == "soft" for r in rs),
+            "soft_pct": pct(sum(r.get("match") == "soft" for r in rs)),
+            "soft_checked": any("soft" in r for r in rs),
         })
     return rows
 

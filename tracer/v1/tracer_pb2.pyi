@@ -348,7 +348,7 @@ class BenchItem(_message.Message):
     def __init__(self, id: _Optional[str] = ..., benchmark: _Optional[str] = ..., split: _Optional[str] = ..., input: _Optional[str] = ..., label: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class ContaminationOptions(_message.Message):
-    __slots__ = ("ngram", "skip_budget", "gpt3_ngram", "clean_below", "dirty_from", "method", "threshold", "part", "max_documents", "max_spans", "context", "template_items", "json_variants")
+    __slots__ = ("ngram", "skip_budget", "gpt3_ngram", "clean_below", "dirty_from", "method", "threshold", "part", "max_documents", "max_spans", "context", "template_items", "json_variants", "soft", "soft_threshold")
     NGRAM_FIELD_NUMBER: _ClassVar[int]
     SKIP_BUDGET_FIELD_NUMBER: _ClassVar[int]
     GPT3_NGRAM_FIELD_NUMBER: _ClassVar[int]
@@ -362,6 +362,8 @@ class ContaminationOptions(_message.Message):
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_ITEMS_FIELD_NUMBER: _ClassVar[int]
     JSON_VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    SOFT_FIELD_NUMBER: _ClassVar[int]
+    SOFT_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     ngram: int
     skip_budget: int
     gpt3_ngram: int
@@ -375,7 +377,9 @@ class ContaminationOptions(_message.Message):
     context: int
     template_items: int
     json_variants: bool
-    def __init__(self, ngram: _Optional[int] = ..., skip_budget: _Optional[int] = ..., gpt3_ngram: _Optional[int] = ..., clean_below: _Optional[float] = ..., dirty_from: _Optional[float] = ..., method: _Optional[str] = ..., threshold: _Optional[float] = ..., part: _Optional[str] = ..., max_documents: _Optional[int] = ..., max_spans: _Optional[int] = ..., context: _Optional[int] = ..., template_items: _Optional[int] = ..., json_variants: _Optional[bool] = ...) -> None: ...
+    soft: bool
+    soft_threshold: float
+    def __init__(self, ngram: _Optional[int] = ..., skip_budget: _Optional[int] = ..., gpt3_ngram: _Optional[int] = ..., clean_below: _Optional[float] = ..., dirty_from: _Optional[float] = ..., method: _Optional[str] = ..., threshold: _Optional[float] = ..., part: _Optional[str] = ..., max_documents: _Optional[int] = ..., max_spans: _Optional[int] = ..., context: _Optional[int] = ..., template_items: _Optional[int] = ..., json_variants: _Optional[bool] = ..., soft: _Optional[bool] = ..., soft_threshold: _Optional[float] = ...) -> None: ...
 
 class ContaminationRequest(_message.Message):
     __slots__ = ("index", "items", "options")
@@ -464,7 +468,7 @@ class DocumentMatch(_message.Message):
     def __init__(self, doc_index: _Optional[int] = ..., doc_id: _Optional[str] = ..., meta_json: _Optional[str] = ..., matched_words: _Optional[int] = ..., spans: _Optional[_Iterable[_Union[MatchedSpan, _Mapping]]] = ...) -> None: ...
 
 class ItemResult(_message.Message):
-    __slots__ = ("item", "parts", "documents", "contaminated", "category", "short", "verdict_on", "method", "note")
+    __slots__ = ("item", "parts", "documents", "contaminated", "category", "short", "verdict_on", "method", "note", "match", "soft", "soft_note", "soft_checked")
     ITEM_FIELD_NUMBER: _ClassVar[int]
     PARTS_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -474,6 +478,10 @@ class ItemResult(_message.Message):
     VERDICT_ON_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    MATCH_FIELD_NUMBER: _ClassVar[int]
+    SOFT_FIELD_NUMBER: _ClassVar[int]
+    SOFT_NOTE_FIELD_NUMBER: _ClassVar[int]
+    SOFT_CHECKED_FIELD_NUMBER: _ClassVar[int]
     item: BenchItem
     parts: _containers.RepeatedCompositeFieldContainer[PartMetrics]
     documents: _containers.RepeatedCompositeFieldContainer[DocumentMatch]
@@ -483,7 +491,11 @@ class ItemResult(_message.Message):
     verdict_on: str
     method: str
     note: str
-    def __init__(self, item: _Optional[_Union[BenchItem, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[PartMetrics, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentMatch, _Mapping]]] = ..., contaminated: _Optional[bool] = ..., category: _Optional[str] = ..., short: _Optional[bool] = ..., verdict_on: _Optional[str] = ..., method: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+    match: str
+    soft: ContaminationSoftMatch
+    soft_note: str
+    soft_checked: bool
+    def __init__(self, item: _Optional[_Union[BenchItem, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[PartMetrics, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentMatch, _Mapping]]] = ..., contaminated: _Optional[bool] = ..., category: _Optional[str] = ..., short: _Optional[bool] = ..., verdict_on: _Optional[str] = ..., method: _Optional[str] = ..., note: _Optional[str] = ..., match: _Optional[str] = ..., soft: _Optional[_Union[ContaminationSoftMatch, _Mapping]] = ..., soft_note: _Optional[str] = ..., soft_checked: _Optional[bool] = ...) -> None: ...
 
 class ContaminationResponse(_message.Message):
     __slots__ = ("results",)
@@ -710,3 +722,28 @@ class OverlapResponse(_message.Message):
     documents: _containers.RepeatedCompositeFieldContainer[DocOverlap]
     summary_json: str
     def __init__(self, documents: _Optional[_Iterable[_Union[DocOverlap, _Mapping]]] = ..., summary_json: _Optional[str] = ...) -> None: ...
+
+class ContaminationSoftMatch(_message.Message):
+    __slots__ = ("score", "document", "doc_id", "start_char", "end_char", "passage", "aligned")
+    class Pair(_message.Message):
+        __slots__ = ("item", "passage")
+        ITEM_FIELD_NUMBER: _ClassVar[int]
+        PASSAGE_FIELD_NUMBER: _ClassVar[int]
+        item: str
+        passage: str
+        def __init__(self, item: _Optional[str] = ..., passage: _Optional[str] = ...) -> None: ...
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    DOC_ID_FIELD_NUMBER: _ClassVar[int]
+    START_CHAR_FIELD_NUMBER: _ClassVar[int]
+    END_CHAR_FIELD_NUMBER: _ClassVar[int]
+    PASSAGE_FIELD_NUMBER: _ClassVar[int]
+    ALIGNED_FIELD_NUMBER: _ClassVar[int]
+    score: float
+    document: int
+    doc_id: str
+    start_char: int
+    end_char: int
+    passage: str
+    aligned: _containers.RepeatedCompositeFieldContainer[ContaminationSoftMatch.Pair]
+    def __init__(self, score: _Optional[float] = ..., document: _Optional[int] = ..., doc_id: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., passage: _Optional[str] = ..., aligned: _Optional[_Iterable[_Union[ContaminationSoftMatch.Pair, _Mapping]]] = ...) -> None: ...

@@ -26,6 +26,7 @@ from tracer.membership.scoring import MembershipScore
 from tracer.query.documents import DocSpan
 from tracer.query.ngram import Continuation, InfgramLogprobs, NextTokenDistribution, NgramProb
 from tracer.query.search import SearchDocument, SearchResult, TermMatch
+from tracer.query.soft import SoftMatch
 from tracer.query.trace_docs import TracedDocument
 from tracer.query.trace_rank import TracedSpan, TraceResult
 from tracer.query.trace_stats import TraceTokenStats
@@ -363,8 +364,20 @@ def item_result_to_msg(r: ItemResult) -> pb.ItemResult:
             for d in r.documents
         ],
         contaminated=r.contaminated, category=r.category, short=r.short, verdict_on=r.verdict_on, method=r.method,
-        note=r.note,
+        note=r.note, match=r.match or "", soft=contamination_soft_to_msg(r.soft) if r.soft is not None else None,
+        soft_note=r.soft_note, soft_checked=r.soft_checked,
     )
+
+
+def contamination_soft_to_msg(m: SoftMatch) -> pb.ContaminationSoftMatch:
+    return pb.ContaminationSoftMatch(
+        score=m.score, document=m.document, doc_id=m.doc_id, start_char=m.start_char, end_char=m.end_char,
+        passage=m.passage, aligned=[pb.ContaminationSoftMatch.Pair(item=a, passage=b) for a, b in m.aligned])
+
+
+def msg_to_contamination_soft(m: pb.ContaminationSoftMatch) -> SoftMatch:
+    return SoftMatch(score=m.score, document=m.document, doc_id=m.doc_id, start_char=m.start_char,
+                     end_char=m.end_char, passage=m.passage, aligned=[[p.item, p.passage] for p in m.aligned])
 
 
 def msg_to_item_result(m: pb.ItemResult) -> ItemResult:
@@ -382,7 +395,8 @@ def msg_to_item_result(m: pb.ItemResult) -> ItemResult:
             for d in m.documents
         ],
         contaminated=m.contaminated, category=m.category, short=m.short, verdict_on=m.verdict_on, method=m.method,
-        note=m.note,
+        note=m.note, match=m.match or None, soft=msg_to_contamination_soft(m.soft) if m.HasField("soft") else None,
+        soft_note=m.soft_note, soft_checked=m.soft_checked,
     )
 
 
