@@ -78,6 +78,7 @@ def f1_at(pos: list[float], neg: list[float], t: float) -> tuple[float, float, f
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
+    tune(args)
     index = tracer.open(args.index)
     threshold = SoftOptions().threshold
     rng = random.Random(args.seed)
@@ -152,7 +153,17 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def tune(args: argparse.Namespace) -> None:
+    """Development overrides of the verifier's constants."""
+    from tracer.query.soft import search
+
+    for name in ("beta2", "number_floor"):
+        if getattr(args, name, None) is not None:
+            setattr(search, name.upper(), getattr(args, name))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    tune(args)
     root = Path(args.index).parent
     injected = json.loads((root / "injected.json").read_text())
     index = tracer.open(args.index)
@@ -222,9 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("pairs")
     p.add_argument("--index", required=True)
+    p.add_argument("--beta2", type=float)
+    p.add_argument("--number-floor", type=float)
     p.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("eval")
     p.add_argument("--index", required=True)
+    p.add_argument("--beta2", type=float)
+    p.add_argument("--number-floor", type=float)
     p.add_argument("--negatives", type=int, default=500)
     p.add_argument("--threshold", type=float)
     p.add_argument("--show", type=float, metavar="S", help="print negatives matched at score >= S")
