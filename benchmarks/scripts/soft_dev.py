@@ -157,7 +157,7 @@ def tune(args: argparse.Namespace) -> None:
     """Development overrides of the verifier's constants."""
     from tracer.query.soft import search
 
-    for name in ("beta2", "number_floor"):
+    for name in ("beta2", "number_floor", "span_factor"):
         if getattr(args, name, None) is not None:
             setattr(search, name.upper(), getattr(args, name))
 
@@ -235,11 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", required=True)
     p.add_argument("--beta2", type=float)
     p.add_argument("--number-floor", type=float)
+    p.add_argument("--span-factor", type=float)
     p.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("eval")
     p.add_argument("--index", required=True)
     p.add_argument("--beta2", type=float)
     p.add_argument("--number-floor", type=float)
+    p.add_argument("--span-factor", type=float)
     p.add_argument("--negatives", type=int, default=500)
     p.add_argument("--threshold", type=float)
     p.add_argument("--show", type=float, metavar="S", help="print negatives matched at score >= S")

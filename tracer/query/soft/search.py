@@ -26,6 +26,7 @@ SPAN_FACTOR = 2.0  # a passage holds at most 2x the query's words (+ slack)
 SPAN_SLACK = 16
 BETA2 = 1.0  # F1 of recall and precision
 NUMBER_FLOOR = 0.2  # the score kept when no number agrees
+MIN_EVIDENCE = 4  # signal words a passage needs to score fully (fewer: proportionally less)
 
 
 @dataclass
@@ -75,8 +76,10 @@ def verify(q: SoftQuery, text: str) -> tuple[float, int, int, list[list[str]]]:
     max_len = int(SPAN_FACTOR * len(q.words) + SPAN_SLACK)
     score, a, b = 0.0, -1, -1
     for weight in q.parts:
-        s, x, y = best_aligned_span(key, content, number_w, weight, q.number_w, max_len, float(weight.sum()),
-                                    BETA2, NUMBER_FLOOR)
+        signal = q.signal & (weight > 0)
+        min_keys = float(max(1, min(MIN_EVIDENCE, int(signal.sum()))))
+        s, x, y = best_aligned_span(key, content, number_w, weight, q.number_w, signal, max_len,
+                                    float(weight.sum()), min_keys, BETA2, NUMBER_FLOOR)
         if s > score:
             score, a, b = s, x, y
     if a < 0:
