@@ -68,58 +68,71 @@ def cooccurrence_windows(pos, wid, doc, weights, width, min_score, max_out):
 
 
 @njit(cache=True, nogil=True)
-def best_aligned_span(key, content, number, key_weight, key_number, max_len, n_item_numbers, total_weight,
-                      beta2, number_floor):
+def best_aligned_span(key, content, number_w, key_weight, key_number_w, key_signal, max_len, total_weight,
+                      min_keys, beta2, number_floor):
     """The passage span (first and last word) that best matches a query, and its score.
 
     One row per passage word: ``key`` (int64) the query word it aligns with, or -1; ``content``
-    (bool) a word that is neither a stopword nor a number; ``number`` (bool). Per query key:
-    ``key_weight`` (float64) and ``key_number`` (bool). A span starts and ends on aligned words
-    and holds at most ``max_len`` words. Its score is the weighted F(beta) of recall (query key
-    weight found in the span / ``total_weight``) and precision (aligned content words / content
-    words of the span), times the number agreement ``number_floor + (1 - number_floor) * J``
-    where J = shared numbers / (query numbers + the span's other numbers), 1 when neither has any.
+    (bool) a word that is neither a stopword nor a number; ``number_w`` (float64) the weight of a
+    number (0 for other words). Per query key: ``key_weight`` (float64, 0 for keys outside the
+    part of the query being judged), ``key_number_w`` (float64, its number weight, 0 when not a
+    number) and ``key_signal`` (bool: a content word that is the query's own, not a stopword or
+    template word). A span starts and ends on aligned words and holds at most ``max_len`` words.
+
+    Its score is F(beta) of recall (query key weight found in the span / ``total_weight``) and
+    precision (aligned content words / content words of the span; words aligned to non-signal
+    keys count on neither side, so a shared template is no evidence), times the evidence
+    ``min(1, signal keys found / min_keys)`` (one rare word alone is not a passage), times the
+    number agreement ``number_floor + (1 - number_floor) * J``, J = weight of shared numbers /
+    (weight of the query's numbers + weight of the span's other numbers), 1 when neither has any.
     Returns (score, first word, last word); (0, -1, -1) when nothing aligns.
     """
     n = key.shape[0]
     seen = np.zeros(key_weight.shape[0], dtype=np.int64)
+    item_num = 0.0
+    for k in range(key_weight.shape[0]):
+        if key_weight[k] > 0:
+            item_num += key_number_w[k]
     stamp = 0
     best = 0.0
     best_a = -1
     best_b = -1
     for a in range(n):
-        if key[a] < 0:
+        if key[a] < 0 or key_weight[key[a]] <= 0:
             continue
         stamp += 1
         got = 0.0
+        signal = 0
         words_c = 0
         aligned_c = 0
-        nums_shared = 0
-        nums_other = 0
+        nums_shared = 0.0
+        nums_other = 0.0
         for b in range(a, min(n, a + max_len)):
             k = key[b]
-            if content[b]:
-                words_c += 1
-            if k >= 0:
-                if seen[k] != stamp:
-                    seen[k] = stamp
-                    got += key_weight[k]
-                    if key_number[k]:
-                        nums_shared += 1
-                if content[b]:
-                    aligned_c += 1
-            elif number[b]:
-                nums_other += 1
+            if k >= 0 and key_weight[k] <= 0:
+                k = -1
             if k < 0:
+                if content[b]:
+                    words_c += 1
+                nums_other += number_w[b]
                 continue
+            if seen[k] != stamp:
+                seen[k] = stamp
+                got += key_weight[k]
+                nums_shared += key_number_w[k]
+                if key_signal[k]:
+                    signal += 1
+            if content[b] and key_signal[k]:
+                words_c += 1
+                aligned_c += 1
             rec = got / total_weight if total_weight > 0 else 0.0
-            prec = aligned_c / words_c if words_c > 0 else 1.0
+            prec = aligned_c / words_c if words_c > 0 else 0.0
             if rec <= 0.0 or prec <= 0.0:
                 continue
             f = (1.0 + beta2) * prec * rec / (beta2 * prec + rec)
-            denom = n_item_numbers + nums_other
-            jac = 1.0 if denom == 0 else nums_shared / denom
-            s = f * (number_floor + (1.0 - number_floor) * jac)
+            denom = item_num + nums_other
+            jac = 1.0 if denom <= 0 else nums_shared / denom
+            s = f * min(1.0, signal / min_keys) * (number_floor + (1.0 - number_floor) * jac)
             if s > best:
                 best = s
                 best_a = a

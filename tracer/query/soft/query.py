@@ -16,13 +16,19 @@ import numpy as np
 
 from tracer.errors import InputError
 from tracer.index.reader import IndexReader
-from tracer.query.soft.words import Word, retrieval_forms, words
+from tracer.query.soft.words import Word, number_weight, retrieval_forms, words
 
 MIN_CONTENT_WORDS = 3  # fewer distinct content words or numbers: too short to judge
 MAX_WORDS = 5000  # a longer query is refused (soft search is for passages and benchmark items)
 STOP_WEIGHT = 0.1
 NUMBER_WEIGHT = 1.0  # numbers count in recall a little; their agreement is a factor of its own
 MAX_WEIGHT = 8.0
+MIN_PART_WORDS = 4  # content words of a first line judged alone
+PART_SHARE = 0.25  # a first line judged alone must carry this share of the query's weight
+TEMPLATE_NGRAM = 5
+TEMPLATE_SHARE = 0.02
+TEMPLATE_WEIGHT = 0.1
+TEMPLATE_BATCH = 20  # batches of at least this many texts down-weight words most of them share
 
 
 class TooShortError(InputError):
@@ -126,6 +132,9 @@ class SoftQuery:
     keys: list[str]  # distinct keys, in first-occurrence order
     weight: np.ndarray  # float64 per key
     is_number: np.ndarray  # bool per key
+    number_w: np.ndarray  # float64 per key: weight of its agreement (0 for words)
+    parts: list[np.ndarray]  # key weights of the parts judged on their own: the whole text, its first line
+    signal: np.ndarray  # bool per key: a content word of the query's own (not stop, number or template)
     first: dict[str, Word]  # the first word of each key (its spelling in the aligned pairs)
     n_tokens: int  # the query's length in index tokens (sizes the windows)
 
@@ -141,5 +150,58 @@ def soft_query(text: str, ws: list[Word], stats: WordStats) -> SoftQuery:
     keys = list(first)
     weight = np.asarray([stats.weight(first[k]) for k in keys], dtype=np.float64)
     is_number = np.asarray([first[k].number for k in keys], dtype=np.bool_)
+    number_w = np.asarray([number_weight(k) if first[k].number else 0.0 for k in keys], dtype=np.float64)
     n_tok = len(stats.index.tokenizer.encode(text))
-    return SoftQuery(text, ws, keys, weight, is_number, first, n_tok)
+    signal = np.asarray([not first[k].stop and not first[k].number for k in keys], dtype=np.bool_)
+    q = SoftQuery(text, ws, keys, weight, is_number, number_w, [], signal, first, n_tok)
+    q.parts = query_parts(q)
+    return q
+
+
+def query_parts(q: SoftQuery, weight: np.ndarray | None = None) -> list[np.ndarray]:
+    """Key weights of the whole query and, for a text of several lines, of its first line alone:
+    a multiple-choice item's question is often copied or rephrased without its options."""
+    weight = q.weight if weight is None else weight
+    parts = [weight]
+    cut = q.text.strip().find("\n")
+    if cut > 0:
+        end = q.text.find("\n", len(q.text) - len(q.text.lstrip()))
+        head = {w.key for w in q.words if w.end <= end}
+        ids = [i for i, k in enumerate(q.keys) if k in head]
+        if (len({k for k in head if not q.first[k].stop}) >= MIN_PART_WORDS and len(ids) < len(q.keys)
+                and weight[ids].sum() >= PART_SHARE * weight.sum()):
+            part = np.zeros_like(weight)
+            part[ids] = weight[ids]
+            parts.append(part)
+    return parts
+
+
+def template_factors(queries: list[SoftQuery]) -> None:
+    """Down-weight, in place, a batch's template text: words inside a run of ``TEMPLATE_NGRAM``
+    words that at least ``TEMPLATE_SHARE`` of the batch's texts (and 3) share ("For which of these
+    two scenarios does the main character ..."). They weigh a tenth and are no evidence, so items
+    are told apart by what is their own; words merely frequent in a benchmark ("list", "integer")
+    keep their weight. Numbers are left alone."""
+    if len(queries) < TEMPLATE_BATCH:
+        return
+    grams_of = []
+    df: dict[tuple[str, ...], int] = {}
+    for q in queries:
+        seq = [w.key for w in q.words]
+        grams = {tuple(seq[i : i + TEMPLATE_NGRAM]) for i in range(len(seq) - TEMPLATE_NGRAM + 1)}
+        grams_of.append(grams)
+        for g in grams:
+            df[g] = df.get(g, 0) + 1
+    least = max(3, int(TEMPLATE_SHARE * len(queries)))
+    for q, grams in zip(queries, grams_of, strict=True):
+        shared = {k for g in grams if df[g] >= least for k in g}
+        if not shared:
+            continue
+        ids = q.key_id
+        f = np.ones(len(q.keys))
+        for k in shared:
+            if not q.is_number[ids[k]]:
+                f[ids[k]] = TEMPLATE_WEIGHT
+        q.weight = q.weight * f
+        q.signal = q.signal & (f == 1.0)
+        q.parts = query_parts(q)

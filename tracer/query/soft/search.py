@@ -17,15 +17,16 @@ import numpy as np
 from tracer.index.reader import IndexReader
 from tracer.query.documents import doc_span, positions_to_docs
 from tracer.query.options import SoftOptions, resolve
-from tracer.query.soft.query import SoftQuery, WordStats, check_text, soft_query
+from tracer.query.soft.query import SoftQuery, WordStats, check_text, soft_query, template_factors
 from tracer.query.soft.retrieve import Candidate, Locator, candidates
-from tracer.query.soft.words import words
+from tracer.query.soft.words import number_weight, words
 from tracer_native import best_aligned_span
 
 SPAN_FACTOR = 2.0  # a passage holds at most 2x the query's words (+ slack)
 SPAN_SLACK = 16
 BETA2 = 1.0  # F1 of recall and precision
 NUMBER_FLOOR = 0.2  # the score kept when no number agrees
+MIN_EVIDENCE = 4  # signal words a passage needs to score fully (fewer: proportionally less)
 
 
 @dataclass
@@ -71,13 +72,16 @@ def verify(q: SoftQuery, text: str) -> tuple[float, int, int, list[list[str]]]:
     ids = q.key_id
     key = np.asarray([ids.get(w.key, -1) for w in pw], dtype=np.int64)
     content = np.asarray([not w.stop and not w.number for w in pw], dtype=np.bool_)
-    number = np.asarray([w.number for w in pw], dtype=np.bool_)
-    n_numbers = int(q.is_number.sum())
-    weight = q.weight
-    total = float(weight.sum())
+    number_w = np.asarray([number_weight(w.key) if w.number else 0.0 for w in pw], dtype=np.float64)
     max_len = int(SPAN_FACTOR * len(q.words) + SPAN_SLACK)
-    score, a, b = best_aligned_span(key, content, number, weight, q.is_number, max_len, n_numbers, total,
-                                    BETA2, NUMBER_FLOOR)
+    score, a, b = 0.0, -1, -1
+    for weight in q.parts:
+        signal = q.signal & (weight > 0)
+        min_keys = float(max(1, min(MIN_EVIDENCE, int(signal.sum()))))
+        s, x, y = best_aligned_span(key, content, number_w, weight, q.number_w, signal, max_len,
+                                    float(weight.sum()), min_keys, BETA2, NUMBER_FLOOR)
+        if s > score:
+            score, a, b = s, x, y
     if a < 0:
         return 0.0, 0, 0, []
     aligned: list[list[str]] = []
@@ -131,11 +135,9 @@ def find_similar_many(index: IndexReader, texts: list[str], limit: int = 10, opt
     stats = WordStats(index)
     stats.prepare([w for ws in all_words for w in ws])
     loc = Locator(index, stats, opts.occurrences)
-    out = []
-    for t, ws in zip(texts, all_words, strict=True):
-        q = soft_query(t, ws, stats)
-        out.append(_search(index, q, loc, limit, opts) if limit > 0 else [])
-    return out
+    queries = [soft_query(t, ws, stats) for t, ws in zip(texts, all_words, strict=True)]
+    template_factors(queries)
+    return [_search(index, q, loc, limit, opts) if limit > 0 else [] for q in queries]
 
 
 def find_similar(index: IndexReader, text: str, limit: int = 10, options: SoftOptions | None = None,
