@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import tracer
 from tracer.contamination import CheckOptions, check_items, read_benchmarks
 from tracer.contamination.verdict import TOO_SHORT, WEAK_MATCH
@@ -90,3 +92,14 @@ def test_item_of_only_options_and_numbers_is_too_short(tmp_path):
 def test_content_words_by_hand():
     assert [w for w in ["0", "4", "12", "123", "1945", "A", "B", ".", "))", "sqrt", "Q", "x2", "S_10"]
             if is_content_word(w)] == ["1945", "sqrt", "x2", "S_10"]
+
+
+def test_numbers_with_separators_are_evidence():
+    from tracer.contamination.words import WORD, PreparedText, content_mask
+
+    text = "pKa 4.26 0.5 3/16 12:45 7"
+    spans = [(m.start(), m.end()) for m in WORD.finditer(text)]
+    starts, ends = (np.asarray([s[k] for s in spans], np.int64) for k in (0, 1))
+    p = PreparedText(text, text, None, np.zeros(0, np.uint8), starts, ends, starts, ends, np.arange(len(spans)))
+    got = [text[a:b] for (a, b), keep in zip(spans, content_mask(p), strict=True) if keep]
+    assert got == ["pKa", "4", ".", "26", "3", "/", "16", "12", ":", "45"]
