@@ -42,7 +42,6 @@ from pathlib import Path
 import tracer
 from benchmarks.common import bench_dir, benchmark_data
 from tracer.contamination import BenchItem, CheckOptions, check_items, read_benchmarks
-from tracer.contamination.check import apply_soft_tier
 
 DATA = benchmark_data()
 FLOOR = 0.2  # soft matches kept down to this score, so every threshold reads off one run
@@ -216,8 +215,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         exact = check_items(index, g.items, base, reference=reference)
         t1 = time.perf_counter()
-        soft = check_items(index, g.items, replace(soft_opts, soft=False), reference=reference)
-        apply_soft_tier(index, soft, soft_opts, floor=FLOOR)
+        soft = check_items(index, g.items, soft_opts, reference=reference, soft_floor=FLOOR)
         t2 = time.perf_counter()
         same_exact = all(e.contaminated == (s.match in ("exact", "normalized")) for e, s in zip(exact, soft, strict=True))
         rows = []

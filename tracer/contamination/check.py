@@ -93,7 +93,6 @@ class ItemResult:
     soft: SoftMatch | None = None  # the best soft match (only when the soft tier searched the item)
     soft_note: str = ""  # why the soft tier did not search it (too short / too long), or ""
     soft_checked: bool = False  # the check ran with the soft tier
-    own_words: frozenset[str] = frozenset()  # casefolded content words (no stopwords) of the input outside template text
 
     @property
     def verdict_part(self) -> PartMetrics:
@@ -166,7 +165,7 @@ def _spellings(index: IndexReader, text: str, variants: bool) -> list[PreparedTe
 def check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
-    evidence: list[list[PartEvidence]] | None = None,
+    evidence: list[list[PartEvidence]] | None = None, soft_floor: float | None = None,
 ) -> list[ItemResult]:
     """Check every item against the index; ``progress(k)`` is called as each k more items are done.
 
@@ -179,14 +178,17 @@ def check_items(
 
     ``evidence``: a list that receives, per item in order, every spelling of every part with its
     word matches (``PartEvidence``): what decontamination locates in the corpus.
+
+    ``soft_floor``: with ``options.soft``, keep soft matches down to this score (below the soft
+    threshold they are reported but do not make the item contaminated; for evaluations).
     """
-    return list(iter_check_items(index, items, options, progress, reference, evidence))
+    return list(iter_check_items(index, items, options, progress, reference, evidence, soft_floor))
 
 
 def iter_check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
-    evidence: list[list[PartEvidence]] | None = None,
+    evidence: list[list[PartEvidence]] | None = None, soft_floor: float | None = None,
 ) -> Iterator[ItemResult]:
     """``check_items`` yielding each item's result, in item order, as soon as it is done (gRPC
     streams them). Batches start small and double up to ``BATCH_TOKENS``, so the first results
@@ -206,18 +208,20 @@ def iter_check_items(
         batch.append((item, preps))
         size += sum(len(p.ids) for ps in preps for p in ps)
         if size >= limit:
-            yield from _results(index, batch, opts, templates, progress, evidence)
+            yield from _results(index, batch, opts, templates, progress, evidence, soft_floor)
             batch, size, limit = [], 0, min(2 * limit, BATCH_TOKENS)
     if batch:
-        yield from _results(index, batch, opts, templates, progress, evidence)
+        yield from _results(index, batch, opts, templates, progress, evidence, soft_floor)
 
 
 def _results(index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
              templates: dict[str, set[int]], progress: Callable[[int], None] | None,
-             evidence: list[list[PartEvidence]] | None = None) -> Iterator[ItemResult]:
-    results: Iterable[ItemResult] = _check_batch(index, batch, opts, templates, evidence)
+             evidence: list[list[PartEvidence]] | None = None,
+             soft_floor: float | None = None) -> Iterator[ItemResult]:
+    own: list[frozenset[str]] = []
+    results: Iterable[ItemResult] = _check_batch(index, batch, opts, templates, evidence, own)
     if opts.soft:
-        results = apply_soft_tier(index, list(results), opts)
+        results = apply_soft_tier(index, list(results), own, opts, soft_floor)
     for result in results:
         yield result
         if progress:
@@ -251,8 +255,12 @@ def _template_ngrams(
 def _check_batch(
     index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
     templates: dict[str, set[int]], evidence_out: list[list[PartEvidence]] | None = None,
+    own_out: list[frozenset[str]] | None = None,
 ) -> Iterator[ItemResult]:
-    """The batch's results in item order, each yielded once its documents are located."""
+    """The batch's results in item order, each yielded once its documents are located.
+
+    ``own_out`` receives per item the casefolded content words (no stopwords) of its input outside
+    template text: what a soft match must align (``apply_soft_tier``)."""
     parts: list[_Part] = []
     offset = 0
     for i, (_, preps) in enumerate(batch):
@@ -350,10 +358,12 @@ def _check_batch(
         docs = _documents(locator, spans, doc_spans.get(i, []), counted, opts) if counted is not None else []
         if evidence_out is not None:
             evidence_out.append(evidence.get(i, []))
+        if own_out is not None:
+            own_out.append(own.get(i, frozenset()))
         yield ItemResult(
             item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
             short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,
-            note=note, match=match, own_words=own.get(i, frozenset()),
+            note=note, match=match,
         )
 
 
@@ -377,7 +387,7 @@ def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
     return len(found)
 
 
-def apply_soft_tier(index: IndexReader, results: list[ItemResult], opts: CheckOptions,
+def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[frozenset[str]], opts: CheckOptions,
                     floor: float | None = None) -> list[ItemResult]:
     """The soft tier (tracer.contamination.soft) on a batch's results: only items the exact tiers
     call clean are searched, and only their ``match``/``soft``/``contaminated`` change.
@@ -385,17 +395,19 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], opts: CheckOp
     ``floor``: keep soft matches down to this score (evaluation of thresholds); only those at or
     above ``opts.soft_threshold`` make an item contaminated.
     """
-    clean = []
-    for r in results:
+    clean, clean_own = [], []
+    for r, words in zip(results, own, strict=True):
         if r.contaminated:
             continue
-        if len(r.own_words) < OWN_WORDS:
+        if len(words) < OWN_WORDS:
             r.soft_note = SOFT_TEMPLATE
         else:
             clean.append(r)
-    for r, v in zip(clean, soft_verdicts(index, [r.item for r in clean], opts.soft_threshold, floor), strict=True):
+            clean_own.append(words)
+    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_threshold, floor)
+    for r, words, v in zip(clean, clean_own, verdicts, strict=True):
         r.soft, r.soft_note = v.match, v.note
-        if v.match is not None and own_aligned(v.match, r.own_words) < OWN_WORDS:
+        if v.match is not None and own_aligned(v.match, words) < OWN_WORDS:
             r.soft, r.soft_note = None, SOFT_WEAK
         if r.soft is not None and r.soft.score >= opts.soft_threshold:
             r.contaminated, r.match = True, "soft"
