@@ -22,6 +22,9 @@ Every call goes to all groups at once (gRPC futures) and the answers are merged:
   merged context count is over ``max_support`` is sampled per group in proportion and stays approximate.
 - ``search``: counts and clause counts added (approximate stays marked); documents chosen from all
   matches in corpus order exactly as one index would when the groups' matches fit in ``exact_find_max``.
+- ``find_similar`` / ``find_similar_many``: each group's best ``limit`` passages per text, document
+  numbers made global, merged to the best ``limit`` by score. Each group weighs words by its own
+  counts, so scores can differ a little from one index holding everything (see README "Soft matching").
 
 - ``soft_contamination``: the soft tier of a contamination check (``CheckOptions(soft=True)``) on
   every group; per item the best soft match over the groups wins (ties: the earlier group), its
@@ -399,6 +402,22 @@ class FanOutClient:
                 d.doc_index += base
             merged.append(best)
         return merged
+
+    def find_similar(self, text: str, limit: int = 10, options: Any | None = None, **overrides: Any) -> list:
+        """Soft search over every group: the best ``limit`` passages by score (see the module doc)."""
+        return self.find_similar_many([text], limit, options, **overrides)[0]
+
+    def find_similar_many(self, texts: Sequence[str], limit: int = 10, options: Any | None = None,
+                          **overrides: Any) -> list[list]:
+        from tracer.wire import soft as soft_wire
+
+        groups = self.groups
+        answers = self._all("FindSimilar", soft_wire.request(self.index, list(texts), limit, options, overrides))
+        merged: list[list] = [[] for _ in texts]
+        for g, msg in zip(groups, answers, strict=True):
+            for i, matches in enumerate(soft_wire.from_response(msg)):
+                merged[i].extend(replace(m, document=m.document + g.doc_base) for m in matches)
+        return [sorted(ms, key=lambda m: (-m.score, m.document, m.start_char))[:limit] for ms in merged]
 
     def _count_ids(self, queries: list[np.ndarray]) -> np.ndarray:
         if not queries:

@@ -492,10 +492,10 @@ class ItemResult(_message.Message):
     method: str
     note: str
     match: str
-    soft: ContaminationSoftMatch
+    soft: SoftMatch
     soft_note: str
     soft_checked: bool
-    def __init__(self, item: _Optional[_Union[BenchItem, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[PartMetrics, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentMatch, _Mapping]]] = ..., contaminated: _Optional[bool] = ..., category: _Optional[str] = ..., short: _Optional[bool] = ..., verdict_on: _Optional[str] = ..., method: _Optional[str] = ..., note: _Optional[str] = ..., match: _Optional[str] = ..., soft: _Optional[_Union[ContaminationSoftMatch, _Mapping]] = ..., soft_note: _Optional[str] = ..., soft_checked: _Optional[bool] = ...) -> None: ...
+    def __init__(self, item: _Optional[_Union[BenchItem, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[PartMetrics, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentMatch, _Mapping]]] = ..., contaminated: _Optional[bool] = ..., category: _Optional[str] = ..., short: _Optional[bool] = ..., verdict_on: _Optional[str] = ..., method: _Optional[str] = ..., note: _Optional[str] = ..., match: _Optional[str] = ..., soft: _Optional[_Union[SoftMatch, _Mapping]] = ..., soft_note: _Optional[str] = ..., soft_checked: _Optional[bool] = ...) -> None: ...
 
 class ContaminationResponse(_message.Message):
     __slots__ = ("results",)
@@ -723,15 +723,42 @@ class OverlapResponse(_message.Message):
     summary_json: str
     def __init__(self, documents: _Optional[_Iterable[_Union[DocOverlap, _Mapping]]] = ..., summary_json: _Optional[str] = ...) -> None: ...
 
-class ContaminationSoftMatch(_message.Message):
+class SoftOptions(_message.Message):
+    __slots__ = ("threshold", "words", "occurrences", "candidates", "model")
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCES_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    threshold: float
+    words: int
+    occurrences: int
+    candidates: int
+    model: str
+    def __init__(self, threshold: _Optional[float] = ..., words: _Optional[int] = ..., occurrences: _Optional[int] = ..., candidates: _Optional[int] = ..., model: _Optional[str] = ...) -> None: ...
+
+class FindSimilarRequest(_message.Message):
+    __slots__ = ("index", "texts", "limit", "options")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    texts: _containers.RepeatedScalarFieldContainer[str]
+    limit: int
+    options: SoftOptions
+    def __init__(self, index: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ..., limit: _Optional[int] = ..., options: _Optional[_Union[SoftOptions, _Mapping]] = ...) -> None: ...
+
+class AlignedWord(_message.Message):
+    __slots__ = ("query_word", "passage_word")
+    QUERY_WORD_FIELD_NUMBER: _ClassVar[int]
+    PASSAGE_WORD_FIELD_NUMBER: _ClassVar[int]
+    query_word: str
+    passage_word: str
+    def __init__(self, query_word: _Optional[str] = ..., passage_word: _Optional[str] = ...) -> None: ...
+
+class SoftMatch(_message.Message):
     __slots__ = ("score", "document", "doc_id", "start_char", "end_char", "passage", "aligned")
-    class Pair(_message.Message):
-        __slots__ = ("item", "passage")
-        ITEM_FIELD_NUMBER: _ClassVar[int]
-        PASSAGE_FIELD_NUMBER: _ClassVar[int]
-        item: str
-        passage: str
-        def __init__(self, item: _Optional[str] = ..., passage: _Optional[str] = ...) -> None: ...
     SCORE_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     DOC_ID_FIELD_NUMBER: _ClassVar[int]
@@ -745,5 +772,17 @@ class ContaminationSoftMatch(_message.Message):
     start_char: int
     end_char: int
     passage: str
-    aligned: _containers.RepeatedCompositeFieldContainer[ContaminationSoftMatch.Pair]
-    def __init__(self, score: _Optional[float] = ..., document: _Optional[int] = ..., doc_id: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., passage: _Optional[str] = ..., aligned: _Optional[_Iterable[_Union[ContaminationSoftMatch.Pair, _Mapping]]] = ...) -> None: ...
+    aligned: _containers.RepeatedCompositeFieldContainer[AlignedWord]
+    def __init__(self, score: _Optional[float] = ..., document: _Optional[int] = ..., doc_id: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., passage: _Optional[str] = ..., aligned: _Optional[_Iterable[_Union[AlignedWord, _Mapping]]] = ...) -> None: ...
+
+class SoftMatches(_message.Message):
+    __slots__ = ("matches",)
+    MATCHES_FIELD_NUMBER: _ClassVar[int]
+    matches: _containers.RepeatedCompositeFieldContainer[SoftMatch]
+    def __init__(self, matches: _Optional[_Iterable[_Union[SoftMatch, _Mapping]]] = ...) -> None: ...
+
+class FindSimilarResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[SoftMatches]
+    def __init__(self, results: _Optional[_Iterable[_Union[SoftMatches, _Mapping]]] = ...) -> None: ...

@@ -369,15 +369,16 @@ def item_result_to_msg(r: ItemResult) -> pb.ItemResult:
     )
 
 
-def contamination_soft_to_msg(m: SoftMatch) -> pb.ContaminationSoftMatch:
-    return pb.ContaminationSoftMatch(
-        score=m.score, document=m.document, doc_id=m.doc_id, start_char=m.start_char, end_char=m.end_char,
-        passage=m.passage, aligned=[pb.ContaminationSoftMatch.Pair(item=a, passage=b) for a, b in m.aligned])
+def contamination_soft_to_msg(m: SoftMatch) -> pb.SoftMatch:
+    from tracer.wire import soft  # it imports this module
+
+    return soft.match_to_msg(m)
 
 
-def msg_to_contamination_soft(m: pb.ContaminationSoftMatch) -> SoftMatch:
-    return SoftMatch(score=m.score, document=m.document, doc_id=m.doc_id, start_char=m.start_char,
-                     end_char=m.end_char, passage=m.passage, aligned=[[p.item, p.passage] for p in m.aligned])
+def msg_to_contamination_soft(m: pb.SoftMatch) -> SoftMatch:
+    from tracer.wire import soft
+
+    return soft.msg_to_match(m)
 
 
 def msg_to_item_result(m: pb.ItemResult) -> ItemResult:

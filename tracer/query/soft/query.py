@@ -10,6 +10,7 @@ batch is counted once (``WordStats``).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,12 +24,16 @@ MAX_WORDS = 5000  # a longer query is refused (soft search is for passages and b
 STOP_WEIGHT = 0.1
 NUMBER_WEIGHT = 1.0  # numbers count in recall a little; their agreement is a factor of its own
 MAX_WEIGHT = 8.0
-MIN_PART_WORDS = 4  # content words of a first line judged alone
-PART_SHARE = 0.25  # a first line judged alone must carry this share of the query's weight
+MIN_PART_WORDS = 3  # content words of a first line judged alone
+PART_SHARE = 0.15  # a first line judged alone must carry this share of the query's weight
 TEMPLATE_NGRAM = 5
 TEMPLATE_SHARE = 0.02
 TEMPLATE_WEIGHT = 0.1
 TEMPLATE_BATCH = 20  # batches of at least this many texts down-weight words most of them share
+
+
+# a first line that is code (an import, a signature, a call) says too little alone: never judged alone
+CODE_LINE = re.compile(r"^\s*(from|import|def|class|function|public|package|#include|#!)\b|\w\(|[{};=]")
 
 
 class TooShortError(InputError):
@@ -169,6 +174,7 @@ def query_parts(q: SoftQuery, weight: np.ndarray | None = None) -> list[np.ndarr
         head = {w.key for w in q.words if w.end <= end}
         ids = [i for i, k in enumerate(q.keys) if k in head]
         if (len({k for k in head if not q.first[k].stop}) >= MIN_PART_WORDS and len(ids) < len(q.keys)
+                and not CODE_LINE.search(q.text[:end])
                 and weight[ids].sum() >= PART_SHARE * weight.sum()):
             part = np.zeros_like(weight)
             part[ids] = weight[ids]

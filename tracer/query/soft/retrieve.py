@@ -65,12 +65,12 @@ class Locator:
         return pos
 
 
-def retrieval_keys(q: SoftQuery, stats: WordStats, n_words: int) -> list[int]:
-    """Key ids of the ``n_words`` rarest content words and numbers that occur in the corpus."""
+def retrieval_keys(q: SoftQuery, stats: WordStats, n_words: int, part: np.ndarray) -> list[int]:
+    """Key ids of the ``n_words`` rarest content words and numbers of a part that occur in the corpus."""
     scored = []
     for i, k in enumerate(q.keys):
         w = q.first[k]
-        if w.stop:
+        if w.stop or part[i] <= 0:
             continue
         c = stats.word_count(w)
         if c > 0:
@@ -80,8 +80,17 @@ def retrieval_keys(q: SoftQuery, stats: WordStats, n_words: int) -> list[int]:
 
 
 def candidates(q: SoftQuery, loc: Locator, opts: SoftOptions) -> list[Candidate]:
-    """The best ``opts.candidates`` windows over all shards, best first."""
-    chosen = retrieval_keys(q, loc.stats, opts.words)
+    """The best ``opts.candidates`` windows over all shards for each part of the query (the whole
+    text; a first line judged alone is retrieved by its own rare words, since the options of a
+    multiple-choice item hold most of its rare words and may be missing from a copy)."""
+    out: list[Candidate] = []
+    for part in q.parts:
+        out.extend(part_candidates(q, loc, opts, part))
+    return out
+
+
+def part_candidates(q: SoftQuery, loc: Locator, opts: SoftOptions, part: np.ndarray) -> list[Candidate]:
+    chosen = retrieval_keys(q, loc.stats, opts.words, part)
     if not chosen:
         return []
     weights = np.asarray([q.weight[i] if not q.is_number[i] else max(q.weight[i], 1.0) for i in chosen])

@@ -154,7 +154,7 @@ function detail(row, tr) {
 function softDetail(r) {
   const m = r.soft;
   const pairs = m.aligned || [];
-  const passageWords = new Set(pairs.map((p) => (p.passage || "").toLowerCase()));
+  const passageWords = new Set(pairs.map((p) => (p.passageWord || "").toLowerCase()));
   const passage = m.passage || "";
   const marked = [];
   let last = 0;
@@ -172,7 +172,7 @@ function softDetail(r) {
         onclick: () => openDocument(num(m.document), [[num(m.startChar), num(m.endChar)]]) })),
     el("div", { class: "textview" }, ...marked),
     el("table", { class: "pairs" }, el("tr", {}, el("th", { text: "item word" }), el("th", { text: "passage word" })),
-      ...pairs.map((p) => el("tr", {}, el("td", { text: p.item }), el("td", { text: p.passage })))));
+      ...pairs.map((p) => el("tr", {}, el("td", { text: p.queryWord }), el("td", { text: p.passageWord })))));
 }
 
 // A link cannot carry an uploaded file (the tab opens empty, ready for one), but it can name one
