@@ -7,6 +7,7 @@ one parallel kernel call per shard computes the longest corpus match at every wo
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,6 @@ from tracer.contamination.verdict import evidence_note, judge
 from tracer.contamination.words import (
     PreparedText,
     content_mask,
-    is_content_word,
     json_escaped,
     ngram_hashes,
     prepare,
@@ -311,8 +311,8 @@ def _check_batch(
                                    cmask)
         if part.name == "input" and part.item_no not in own:  # the part as written: what the soft tier needs
             mine = cmask if tmask is None else cmask & ~tmask
-            own[part.item_no] = frozenset(p.qtext[int(p.word_starts[w]) : int(p.word_ends[w])].casefold()
-                                          for w in np.flatnonzero(mine).tolist()) - STOPWORDS
+            own[part.item_no] = frozenset(piece for w in np.flatnonzero(mine).tolist() for piece in
+                                          _pieces(p.qtext[int(p.word_starts[w]) : int(p.word_ends[w])])) - STOPWORDS
         evidence.setdefault(part.item_no, []).append(PartEvidence(part.name, p, m, tmask, n_eff, gpt3_n))
         pm.text = p.text
         pm.spans = [p.raw_range(int(p.word_starts[a]), int(p.word_ends[b - 1])) for a, b in runs(covered)]
@@ -375,16 +375,15 @@ SOFT_WEAK = ("soft: not enough evidence (the best match aligns fewer than 3 of t
 
 
 def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
-    """Item words of a soft match's aligned pairs that are the item's own content words (a
-    camelCase piece counts when it is part of one)."""
-    found = set()
-    for pair in m.aligned:
-        w = pair[0].casefold()
-        if w in STOPWORDS:
-            continue
-        if w in own or (is_content_word(w) and any(w in o for o in own)):
-            found.add(w)
-    return len(found)
+    """Item words of a soft match's aligned pairs that are the item's own content words (``own``
+    holds them whole and split into their camelCase and snake_case pieces)."""
+    return len({w for w in (pair[0].casefold() for pair in m.aligned) if w in own and w not in STOPWORDS})
+
+
+def _pieces(word: str) -> list[str]:
+    """A word and its camelCase / snake_case pieces, casefolded (soft search aligns pieces)."""
+    parts = [p for chunk in word.split("_") for p in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", chunk)]
+    return [word.casefold(), *(p.casefold() for p in parts if p)]
 
 
 def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[frozenset[str]], opts: CheckOptions,
