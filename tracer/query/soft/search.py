@@ -26,7 +26,7 @@ SPAN_FACTOR = 2.0  # a passage holds at most 2x the query's words (+ slack)
 SPAN_SLACK = 16
 BETA2 = 1.0  # F1 of recall and precision
 NUMBER_FLOOR = 0.2  # the score kept when no number agrees
-MIN_EVIDENCE = 4  # signal words a passage needs to score fully (fewer: proportionally less)
+MIN_EVIDENCE = 5  # signal words a passage needs to score fully (fewer: proportionally less)
 
 
 @dataclass
