@@ -312,8 +312,8 @@ def test_batch_template_words_weigh_little(bytes_index):
     from tracer.query.soft.query import WordStats, check_text, soft_query, template_factors
 
     stem_text = "For which of these two scenarios does the main character do something morally wrong"
-    texts = [f"{stem_text}? Scenario {i}: I painted the {c} fence near the lake." for i, c in
-             enumerate(["red", "blue", "green", "amber", "violet"] * 5)]
+    texts = [f"{stem_text}? Scenario {i}: I painted the gl{c}mp fence near the lake."
+             for i, c in enumerate("abcdefghijklmnopqrstuvwxy")]
     stats = WordStats(bytes_index)
     qs = [soft_query(t, check_text(t), stats) for t in texts]
     before = [q.weight.copy() for q in qs]
@@ -322,7 +322,8 @@ def test_batch_template_words_weigh_little(bytes_index):
     template_factors(qs)
     q, b = qs[0], before[0]
     ids = q.key_id
-    for word in map(stem, ("scenario", "character", "morally", "painted", "fence")):
+    for word in map(stem, ("scenario", "character", "morally")):
         assert q.weight[ids[word]] == pytest.approx(0.1 * b[ids[word]]) and not q.signal[ids[word]]
-    assert q.weight[ids["red"]] == b[ids["red"]] and q.signal[ids["red"]]
+    for word in ("glamp", "fenc", "paint"):  # no 5-word run around them is shared
+        assert q.weight[ids[word]] == b[ids[word]] and q.signal[ids[word]]
     assert q.weight[ids["#0"]] == b[ids["#0"]]  # numbers are never template
