@@ -304,3 +304,26 @@ def test_http_find_similar(bytes_index):
     matches = got["results"][0]["matches"]
     assert [(m["docId"], int(m["startChar"]), int(m["endChar"]), m["passage"]) for m in matches] == [
         (m.doc_id, m.start_char, m.end_char, m.passage) for m in want]
+
+
+def test_batch_template_words_weigh_little(bytes_index):
+    """Words in a 5-word run shared by many texts of a batch are template text: a tenth of their
+    weight and no evidence; each text's own words keep theirs; small batches are left alone."""
+    from tracer.query.soft.query import WordStats, check_text, soft_query, template_factors
+
+    stem_text = "For which of these two scenarios does the main character do something morally wrong"
+    texts = [f"{stem_text}? Scenario {i}: I painted the gl{c}mp fence near the lake."
+             for i, c in enumerate("abcdefghijklmnopqrstuvwxy")]
+    stats = WordStats(bytes_index)
+    qs = [soft_query(t, check_text(t), stats) for t in texts]
+    before = [q.weight.copy() for q in qs]
+    template_factors(qs[:5])  # under 20 texts: unchanged
+    assert all(np.array_equal(q.weight, b) for q, b in zip(qs, before, strict=True))
+    template_factors(qs)
+    q, b = qs[0], before[0]
+    ids = q.key_id
+    for word in map(stem, ("scenario", "character", "morally")):
+        assert q.weight[ids[word]] == pytest.approx(0.1 * b[ids[word]]) and not q.signal[ids[word]]
+    for word in ("glamp", "fenc", "paint"):  # no 5-word run around them is shared
+        assert q.weight[ids[word]] == b[ids[word]] and q.signal[ids[word]]
+    assert q.weight[ids["#0"]] == b[ids["#0"]]  # numbers are never template

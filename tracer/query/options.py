@@ -164,7 +164,7 @@ class SoftOptions:
     candidate windows are verified (``candidates``), and the score a passage needs (``threshold``,
     0..1). ``model``: a local model directory for a stronger scorer (not built into this version)."""
 
-    threshold: float = field(default=0.45, metadata=flag(
+    threshold: float = field(default=0.4, metadata=flag(
         "--soft-threshold", metavar="S", help="least similarity (0..1) of a soft match (default {default})"))
     words: int = field(default=12, metadata=flag(
         "--soft-words", metavar="N", help="rarest query words that retrieve candidates (default {default})"))

@@ -24,6 +24,7 @@ from tracer_native import CorruptArrayError, cooccurrence_windows, documents_of_
 WINDOW_FACTOR = 2.0  # a paraphrase may be longer than its original: windows of 2x the query's tokens
 WINDOW_SLACK = 32
 MIN_WINDOW_SHARE = 0.25  # a window must hold this share of the retrieval words' weight
+CACHE_POSITIONS = 16_000_000  # positions a batch keeps located (128 MB); past that the cache starts over
 
 
 @dataclass
@@ -36,12 +37,14 @@ class Candidate:
 
 @dataclass
 class Locator:
-    """Positions of retrieval forms per shard, located once per batch."""
+    """Positions of retrieval forms per shard, located once per batch (memory bounded: a batch of
+    a whole benchmark may name a hundred thousand words)."""
 
     index: IndexReader
     stats: WordStats
     cap: int
     cache: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    cached: int = 0
 
     def positions(self, form: str, shard_no: int) -> np.ndarray:
         key = (form, shard_no)
@@ -61,7 +64,11 @@ class Locator:
         pos = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
         if pos.size and pos[-1] >= shard.n_tokens:
             raise shard.bad_sa()
+        if self.cached + pos.size > CACHE_POSITIONS:
+            self.cache.clear()
+            self.cached = 0
         self.cache[key] = pos
+        self.cached += pos.size
         return pos
 
 

@@ -10,13 +10,15 @@ names and rare words) scores low. Offsets are the document's own characters, as 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import doc_span, positions_to_docs
-from tracer.query.options import SoftOptions, resolve
+from tracer.query.options import SoftOptions, check_int, resolve
 from tracer.query.soft.query import SoftQuery, WordStats, check_text, soft_query, template_factors
 from tracer.query.soft.retrieve import Candidate, Locator, candidates
 from tracer.query.soft.words import number_weight, words
@@ -26,7 +28,7 @@ SPAN_FACTOR = 2.0  # a passage holds at most 2x the query's words (+ slack)
 SPAN_SLACK = 16
 BETA2 = 1.0  # F1 of recall and precision
 NUMBER_FLOOR = 0.2  # the score kept when no number agrees
-MIN_EVIDENCE = 4  # signal words a passage needs to score fully (fewer: proportionally less)
+MIN_EVIDENCE = 5  # signal words a passage needs to score fully (fewer: proportionally less)
 
 
 @dataclass
@@ -48,8 +50,8 @@ class SoftMatch:
                 "aligned": self.aligned}
 
 
-def _region(index: IndexReader, q: SoftQuery, c: Candidate) -> tuple[int, int, str, str, int] | None:
-    """(document, local doc, doc id, region text, its char offset) around a candidate window."""
+def _region(index: IndexReader, q: SoftQuery, c: Candidate) -> tuple[int, str, str, int] | None:
+    """(document, doc id, region text, its char offset in the document) around a candidate window."""
     shard = index.shards[c.shard]
     local = int(positions_to_docs(shard, np.asarray([c.first]))[0])
     da, db = shard.doc_range(local)
@@ -61,7 +63,7 @@ def _region(index: IndexReader, q: SoftQuery, c: Candidate) -> tuple[int, int, s
     span = doc_span(index, c.shard, t0, t1 - t0, context=1)
     a = span.char_start - span.snippet_start
     text = span.snippet[a : a + (span.char_end - span.char_start)]
-    return span.doc_index, local, span.doc_id, text, span.char_start
+    return span.doc_index, span.doc_id, text, span.char_start
 
 
 def verify(q: SoftQuery, text: str) -> tuple[float, int, int, list[list[str]]]:
@@ -99,7 +101,7 @@ def _search(index: IndexReader, q: SoftQuery, loc: Locator, limit: int, opts: So
         region = _region(index, q, c)
         if region is None:
             continue
-        doc, _, doc_id, text, base = region
+        doc, doc_id, text, base = region
         score, s, e, aligned = verify(q, text)
         if score < opts.threshold or e <= s:
             continue
@@ -115,16 +117,14 @@ def _search(index: IndexReader, q: SoftQuery, loc: Locator, limit: int, opts: So
     return kept
 
 
-def find_similar_many(index: IndexReader, texts: list[str], limit: int = 10, options: SoftOptions | None = None,
+def find_similar_many(index: IndexReader, texts: Sequence[str], limit: int = 10, options: SoftOptions | None = None,
                       **overrides) -> list[list[SoftMatch]]:
     """``find_similar`` of many texts, counting and locating each distinct word once.
 
     Every text is checked first (a bad one raises ``InputError``/``TooShortError`` naming its
     number), so nothing runs on a batch that cannot finish."""
-    from tracer.errors import InputError
-    from tracer.query.options import check_int
-
     opts = resolve(SoftOptions, options, overrides)
+    texts = list(texts)
     check_int("limit", limit, 0)
     all_words = []
     for i, t in enumerate(texts):
