@@ -300,15 +300,31 @@ def rate(rows: list[dict], t: float, keep: Callable[[dict], bool] = lambda r: Tr
     return sum(bool(r["exact"] or r["score"] >= t) for r in rows if keep(r)) / max(1, len(rows))
 
 
+def _pooled(report: dict, kind: str) -> list[dict]:
+    return [r for g in report["groups"].values() if g["kind"] == kind for r in g["rows"]]
+
+
+def recall_by_benchmark(report: dict, t: float) -> dict[str, float]:
+    return {name: rate(g["rows"], t) for name, g in report["groups"].items() if g["kind"] == "pos"}
+
+
 def choose_threshold(report: dict) -> tuple[float, str]:
     """The lowest grid threshold whose false-positive rates meet the targets (hard negatives <=
-    0.5%, non-injected <= 0.1%); the highest grid value if none does."""
-    hard = [r for g in report["groups"].values() if g["kind"] == "neg-hard" for r in g["rows"]]
-    non = [r for g in report["groups"].values() if g["kind"] == "neg-non-injected" for r in g["rows"]]
+    0.5%, non-injected <= 0.1%); if none does, the one maximizing mean recall (GSM8K, HumanEval,
+    MMLU) minus 10 x mean false-positive rate (hard, non-injected): the targets' own exchange
+    rate (0.5% of false positives against 80% recall: 1 point of false positives costs 10 of recall)."""
+    hard, non = _pooled(report, "neg-hard"), _pooled(report, "neg-non-injected")
     for t in GRID:
         if rate(hard, t) <= TARGETS["fpr hard"] and rate(non, t) <= TARGETS["fpr non-injected"]:
             return t, "lowest grid value meeting both false-positive targets"
-    return GRID[-1], "no grid value meets both false-positive targets"
+
+    def utility(t: float) -> float:
+        recall = list(recall_by_benchmark(report, t).values())
+        return sum(recall) / len(recall) - 10 * (rate(hard, t) + rate(non, t)) / 2
+
+    best = max(GRID, key=utility)
+    return best, (f"no grid value meets both false-positive targets; maximizes mean recall - 10 x mean FPR "
+                  f"({utility(best):.3f})")
 
 
 def print_report(report: dict, threshold: float) -> None:
@@ -332,6 +348,8 @@ def print_report(report: dict, threshold: float) -> None:
     print(f"| all non-injected | | {len(non)} | " + " | ".join(f"{rate(non, t):.4f}" for t in GRID) + " | |")
     t, why = choose_threshold(report)
     print(f"\nchosen threshold on this data: {t} ({why})")
+    print(f"at {threshold} (default): recall " + ", ".join(f"{k} {v:.3f}" for k, v in recall_by_benchmark(report, threshold).items())
+          + f"; FPR hard {rate(hard, threshold):.4f}, non-injected {rate(non, threshold):.4f}")
     print(f"exact verdicts unchanged by the soft tier in every group: "
           f"{all(g['exact_unchanged'] for g in gs.values())}")
     s = report["speed"]
