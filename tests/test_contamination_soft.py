@@ -152,3 +152,22 @@ def test_grpc_and_fanout_equal_the_library(corpus):
     finally:
         for s in servers:
             s.stop(0)
+
+
+def test_decontaminate_soft_drops_the_paraphrase_document(corpus, tmp_path):
+    from tracer.contamination.decontaminate import DecontaminateOptions, decontaminate
+
+    d, texts, _ = corpus
+    index = tracer.open(d / "all")
+    items = _items()
+    out = decontaminate(index, items, tmp_path / "clean", CheckOptions(soft=True),
+                        DecontaminateOptions(output_format="jsonl"))
+    kept = [json.loads(line)["id"] for p in sorted((tmp_path / "clean").glob("part-*.jsonl"))
+            for line in p.read_text().splitlines()]
+    assert "d1" not in kept and "d3" not in kept  # the paraphrase's and the verbatim copy's documents
+    assert kept == [f"d{i}" for i in range(len(texts)) if i not in (1, 3)]
+    assert out.docs_dropped == 2
+    plain = decontaminate(index, items, tmp_path / "exact", CheckOptions(), DecontaminateOptions(output_format="jsonl"))
+    assert plain.docs_dropped == 1  # without --soft only the verbatim copy goes
+    with pytest.raises(InputError, match="--mode drop only"):
+        decontaminate(index, items, tmp_path / "m", CheckOptions(soft=True), DecontaminateOptions(mode="mask"))
