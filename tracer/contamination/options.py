@@ -12,7 +12,7 @@ PARTS = ("any", "both", "input", "label")
 
 # the default least score of a soft match (tracer.contamination.soft): chosen on the development data
 # of benchmarks/scripts/soft_eval.py (see benchmarks/RESULTS.md, "Soft contamination")
-DEFAULT_SOFT_THRESHOLD = 0.55
+DEFAULT_SOFT_THRESHOLD = 0.45
 
 # the default threshold of each method: the share of the item's words (or n-grams) it needs
 DEFAULT_THRESHOLDS = {"coverage": 0.4, "skip_coverage": 0.4, "ngram": 0.7, "longest": 0.5, "13gram": 1.0}
