@@ -107,14 +107,11 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 # -- injected corpus -------------------------------------------------------------------
 
 
-def insert(doc: str, snippet: str, inline: bool, rng: random.Random) -> str:
-    if not inline:
-        cuts = [m.end() for m in re.finditer(r"\n\n", doc)] or [len(doc)]
-        c = rng.choice(cuts)
-        return doc[:c] + snippet + "\n\n" + doc[c:]
-    cuts = [m.start() for m in re.finditer(r"(?<=\w) (?=\w)", doc)] or [len(doc)]
-    c = rng.choice(cuts)
-    return doc[:c] + " " + snippet + " " + doc[c:]
+def cut_point(doc: str, inline: bool, rng: random.Random) -> int:
+    """Where a snippet goes in a document's original text: after a blank line, or between two words."""
+    pattern = r"(?<=\w) (?=\w)" if inline else r"\n\n"
+    cuts = [m.start() if inline else m.end() for m in re.finditer(pattern, doc)] or [len(doc)]
+    return rng.choice(cuts)
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:
@@ -141,9 +138,18 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     train = [it.input for it in read_benchmarks([str(DATA / "gsm8k/train.jsonl.gz")])]
     dev = [it.input for it in read_benchmarks([str(DATA / "mmlu/mmlu_dev-1.jsonl.gz")])]
     snippets += [(t, False) for t in train[:1000]] + [(t, True) for t in dev]
-    for text, inline in snippets:
+    # cuts are chosen in the original texts, so no snippet lands inside another one
+    placed: dict[int, list[tuple[int, int, str]]] = {}
+    for k, (text, inline) in enumerate(snippets):
         j = rng.randrange(len(docs))
-        docs[j]["text"] = insert(docs[j]["text"], text, inline, rng)
+        placed.setdefault(j, []).append((cut_point(docs[j]["text"], inline, rng), k,
+                                         f" {text} " if inline else f"{text}\n\n"))
+    for j, items in placed.items():
+        doc, pieces, last = docs[j]["text"], [], 0
+        for cut, _, snippet in sorted(items):
+            pieces += [doc[last:cut], snippet]
+            last = cut
+        docs[j]["text"] = "".join(pieces) + doc[last:]
     with open(out / "corpus.jsonl", "w", encoding="utf-8") as f:
         for d in docs:
             f.write(json.dumps(d, ensure_ascii=False) + "\n")

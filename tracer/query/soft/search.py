@@ -26,6 +26,7 @@ from tracer_native import best_aligned_span
 
 SPAN_FACTOR = 2.0  # a passage holds at most 2x the query's words (+ slack)
 SPAN_SLACK = 16
+REGION_FACTOR = 0.5  # verify the text of a candidate window and half a query length of context each side
 BETA2 = 1.0  # F1 of recall and precision
 NUMBER_FLOOR = 0.2  # the score kept when no number agrees
 MIN_EVIDENCE = 5  # signal words a passage needs to score fully (fewer: proportionally less)
@@ -55,7 +56,7 @@ def _region(index: IndexReader, q: SoftQuery, c: Candidate) -> tuple[int, str, s
     shard = index.shards[c.shard]
     local = int(positions_to_docs(shard, np.asarray([c.first]))[0])
     da, db = shard.doc_range(local)
-    margin = q.n_tokens // 2 + 8
+    margin = int(REGION_FACTOR * q.n_tokens) + 8
     t0 = max(da, c.first - margin)
     t1 = min(db, c.last + margin + 8)
     if t1 <= t0:
