@@ -30,9 +30,10 @@ from tracer_native.search import (
     sa_entry,
     sa_range,
 )
+from tracer_native.soft import best_aligned_span, cooccurrence_windows
 
 __all__ = [
-    "CorruptArrayError", "checked_range", "common_prefix", "compare_suffix",
+    "CorruptArrayError", "best_aligned_span", "checked_range", "cooccurrence_windows", "common_prefix", "compare_suffix",
     "count_batch", "count_sequence", "documents_of_positions", "gather_token_bytes", "ids_searchable",
     "lead_byte_sum", "longest_prefix_lengths", "positions_in_range", "ranges_of_spans", "sa_entry", "sa_range",
     # two-suffix-array join (join.py)

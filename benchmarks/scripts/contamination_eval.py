@@ -6,7 +6,8 @@ Unicode punctuation; multiple-choice reformatting; first half only; light word e
 real paraphrases of rephrased/), each placed as its own paragraph, inline mid-paragraph, or
 wrapped in JSON, HTML or Markdown; also injects prompt boilerplate. Then checks positives,
 easy negatives (other test items) and hard negatives (GSM8K train, MMLU dev/validation,
-unseen items wrapped in the injected boilerplate) against a raw and a normalized bytes index
+unseen items wrapped in the injected boilerplate, and MMLU-style items whose question is template
+text and whose options alone occur in the corpus, issue 12 item 5) against a raw and a normalized bytes index
 (and a raw BPE index: verdict agreement across tokenizers) and prints precision and recall
 per family plus the false-positive rate on hard negatives, for the default method and the
 alternatives.
@@ -246,10 +247,38 @@ def make_cases(items: dict[str, list[BenchItem]], per_family: int, rng: random.R
         head = BOILERPLATE[i % len(BOILERPLATE)].format(subject="high school mathematics")
         wrapped = BenchItem(f"bp-{it.id}", it.benchmark, it.split, head + "\n\n" + it.input, it.label, it.source)
         cases.append(Case(wrapped, "neg-hard-boilerplate"))
+    cases += [Case(it, "neg-hard-options-only") for it in options_only_items()[0]]
     return cases, injections
 
 
-def build_corpus(docs: list[dict], injections, rng: random.Random, path: Path) -> None:
+# issue 12 item 5: "Find the degree for the given field extension Q(sqrt(2), sqrt(3)) over Q." with
+# options 0 / 4 / 2 / 6 was flagged at coverage 1.0: its question is template text shared with other
+# items of the subject, and another item with the same stem tail and options was in the corpus.
+# Here with other radicals and options (so no real MMLU item shares the injected text): per (p, q)
+# the checked item, two siblings that make its question template text, and a third sibling with
+# the same options in the corpus.
+OPTIONS_ONLY = [(3, 7, "1 4 8 16"), (5, 11, "0 3 9 27"), (6, 13, "2 5 10 20"), (10, 17, "1 6 12 36")]
+FIELD_STEM = "Find the degree for the given field extension "
+
+
+def options_only_items() -> tuple[list[BenchItem], list[str]]:
+    """(checked items: per (p, q) the item and its two siblings, texts injected into the corpus)."""
+    items, texts = [], []
+    for p, q, options in OPTIONS_ONLY:  # options differ between the groups: only the stem is shared
+        opts = options.split()
+        for k, (body, choices) in enumerate([
+            (f"Q(sqrt({p}), sqrt({q})) over Q.", opts),
+            (f"Q(sqrt({p}), sqrt({q}), sqrt({p * q})) over Q.", ["1", "2", "4", "8"]),
+            (f"Q(sqrt({p + 20}), sqrt({q})) over Q.", ["2", "4", "6", "8"]),
+        ]):
+            items.append(BenchItem(f"opt-{p}-{q}-{k}", "abstract_algebra_extra", "test",
+                                   "\n".join([FIELD_STEM + body, *choices]), choices[1]))
+        texts.append(f"Exercise. Compute the degree of Q(sqrt({p}) + sqrt({q})) over Q.\n" + "\n".join(opts))
+    return items, texts
+
+
+def build_corpus(docs: list[dict], injections, rng: random.Random, path: Path,
+                 extra: list[str] | None = None, extra_seed: int = 0) -> None:
     hosts = [i for i, d in enumerate(docs) if len(d["text"]) > 3000]
     texts = [d["text"] for d in docs]
     for text, it, placement in injections:
@@ -260,6 +289,10 @@ def build_corpus(docs: list[dict], injections, rng: random.Random, path: Path) -
         h = rng.choice(hosts)
         head = BOILERPLATE[j % len(BOILERPLATE)].format(subject=rng.choice(["high school mathematics", "anatomy"]))
         texts[h] = insert(texts[h], head, "para", rng)
+    xrng = random.Random(1000 + extra_seed)  # its own generator: the rest of the corpus is as before
+    for text in extra or []:
+        h = xrng.choice(hosts)
+        texts[h] = insert(texts[h], text, "para", xrng)
     with path.open("w", encoding="utf-8") as f:
         for d, t in zip(docs, texts, strict=True):
             f.write(json.dumps({"id": d["id"], "text": t}, ensure_ascii=False) + "\n")
@@ -326,7 +359,7 @@ def main() -> int:
     items = load_items()
     cases, injections = make_cases(items, a.per_family, rng, vocab)
     corpus = work / "corpus.jsonl"
-    build_corpus(docs, injections, rng, corpus)
+    build_corpus(docs, injections, rng, corpus, options_only_items()[1], a.seed)
     print(f"corpus: {len(docs)} stdlib files, {corpus.stat().st_size / 1e6:.1f} MB, {len(injections)} injections, "
           f"{len(cases)} cases ({sum(c.positive for c in cases)} positive)", file=sys.stderr)
     variants = [("raw", {}), ("normalized", {"normalize": True})]
@@ -338,7 +371,7 @@ def main() -> int:
     wrapped = [c.item for c in cases if c.family == "neg-hard-boilerplate"]
     originals = {(w.benchmark, w.split, w.id[3:]) for w in wrapped}
     reference = [it for v in items.values() for it in v if (it.benchmark, it.split, it.id) not in originals]
-    reference += wrapped
+    reference += wrapped + options_only_items()[0]
     all_scores, verdicts = {}, {}
     for name, kw in variants:
         out = work / f"idx-{name}"
@@ -376,7 +409,7 @@ def print_tables(s: dict) -> None:
             continue
         print(f"| {fam} | {row[0]['n']} | " + " | ".join(f"{r['recall']:.3f} ({r['precision']:.3f})" for r in row) + " |")
     for neg in ["neg-easy", "neg-hard-gsm8k-train", "neg-hard-mmlu-dev", "neg-hard-mmlu-val", "neg-hard-boilerplate",
-                "hard_negatives"]:
+                "neg-hard-options-only", "hard_negatives"]:
         row = [s[i][default][neg] for i in idx_names]
         print(f"| {neg} (FPR) | {row[0]['n']} | " + " | ".join(f"{r['fpr']:.4f} ({r['fp']} FP)" for r in row) + " |")
     for name in idx_names:

@@ -22,13 +22,22 @@ Every call goes to all groups at once (gRPC futures) and the answers are merged:
   merged context count is over ``max_support`` is sampled per group in proportion and stays approximate.
 - ``search``: counts and clause counts added (approximate stays marked); documents chosen from all
   matches in corpus order exactly as one index would when the groups' matches fit in ``exact_find_max``.
+- ``find_similar`` / ``find_similar_many``: each group's best ``limit`` passages per text, document
+  numbers made global, merged to the best ``limit`` by score. Each group weighs words by its own
+  counts, so scores can differ a little from one index holding everything (see README "Soft matching").
+
+- ``soft_contamination``: the soft tier of a contamination check (``CheckOptions(soft=True)``) on
+  every group; per item the best soft match over the groups wins (ties: the earlier group), its
+  document numbered globally; ``contaminated`` when it reaches ``soft_threshold``.
 
 - ``overlap``: every group answers for all the posted documents; rows merged exactly
   (tracer.client.overlap_merge), the summary made from the merged rows.
 
 Membership scores (the reference scores included: use ``infgram_logprobs`` to fan those out) and
-contamination checks are not fanned out: they derive several statistics
+the exact tiers of contamination checks are not fanned out: they derive several statistics
 from the whole index in one pass, so run them against one server holding the whole index.
+Soft scores weigh words by each group's own corpus counts, so a group's scores are those of a
+server holding only that group.
 Errors are ``grpc.RpcError`` with the failing server's status code (a group that is down fails
 the call: an answer from part of the index would be silently wrong).
 """
@@ -45,6 +54,7 @@ import numpy as np
 
 from tracer.client.single import ClientTLS, MiB, Query, TracerClient
 from tracer.client.trace_merge import GroupTrace, candidate_spans, check_same_tokens, merge_traces
+from tracer.contamination import BenchItem, CheckOptions, ItemResult
 from tracer.errors import InputError, MismatchError
 from tracer.index.reader import DocumentRecord
 from tracer.query.documents import DocSpan
@@ -388,6 +398,52 @@ class FanOutClient:
         for t, n in zip(doc["top_spans"], counts, strict=True):
             t["a_count"] = n
         return rows, doc
+
+    def soft_contamination(self, items: Sequence[BenchItem | dict],
+                           options: CheckOptions | None = None) -> list[ItemResult]:
+        """Each group's contamination check with the soft tier; per item the result of the first
+        group that calls it contaminated exactly (the soft tier never overrides an exact verdict),
+        else of the group with the best soft match (best score wins; the earlier group on ties),
+        else the first group's; documents numbered globally. Exact verdicts are a group's own (see
+        the module docstring): read ``match == "soft"`` and ``soft`` here."""
+        opts = replace(options or CheckOptions(), soft=True)
+        request = pb.ContaminationRequest(index=self.index, items=[convert.bench_item_to_msg(i) for i in items],
+                                          options=convert.options_to_msg(opts))
+        answers = self._all("CheckContamination", request)
+        per_group = [[convert.msg_to_item_result(m) for m in a.results] for a in answers]
+        merged = []
+        for k in range(len(per_group[0])):
+            exact = [g for g, results in enumerate(per_group) if results[k].match in ("exact", "normalized")]
+            best, best_g = per_group[0][k], 0
+            for g, results in enumerate(per_group):
+                r = results[k]
+                if r.soft is not None and (best.soft is None or r.soft.score > best.soft.score):
+                    best, best_g = r, g
+            if exact:
+                best, best_g = per_group[exact[0]][k], exact[0]
+            base = self.groups[best_g].doc_base
+            if best.soft is not None:
+                best.soft = replace(best.soft, document=best.soft.document + base)
+            for d in best.documents:
+                d.doc_index += base
+            merged.append(best)
+        return merged
+
+    def find_similar(self, text: str, limit: int = 10, options: Any | None = None, **overrides: Any) -> list:
+        """Soft search over every group: the best ``limit`` passages by score (see the module doc)."""
+        return self.find_similar_many([text], limit, options, **overrides)[0]
+
+    def find_similar_many(self, texts: Sequence[str], limit: int = 10, options: Any | None = None,
+                          **overrides: Any) -> list[list]:
+        from tracer.wire import soft as soft_wire
+
+        groups = self.groups
+        answers = self._all("FindSimilar", soft_wire.request(self.index, list(texts), limit, options, overrides))
+        merged: list[list] = [[] for _ in texts]
+        for g, msg in zip(groups, answers, strict=True):
+            for i, matches in enumerate(soft_wire.from_response(msg)):
+                merged[i].extend(replace(m, document=m.document + g.doc_base) for m in matches)
+        return [sorted(ms, key=lambda m: (-m.score, m.document, m.start_char))[:limit] for ms in merged]
 
     def _count_ids(self, queries: list[np.ndarray]) -> np.ndarray:
         if not queries:

@@ -231,6 +231,18 @@ class TracerClient:
                                **convert.option_values(SearchOptions, options, overrides))
         return convert.msg_to_search_result(self.call("Search", req))
 
+    def find_similar(self, text: str, limit: int = 10, options: Any | None = None, **overrides: Any) -> list:
+        """``Index.find_similar`` on the server: passages similar to ``text``, best first (``SoftMatch``)."""
+        return self.find_similar_many([text], limit, options, **overrides)[0]
+
+    def find_similar_many(self, texts: Sequence[str], limit: int = 10, options: Any | None = None,
+                          **overrides: Any) -> list[list]:
+        """``Index.find_similar_many`` on the server (one request; ``SoftOptions`` and/or its fields by keyword)."""
+        from tracer.wire import soft as soft_wire
+
+        resp = self.call("FindSimilar", soft_wire.request(self.index, list(texts), limit, options, overrides))
+        return soft_wire.from_response(resp)
+
     def overlap(self, documents: Iterable[str | tuple[str, str]], options: Any | None = None,
                 **overrides: Any) -> tuple[list, dict]:
         """``Index.overlap`` of posted documents (texts or (id, text) pairs) on the server: per-document

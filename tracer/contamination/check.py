@@ -7,6 +7,7 @@ one parallel kernel call per shard computes the longest corpus match at every wo
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,13 +18,23 @@ import numpy as np
 from tracer.contamination.inputs import BenchItem
 from tracer.contamination.metrics import PartMetrics, combine, part_metrics, runs, template_mask, word_matches
 from tracer.contamination.options import CheckOptions
-from tracer.contamination.verdict import judge
-from tracer.contamination.words import PreparedText, json_escaped, ngram_hashes, prepare, text_ngram_hashes
+from tracer.contamination.soft import soft_verdicts
+from tracer.contamination.verdict import evidence_note, judge
+from tracer.contamination.words import (
+    PreparedText,
+    content_mask,
+    json_escaped,
+    ngram_hashes,
+    prepare,
+    text_ngram_hashes,
+)
 from tracer.errors import InputError
 from tracer.index.pointers import sa_slice
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
 from tracer.query.longest import longest_lengths, spans_with_counts
+from tracer.query.soft import SoftMatch
+from tracer.query.soft.words import STOPWORDS
 from tracer.tokenize import RawOffsets
 
 BATCH_TOKENS = 1 << 20  # query tokens per kernel call, at most
@@ -78,6 +89,11 @@ class ItemResult:
     short: bool
     verdict_on: str
     method: str
+    note: str = ""  # why the item cannot be contaminated on its evidence (verdict.evidence_note), or ""
+    match: str | None = None  # the tier that made it contaminated: exact, normalized, soft (or None)
+    soft: SoftMatch | None = None  # the best soft match (only when the soft tier searched the item)
+    soft_note: str = ""  # why the soft tier did not search it (too short / too long), or ""
+    soft_checked: bool = False  # the check ran with the soft tier
 
     @property
     def verdict_part(self) -> PartMetrics:
@@ -91,10 +107,19 @@ class ItemResult:
             "coverage": round(vp.coverage, 4), "skip_coverage": round(vp.skip_coverage, 4),
             "longest_match": vp.longest_match,
             "longest_match_fraction": round(vp.longest_match_fraction, 4), "short": self.short,
-            "source": self.item.source,
+            "not_enough_evidence": bool(self.note), "note": self.note, "source": self.item.source,
             "parts": {k: v.to_json() for k, v in self.parts.items()},
             "documents": [d.to_json() for d in self.documents],
-        }
+            "match": self.match,
+        } | self._soft_json()
+
+    def _soft_json(self) -> dict:
+        if not self.soft_checked:
+            return {}
+        out: dict = {"soft": self.soft.to_json() if self.soft is not None else None}
+        if self.soft_note:
+            out["soft_note"] = self.soft_note
+        return out
 
 
 @dataclass
@@ -141,7 +166,7 @@ def _spellings(index: IndexReader, text: str, variants: bool) -> list[PreparedTe
 def check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
-    evidence: list[list[PartEvidence]] | None = None,
+    evidence: list[list[PartEvidence]] | None = None, soft_floor: float | None = None,
 ) -> list[ItemResult]:
     """Check every item against the index; ``progress(k)`` is called as each k more items are done.
 
@@ -154,14 +179,17 @@ def check_items(
 
     ``evidence``: a list that receives, per item in order, every spelling of every part with its
     word matches (``PartEvidence``): what decontamination locates in the corpus.
+
+    ``soft_floor``: with ``options.soft``, keep soft matches down to this score (below the soft
+    threshold they are reported but do not make the item contaminated; for evaluations).
     """
-    return list(iter_check_items(index, items, options, progress, reference, evidence))
+    return list(iter_check_items(index, items, options, progress, reference, evidence, soft_floor))
 
 
 def iter_check_items(
     index: IndexReader, items: Iterable[BenchItem], options: CheckOptions | None = None,
     progress: Callable[[int], None] | None = None, reference: Iterable[BenchItem] | None = None,
-    evidence: list[list[PartEvidence]] | None = None,
+    evidence: list[list[PartEvidence]] | None = None, soft_floor: float | None = None,
 ) -> Iterator[ItemResult]:
     """``check_items`` yielding each item's result, in item order, as soon as it is done (gRPC
     streams them). Batches start small and double up to ``BATCH_TOKENS``, so the first results
@@ -181,16 +209,21 @@ def iter_check_items(
         batch.append((item, preps))
         size += sum(len(p.ids) for ps in preps for p in ps)
         if size >= limit:
-            yield from _results(index, batch, opts, templates, progress, evidence)
+            yield from _results(index, batch, opts, templates, progress, evidence, soft_floor)
             batch, size, limit = [], 0, min(2 * limit, BATCH_TOKENS)
     if batch:
-        yield from _results(index, batch, opts, templates, progress, evidence)
+        yield from _results(index, batch, opts, templates, progress, evidence, soft_floor)
 
 
 def _results(index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
              templates: dict[str, set[int]], progress: Callable[[int], None] | None,
-             evidence: list[list[PartEvidence]] | None = None) -> Iterator[ItemResult]:
-    for result in _check_batch(index, batch, opts, templates, evidence):
+             evidence: list[list[PartEvidence]] | None = None,
+             soft_floor: float | None = None) -> Iterator[ItemResult]:
+    own: list[frozenset[str]] = []
+    results: Iterable[ItemResult] = _check_batch(index, batch, opts, templates, evidence, own)
+    if opts.soft:
+        results = apply_soft_tier(index, list(results), own, opts, soft_floor)
+    for result in results:
         yield result
         if progress:
             progress(1)
@@ -223,8 +256,12 @@ def _template_ngrams(
 def _check_batch(
     index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
     templates: dict[str, set[int]], evidence_out: list[list[PartEvidence]] | None = None,
+    own_out: list[frozenset[str]] | None = None,
 ) -> Iterator[ItemResult]:
-    """The batch's results in item order, each yielded once its documents are located."""
+    """The batch's results in item order, each yielded once its documents are located.
+
+    ``own_out`` receives per item the casefolded content words (no stopwords) of its input outside
+    template text: what a soft match must align (``apply_soft_tier``)."""
     parts: list[_Part] = []
     offset = 0
     for i, (_, preps) in enumerate(batch):
@@ -242,6 +279,8 @@ def _check_batch(
 
     # per part: the best spelling's word matches and metrics; spans to count and locate
     raw_template: dict[tuple[int, str], np.ndarray] = {}
+    raw_content: dict[tuple[int, str], np.ndarray] = {}
+    own: dict[int, frozenset[str]] = {}
     evidence: dict[int, list[PartEvidence]] = {}
     chosen: dict[tuple[int, str], tuple[_Part, np.ndarray, PartMetrics]] = {}
     for part in parts:
@@ -262,7 +301,19 @@ def _check_batch(
             else:  # other spellings: a word is template text if its first raw character is
                 starts = p.word_starts if p.raw_of is None else p.raw_of[p.word_starts]
                 tmask = raw_template[key][np.minimum(starts, len(raw_template[key]) - 1)]
-        pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask)
+        key = (part.item_no, part.name)
+        if key not in raw_content:  # as for template text: the part as written decides
+            cmask = content_mask(p)
+            raw_content[key] = _raw_word_chars(p, cmask)
+        else:
+            starts = p.word_starts if p.raw_of is None else p.raw_of[p.word_starts]
+            cmask = raw_content[key][np.minimum(starts, len(raw_content[key]) - 1)]
+        pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask,
+                                   cmask)
+        if part.name == "input" and part.item_no not in own:  # the part as written: what the soft tier needs
+            mine = cmask if tmask is None else cmask & ~tmask
+            own[part.item_no] = frozenset(piece for w in np.flatnonzero(mine).tolist() for piece in
+                                          _pieces(p.qtext[int(p.word_starts[w]) : int(p.word_ends[w])])) - STOPWORDS
         evidence.setdefault(part.item_no, []).append(PartEvidence(part.name, p, m, tmask, n_eff, gpt3_n))
         pm.text = p.text
         pm.spans = [p.raw_range(int(p.word_starts[a]), int(p.word_ends[b - 1])) for a, b in runs(covered)]
@@ -303,13 +354,66 @@ def _check_batch(
                 parts_m[name] = pm
         parts_m["both"] = combine([parts_m[n] for n in PART_NAMES if n in parts_m and parts_m[n].words])
         contaminated, cat, verdict_on = judge(parts_m, opts)
+        note = evidence_note(parts_m[verdict_on], opts)
+        match = ("normalized" if index.normalization else "exact") if contaminated else None
         docs = _documents(locator, spans, doc_spans.get(i, []), counted, opts) if counted is not None else []
         if evidence_out is not None:
             evidence_out.append(evidence.get(i, []))
+        if own_out is not None:
+            own_out.append(own.get(i, frozenset()))
         yield ItemResult(
             item=item, parts=parts_m, documents=docs, contaminated=contaminated, category=cat,
             short=max(ps[0].n_words for ps in preps) < opts.ngram, verdict_on=verdict_on, method=opts.method,
+            note=note, match=match,
         )
+
+
+OWN_WORDS = 3  # content words of the item's own (outside template text) a soft match must align
+SOFT_TEMPLATE = ("soft: too short to judge (fewer than 3 content words outside the benchmark's template text; "
+                 "option labels and short numbers do not count)")
+SOFT_WEAK = ("soft: not enough evidence (the best match aligns fewer than 3 of the item's own content words: "
+             "template text, option labels and short numbers do not count)")
+
+
+def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
+    """Item words of a soft match's aligned pairs that are the item's own content words (``own``
+    holds them whole and split into their camelCase and snake_case pieces)."""
+    return len({w for w in (pair[0].casefold() for pair in m.aligned) if w in own and w not in STOPWORDS})
+
+
+def _pieces(word: str) -> list[str]:
+    """A word and its camelCase / snake_case pieces, casefolded (soft search aligns pieces)."""
+    parts = [p for chunk in word.split("_") for p in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", chunk)]
+    return [word.casefold(), *(p.casefold() for p in parts if p)]
+
+
+def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[frozenset[str]], opts: CheckOptions,
+                    floor: float | None = None) -> list[ItemResult]:
+    """The soft tier (tracer.contamination.soft) on a batch's results: only items the exact tiers
+    call clean are searched, and only their ``match``/``soft``/``contaminated`` change.
+
+    ``floor``: keep soft matches down to this score (evaluation of thresholds); only those at or
+    above ``opts.soft_threshold`` make an item contaminated.
+    """
+    clean, clean_own = [], []
+    for r, words in zip(results, own, strict=True):
+        if r.contaminated:
+            continue
+        if len(words) < OWN_WORDS:
+            r.soft_note = SOFT_TEMPLATE
+        else:
+            clean.append(r)
+            clean_own.append(words)
+    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_threshold, floor)
+    for r, words, v in zip(clean, clean_own, verdicts, strict=True):
+        r.soft, r.soft_note = v.match, v.note
+        if v.match is not None and own_aligned(v.match, words) < OWN_WORDS:
+            r.soft, r.soft_note = None, SOFT_WEAK
+        if r.soft is not None and r.soft.score >= opts.soft_threshold:
+            r.contaminated, r.match = True, "soft"
+    for r in results:
+        r.soft_checked = True
+    return results
 
 
 class _Locator:
@@ -346,6 +450,16 @@ def _raw_char_mask(p: PreparedText, word_mask: np.ndarray) -> np.ndarray:
     out = np.zeros(len(p.text) + 1, bool)
     for first, after in runs(word_mask):
         a, b = p.raw_range(int(p.word_starts[first]), int(p.word_ends[after - 1]))
+        out[a : max(b, a + 1)] = True
+    return out
+
+
+def _raw_word_chars(p: PreparedText, word_mask: np.ndarray) -> np.ndarray:
+    """Raw characters of the masked words (one extra False at the end): carries a word mask of the
+    part as written over to its other spellings."""
+    out = np.zeros(len(p.text) + 1, bool)
+    for w in np.flatnonzero(word_mask).tolist():
+        a, b = p.raw_range(int(p.word_starts[w]), int(p.word_ends[w]))
         out[a : max(b, a + 1)] = True
     return out
 

@@ -10,6 +10,11 @@
    occurrences' characters replaced by a marker (``mask``); every other document is written
    unchanged. Output is sharded, atomic and resumable (``shard_writer``); a removal report
    (``decon_report``) says what went and why.
+
+With ``CheckOptions(soft=True)`` (``--soft``) an item that only the soft tier calls contaminated
+drops the document of its best soft match (the passage soft search found; other paraphrased copies
+of the same item are not searched for). Soft matches have no exact spans to mask, so ``--soft``
+goes with ``--mode drop`` only.
 """
 
 from __future__ import annotations
@@ -83,6 +88,12 @@ def find_removals(index: IndexReader, items: list[BenchItem], options: CheckOpti
             lengths.append(w.tok_len)
     docs: dict[int, DocHit] = {}
     removal = Removal(results, docs, windows=len(starts))
+    for i, r in enumerate(results):  # soft matches: the document of the best passage
+        if r.match == "soft" and r.soft is not None:
+            hit = docs.get(r.soft.document)
+            if hit is None:
+                hit = docs[r.soft.document] = DocHit(shard=_shard_of(index, r.soft.document))
+            hit.items.add(i)
     if not starts:
         return removal
     query = np.concatenate(pieces).astype(index.dtype)
@@ -97,6 +108,13 @@ def find_removals(index: IndexReader, items: list[BenchItem], options: CheckOpti
         hit.items.add(int(owner[span]))
         hit.ranges.append((start, start + length))
     return removal
+
+
+def _shard_of(index: IndexReader, doc: int) -> int:
+    for k, shard in enumerate(index.shards):
+        if shard.doc_base <= doc < shard.doc_base + shard.n_docs:
+            return k
+    raise InputError(f"document {doc} is not in the index")
 
 
 def masked(index: IndexReader, doc_index: int, text: str, hit: DocHit, marker: str) -> tuple[str, int, int]:
@@ -195,6 +213,9 @@ def decontaminate(
     options = options or DecontaminateOptions()
     if not items:
         raise InputError("no benchmark items to check")
+    if check.soft and options.mode == "mask":
+        raise InputError("--soft goes with --mode drop only: a soft match is a similar passage, not exact spans "
+                         "that a marker could replace")
     writer = ShardedWriter(Path(out), options.output_format, options.shard_docs, options.shard_bytes,
                            fingerprint(index, items, check, options, source))
     first = writer.resume()  # a folder holding other output is refused before the check runs

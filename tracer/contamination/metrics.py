@@ -15,7 +15,11 @@ n words (an MMLU option, ``#### 18``) is only covered as part of a longer match.
 - ngram_fraction (PaLM): share of the part's word n-grams that occur in the corpus;
 - longest_match (ConTAM): the longest matched run of words, also as a share of the part;
 - any_13gram (GPT-3): some run of min(13, item length) words occurs;
-- longest_match_count: how often the longest match occurs in the corpus.
+- longest_match_count: how often the longest match occurs in the corpus;
+- content_words / matched_content_words: the item's own words (template text left out) that can
+  be evidence (``words.content_mask``: not option labels, short numbers or punctuation), and
+  those of them inside matched spans. An item whose matched own words are all option labels
+  and short numbers is not contaminated on that alone (verdict.py: "not enough evidence").
 
 Template words: text shared by several items of one benchmark (an MMLU subject's fixed
 question stem and options, a passage several questions refer to, a prompt header) says
@@ -55,6 +59,8 @@ class PartMetrics:
     spans: list[tuple[int, int]] = field(default_factory=list)  # raw char ranges of covered text
     text: str | None = None
     longest_match_text: str = ""
+    content_words: int = 0  # own (non-template) words that can be evidence (see words.content_mask)
+    matched_content_words: int = 0  # of them, inside covered or skip-budget spans
 
     @property
     def scored_words(self) -> int:
@@ -87,7 +93,8 @@ class PartMetrics:
             "skip_coverage": round(self.skip_coverage, 4), "ngram_fraction": round(self.ngram_fraction, 4),
             "longest_match": self.longest_match, "longest_match_fraction": round(self.longest_match_fraction, 4),
             "longest_match_count": self.longest_match_count, "longest_match_text": self.longest_match_text,
-            "any_13gram": self.any_13gram,
+            "any_13gram": self.any_13gram, "content_words": self.content_words,
+            "matched_content_words": self.matched_content_words,
         }
         if self.text is not None:
             d["text"] = self.text
@@ -171,12 +178,17 @@ def template_mask(ngram_hashes: list[int], n: int, words: int, template: set[int
 
 def part_metrics(
     m: np.ndarray, n: int, gpt3_n: int, budget: int, n_tokens: int, word_tok: np.ndarray, tok_count: int,
-    template: np.ndarray | None = None,
+    template: np.ndarray | None = None, content: np.ndarray | None = None,
 ) -> tuple[PartMetrics, np.ndarray]:
-    """Metrics of one part from its word matches; also returns the covered-word mask."""
+    """Metrics of one part from its word matches; also returns the covered-word mask.
+
+    ``content``: the words that can be evidence (``words.content_mask``; None: all of them).
+    """
     w = len(m)
     keep = ~template if template is not None else np.ones(w, bool)
+    strong = keep if content is None else keep & content
     covered = covered_mask(m, n, keep)
+    skipped = skip_mask(m, n, budget, keep)
     covered_tokens = 0
     if covered.any():
         tok_covered = np.zeros(tok_count + 1, np.int64)
@@ -192,9 +204,10 @@ def part_metrics(
     pm = PartMetrics(
         words=w, tokens=n_tokens, ngram=n, template_words=int(w - keep.sum()),
         covered_words=int((covered & keep).sum()), covered_tokens=covered_tokens,
-        skip_words=int((skip_mask(m, n, budget, keep) & keep).sum()),
+        skip_words=int((skipped & keep).sum()),
         ngram_hits=int(((m[:slots] >= n) & starts_kept).sum()), ngram_slots=int(starts_kept.sum()),
         longest_match=longest, any_13gram=bool(w and longest >= gpt3_n),
+        content_words=int(strong.sum()), matched_content_words=int(((covered | skipped) & strong).sum()),
     )
     return pm, covered
 
@@ -210,4 +223,6 @@ def combine(parts: list[PartMetrics]) -> PartMetrics:
         ngram_slots=sum(p.ngram_slots for p in parts), longest_match=best.longest_match if best else 0,
         longest_match_count=best.longest_match_count if best else 0,
         any_13gram=any(p.any_13gram for p in parts), longest_match_text=best.longest_match_text if best else "",
+        content_words=sum(p.content_words for p in parts),
+        matched_content_words=sum(p.matched_content_words for p in parts),
     )

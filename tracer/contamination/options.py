@@ -10,6 +10,10 @@ from tracer.query.options import SNIPPET_CONTEXT, flag
 METHODS = ("coverage", "skip_coverage", "ngram", "longest", "13gram")
 PARTS = ("any", "both", "input", "label")
 
+# the default least score of a soft match (tracer.contamination.soft): chosen on the development data
+# of benchmarks/scripts/soft_eval.py (see benchmarks/RESULTS.md, "Soft contamination")
+DEFAULT_SOFT_THRESHOLD = 0.45
+
 # the default threshold of each method: the share of the item's words (or n-grams) it needs
 DEFAULT_THRESHOLDS = {"coverage": 0.4, "skip_coverage": 0.4, "ngram": 0.7, "longest": 0.5, "13gram": 1.0}
 
@@ -58,7 +62,18 @@ class CheckOptions:
     json_variants: bool = field(default=True, metadata=flag(
         "--no-json-variant", negate=True, help="do not also match each item as escaped inside a JSON string"))
 
+    # the soft tier: items the exact tiers call clean, searched for paraphrases (tracer.contamination.soft)
+    soft: bool = field(default=False, metadata=flag(
+        "--soft", help="also search items the exact tiers call clean for paraphrased or lightly rewritten "
+                       "copies (a third tier: match 'soft')"))
+    soft_threshold: float = field(default=DEFAULT_SOFT_THRESHOLD, metadata=flag(
+        "--soft-threshold", metavar="S", help="least similarity (0..1) of a soft match that makes an item "
+                                              "contaminated (default {default}, chosen on the soft evaluation)"))
+
     def __post_init__(self) -> None:
+        if isinstance(self.soft_threshold, bool) or not isinstance(self.soft_threshold, (int, float)) \
+                or not 0 < self.soft_threshold <= 1:
+            raise InputError(f"--soft-threshold must be a number in (0, 1] (got {self.soft_threshold!r})")
         if self.ngram < 1:
             raise InputError(f"--ngram must be >= 1 (got {self.ngram})")
         if self.skip_budget < 0:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,14 @@ def conda_rows(doc: dict) -> list[dict]:
             "model_or_corpus": "corpus", "train_split": None, "development_split": None, "test_split": None,
             "approach": "data-based", "method": f"tracer n-gram overlap ({opts.get('method', 'coverage')})",
             "parameters": {k: opts.get(k) for k in ("ngram", "method", "threshold", "part", "skip_budget",
-                                                   "template_items", "clean_below", "dirty_from")},
+                                                   "template_items", "clean_below", "dirty_from", "soft",
+                                                   "soft_threshold")},
             "index": {k: index.get(k) for k in ("path", "n_tokens", "n_docs", "tokenizer", "normalization")},
             "reference": "tracer contamination report", "pr_link": None, "items": {},
         })
+        if s.get("soft_checked"):
+            row["method"] = f"tracer n-gram overlap ({opts.get('method', 'coverage')}) + soft match"
+            row.setdefault("soft_contaminated", {})[s["split"]] = s.get("soft_pct", 0.0)
         column = SPLIT_COLUMNS.get(s["split"])
         if column:
             row[column] = s["contaminated_pct"]
@@ -92,26 +97,46 @@ TABLE_COLUMNS = [("benchmark", "benchmark"), ("split", "split"), ("items", "item
                  ("mean longest match", "mean_longest_match_fraction"), ("short items", "short_items")]
 
 
+SOFT_COLUMNS = [("exact/normalized", "exact_contaminated"), ("soft", "soft_contaminated"),
+                ("too short to judge", "not_enough_evidence")]
+
+
+def _columns(doc: dict) -> list[tuple[str, str]]:
+    """The table's columns: the tier counts only when the soft tier ran."""
+    soft = any(s.get("soft_checked") for s in doc.get("summary", []))
+    return TABLE_COLUMNS + (SOFT_COLUMNS if soft else [])
+
+
+def _soft_items(doc: dict) -> list[dict]:
+    return sorted((i for i in doc.get("items", []) if i.get("match") == "soft" and i.get("soft")),
+                  key=lambda i: -i["soft"]["score"])
+
+
 def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def _method_line(doc: dict) -> str:
     o = doc.get("options", {})
-    return (f"method `{o.get('method')}` >= {o.get('threshold')} on part `{o.get('part')}`, spans of >= "
+    line = (f"method `{o.get('method')}` >= {o.get('threshold')} on part `{o.get('part')}`, spans of >= "
             f"{o.get('ngram')} words; categories at {o.get('clean_below')} / {o.get('dirty_from')} coverage")
+    if o.get("soft"):
+        line += f"; soft tier: similarity >= {o.get('soft_threshold')} for items the exact tiers call clean"
+    return line
 
 
 def render_markdown(doc: dict, top: int = 20) -> str:
     idx = doc.get("index", {})
+    columns = _columns(doc)
     lines = ["# Contamination report", "",
              f"Index `{idx.get('path')}`: {idx.get('n_tokens', 0):,} tokens, {idx.get('n_docs', 0):,} documents, "
              f"tokenizer {idx.get('tokenizer', {}).get('kind', '?')}, normalization {idx.get('normalization') or 'none (raw text)'}.",
              f"Verdict: {_method_line(doc)}. Contaminated: **{doc.get('contaminated_pct', 0):.2f}%** of items.", "",
-             "| " + " | ".join(c for c, _ in TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
+             "| " + " | ".join(c for c, _ in columns) + " |", "|" + "---|" * len(columns)]
     for s in doc.get("summary", []):
-        lines.append("| " + " | ".join(_fmt(s.get(k)) for _, k in TABLE_COLUMNS) + " |")
-    worst = sorted((i for i in doc.get("items", []) if i.get("contaminated")), key=lambda i: -i.get("coverage", 0))
+        lines.append("| " + " | ".join(_fmt(s.get(k)) for _, k in columns) + " |")
+    worst = sorted((i for i in doc.get("items", []) if i.get("contaminated") and i.get("match") != "soft"),
+                   key=lambda i: -i.get("coverage", 0))
     if worst:
         lines += ["", f"## Contaminated items (top {min(top, len(worst))} of {len(worst)})", "",
                   "| benchmark | id | coverage | longest match (words) | category | top document |", "|---|---|---|---|---|---|"]
@@ -119,6 +144,16 @@ def render_markdown(doc: dict, top: int = 20) -> str:
             d = i.get("documents") or [{}]
             lines.append(f"| {i['benchmark']} | {i['id']} | {i['coverage']:.3f} | {i['longest_match']} | "
                          f"{i['category']} | {_md_cell(str(d[0].get('doc_id', '')))} |")
+    soft = _soft_items(doc)
+    if soft:
+        lines += ["", f"## Soft matches: paraphrased or rewritten items (top {min(top, len(soft))} of {len(soft)})", "",
+                  "| benchmark | id | score | document | chars | aligned words (item → passage) |",
+                  "|---|---|---|---|---|---|"]
+        for i in soft[:top]:
+            m = i["soft"]
+            pairs = ", ".join(a if a == b else f"{a} → {b}" for a, b in m.get("aligned", [])[:12])
+            lines.append(f"| {i['benchmark']} | {i['id']} | {m['score']:.3f} | {_md_cell(str(m['doc_id']))} | "
+                         f"{m['start_char']}-{m['end_char']} | {_md_cell(pairs)} |")
     return "\n".join(lines)
 
 
@@ -136,6 +171,7 @@ mark{background:#ffd54f;padding:0}.ex{display:grid;grid-template-columns:1fr 1fr
 padding:1em 0}pre{white-space:pre-wrap;word-break:break-word;background:#fafafa;padding:.5em;margin:.3em 0;
 font-size:13px}.tag{display:inline-block;padding:1px 6px;border-radius:3px;color:#fff;font-size:12px}
 .dirty{background:#c62828}.not_clean{background:#ef6c00}.clean{background:#2e7d32}.meta{color:#666;font-size:13px}
+.soft{background:#6a1b9a}mark.al{background:#ce93d8}table.pairs td{text-align:left;font-family:monospace}
 img{max-width:100%}
 """
 
@@ -202,13 +238,46 @@ def _example(item: dict) -> str:
     return f"<div class='ex'><div>{''.join(left)}</div><div>{''.join(right)}</div></div>"
 
 
+def _word_ranges(text: str, words: set[str]) -> list[tuple[int, int]]:
+    """Char ranges of the whole-word occurrences of ``words`` (casefolded) in ``text``."""
+    if not words:
+        return []
+    return [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]+", text) if m.group().casefold() in words]
+
+
+def _highlight_words(text: str, words: set[str]) -> str:
+    out, last = [], 0
+    for a, b in _word_ranges(text, words):
+        out += [html.escape(text[last:a]), "<mark class='al'>", html.escape(text[a:b]), "</mark>"]
+        last = b
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def _soft_example(item: dict) -> str:
+    """A soft match side by side: the item and the passage with their aligned words highlighted,
+    and the aligned pairs."""
+    m = item["soft"]
+    aligned = m.get("aligned", [])
+    text = (item.get("parts", {}).get("input") or {}).get("text") or ""
+    left = [f"<h4>{html.escape(item['benchmark'])} / {html.escape(str(item['id']))} <span class='tag soft'>soft "
+            f"{m['score']:.3f}</span></h4>", f"<pre>{_highlight_words(text, {a.casefold() for a, _ in aligned})}</pre>"]
+    right = [f"<div class='meta'>document <b>{html.escape(str(m['doc_id']))}</b> (#{m['document']}), chars "
+             f"{m['start_char']}-{m['end_char']}</div>",
+             f"<pre>{_highlight_words(m.get('passage', ''), {b.casefold() for _, b in aligned})}</pre>"]
+    pairs = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for a, b in aligned)
+    table = f"<table class='pairs'><tr><th>item word</th><th>passage word</th></tr>{pairs}</table>"
+    return f"<div class='ex'><div>{''.join(left)}{table}</div><div>{''.join(right)}</div></div>"
+
+
 def render_html(doc: dict, examples: int = 12) -> str:
     idx = doc.get("index", {})
     items = doc.get("items", [])
     benches = sorted({i["benchmark"] for i in items})
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(s.get(k)))}</td>" for _, k in TABLE_COLUMNS) + "</tr>"
+    columns = _columns(doc)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(s.get(k)))}</td>" for _, k in columns) + "</tr>"
                    for s in doc.get("summary", []))
-    head = "".join(f"<th>{html.escape(c)}</th>" for c, _ in TABLE_COLUMNS)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c, _ in columns)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Contamination report</title>",
         f"<style>{CSS}</style></head><body><h1>Contamination report</h1>",
@@ -222,10 +291,16 @@ def render_html(doc: dict, examples: int = 12) -> str:
         threshold = doc.get("options", {}).get("threshold") if doc.get("options", {}).get("method") in (
             "skip_coverage", "coverage") else None
         parts.append(f"<h3>{html.escape(b)}</h3>{_histograms([i for i in items if i['benchmark'] == b], b, threshold)}")
-    ranked = sorted(items, key=lambda i: (-int(bool(i.get("contaminated"))), -i.get("coverage", 0)))
+    ranked = sorted((i for i in items if i.get("match") != "soft"),
+                    key=lambda i: (-int(bool(i.get("contaminated"))), -i.get("coverage", 0)))
     shown = [i for i in ranked if i.get("coverage", 0) > 0][:examples]
     parts.append(f"<h2>Examples ({len(shown)} with the highest coverage)</h2>")
     parts += [_example(i) for i in shown] or ["<p>No item shares a span of the required length with the corpus.</p>"]
+    if any(s.get("soft_checked") for s in doc.get("summary", [])):
+        soft = _soft_items(doc)
+        parts.append(f"<h2>Soft matches ({len(soft)} items: paraphrased or rewritten, aligned words highlighted"
+                     f"{f'; the {examples} best shown' if len(soft) > examples else ''})</h2>")
+        parts += [_soft_example(i) for i in soft[:examples]] or ["<p>No item has a soft match above the threshold.</p>"]
     parts.append(f"<p class='meta'>{html.escape(doc.get('tool', ''))}</p></body></html>")
     return "".join(parts)
 

@@ -60,8 +60,9 @@ def _own_lengths(ev: PartEvidence, n: int) -> np.ndarray:
 
 
 def item_windows(result: ItemResult, evidence: list[PartEvidence], opts: CheckOptions) -> list[Window]:
-    """The windows of an item (empty if it is not contaminated) from its ``check_items`` evidence."""
-    if not result.contaminated:
+    """The windows of an item (empty if it is not contaminated, or only by the soft tier: its exact
+    matches are below the threshold) from its ``check_items`` evidence."""
+    if not result.contaminated or result.match == "soft":
         return []
     input_words = next((ev.prep.n_words for ev in evidence if ev.part == "input"), 0)
     out: list[Window] = []

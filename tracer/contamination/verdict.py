@@ -14,6 +14,14 @@ item whose first half leaked. Chosen on the labelled evaluation
 lowest threshold with no false positive among 2,085 hard negatives. Other methods: ``coverage`` (no skip
 budget), ``ngram`` (PaLM: >= 70% of n-grams), ``longest`` (ConTAM: the longest match covers
 >= the threshold share of the item), ``13gram`` (GPT-3: any 13-gram).
+
+Not enough evidence (``evidence_note``): an item is never contaminated on option labels, short
+numbers and punctuation alone. If none of its own words (template text left out) is a content
+word (``words.content_mask``), it is too short to judge under any method; under the coverage
+methods, a match whose own words are all such words does not count either. An MMLU item whose
+question is template text shared with other items of its subject keeps only its options
+(``0 4 2 6``), and another item with the same options in the corpus would otherwise cover it
+whole.
 """
 
 from __future__ import annotations
@@ -49,8 +57,24 @@ def method_value(pm: PartMetrics, method: str) -> float:
     raise ValueError(method)
 
 
+TOO_SHORT = ("too short to judge: after template text only option labels, short numbers and punctuation "
+             "remain")
+WEAK_MATCH = ("not enough evidence: the matched words of the item are only option labels, short numbers and "
+              "punctuation")
+
+
+def evidence_note(pm: PartMetrics, opts: CheckOptions) -> str:
+    """Why the part cannot make the item contaminated ("" when it can): see the module docstring."""
+    if pm.words and pm.content_words == 0:
+        return TOO_SHORT
+    if opts.method in ("coverage", "skip_coverage", "ngram") and pm.matched_content_words == 0 and (
+            pm.covered_words or pm.skip_words):
+        return WEAK_MATCH
+    return ""
+
+
 def is_contaminated(pm: PartMetrics, opts: CheckOptions) -> bool:
-    if pm.words == 0:
+    if pm.words == 0 or evidence_note(pm, opts):
         return False
     return method_value(pm, opts.method) >= opts.verdict_threshold
 
@@ -70,6 +94,9 @@ def verdict_part(parts: dict[str, PartMetrics], opts: CheckOptions) -> str:
 def judge(parts: dict[str, PartMetrics], opts: CheckOptions) -> tuple[bool, str, str]:
     """(contaminated, category, part read) of an item's part metrics under ``opts``."""
     part = verdict_part(parts, opts)
+    if opts.part == "any" and evidence_note(parts[part], opts):  # the other part may still have evidence
+        part = max((k for k in ("both", "input") if k in parts and parts[k].words),
+                   key=lambda k: (not evidence_note(parts[k], opts), method_value(parts[k], opts.method)))
     pm = parts[part]
     return is_contaminated(pm, opts), category(pm.skip_coverage, opts), part
 
@@ -101,6 +128,12 @@ def summarize_dicts(items: list[dict]) -> list[dict]:
             "mean_skip_coverage": round(sum(r.get("skip_coverage", r["coverage"]) for r in rs) / n, 4),
             "mean_longest_match_fraction": round(sum(r.get("longest_match_fraction", 0.0) for r in rs) / n, 4),
             "short_items": sum(bool(r.get("short")) for r in rs),
+            "not_enough_evidence": sum(bool(r.get("not_enough_evidence")) for r in rs),
+            # the tiers (match: exact / normalized / soft); soft counts only when the soft tier ran
+            "exact_contaminated": sum(r.get("match") in ("exact", "normalized") for r in rs),
+            "soft_contaminated": sum(r.get("match") == "soft" for r in rs),
+            "soft_pct": pct(sum(r.get("match") == "soft" for r in rs)),
+            "soft_checked": any("soft" in r for r in rs),
         })
     return rows
 

@@ -127,6 +127,35 @@ def prepare(index: IndexReader, text: str, variant: tuple[str, np.ndarray] | Non
                         np.asarray(starts, dtype=np.int64), ends, ws, we, word_tok)
 
 
+def content_mask(p: PreparedText) -> np.ndarray:
+    """Words that can be evidence that this particular item leaked: not punctuation, not a single
+    character (an option label A-J, a variable), not a number of at most 3 digits (a number
+    written with separators in 4 or more characters, 4.26 or 3/16, counts as evidence).
+
+    An MMLU item's options (``0 4 2 6``) recur across items of a subject; once the question is
+    left out as template text, a corpus match of only such words says nothing about the item.
+    """
+    words = [p.qtext[a:b] for a, b in zip(p.word_starts.tolist(), p.word_ends.tolist(), strict=True)]
+    mask = np.fromiter((is_content_word(w) for w in words), bool, len(words))
+    for m in _LONG_NUMBER.finditer(p.qtext):  # 4.26, 3/16, 12:45: one number of several words
+        if len(m.group()) < 4:
+            continue
+        a, b = np.searchsorted(p.word_starts, [m.start(), m.end()], side="left")
+        mask[a:b] = True
+    return mask
+
+
+# a number written with separators (decimal point, comma, colon, slash), 4 or more characters
+_LONG_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)+")
+
+
+def is_content_word(word: str) -> bool:
+    """See ``content_mask``."""
+    if len(word) < 2 or not any(c.isalnum() for c in word):
+        return False
+    return not (word.isdigit() and len(word) <= 3)
+
+
 def _hashes(words: list[str], n: int) -> list[int]:
     return [hash(tuple(words[i : i + n])) for i in range(len(words) - n + 1)]
 

@@ -10,8 +10,9 @@ from tracer.query import count as _count
 from tracer.query import find as _find
 from tracer.query import ngram as _ngram
 from tracer.query import search as _search
+from tracer.query import soft as _soft
 from tracer.query import trace as _trace
-from tracer.query.options import FindOptions, NgramOptions, SearchOptions, TraceOptions
+from tracer.query.options import FindOptions, NgramOptions, SearchOptions, SoftOptions, TraceOptions
 from tracer.query.tokens import Query
 
 
@@ -42,6 +43,18 @@ class Index(IndexReader):
         ``progress(done, total)`` follows the document lookups.
         """
         return _trace.trace(self, text, options, progress=progress, **overrides)
+
+    def find_similar(self, text: str, limit: int = 10, options: SoftOptions | None = None,
+                     **overrides) -> list[_soft.SoftMatch]:
+        """Up to ``limit`` passages similar to ``text`` (paraphrased, reordered, lightly rewritten),
+        best first, each with its score, document, raw char offsets and aligned words (see
+        tracer.query.soft). Raises ``TooShortError`` for a text with under 3 content words."""
+        return _soft.find_similar(self, text, limit, options, **overrides)
+
+    def find_similar_many(self, texts: list[str], limit: int = 10, options: SoftOptions | None = None,
+                          **overrides) -> list[list[_soft.SoftMatch]]:
+        """``find_similar`` of many texts at once, sharing word counts and positions."""
+        return _soft.find_similar_many(self, texts, limit, options, **overrides)
 
     # -- the corpus as a language model (tracer.query.ngram) and AND/OR search (tracer.query.search)
     def prob(self, context: Query, token: _ngram.Token) -> _ngram.NgramProb:

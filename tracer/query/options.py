@@ -155,3 +155,35 @@ class SearchOptions:
             check_int("window", self.window, 0)
         check_int("limit", self.limit, 0)
         check_int("max_clause_freq", self.max_clause_freq, 1)
+
+
+@dataclass(frozen=True)
+class SoftOptions:
+    """Soft (similar-passage) search, ``Index.find_similar``: which of the query's words retrieve
+    candidates (the ``words`` rarest, each located at most ``occurrences`` times), how many
+    candidate windows are verified (``candidates``), and the score a passage needs (``threshold``,
+    0..1). ``model``: a local model directory for a stronger scorer (not built into this version)."""
+
+    threshold: float = field(default=0.4, metadata=flag(
+        "--soft-threshold", metavar="S", help="least similarity (0..1) of a soft match (default {default})"))
+    words: int = field(default=12, metadata=flag(
+        "--soft-words", metavar="N", help="rarest query words that retrieve candidates (default {default})"))
+    occurrences: int = field(default=5000, metadata=flag(
+        "--soft-occurrences", metavar="N",
+        help="occurrences of each retrieval word examined, evenly sampled beyond (default {default})"))
+    candidates: int = field(default=24, metadata=flag(
+        "--soft-candidates", metavar="N", help="candidate passages verified per query (default {default})"))
+    model: str | None = field(default=None, metadata=flag(
+        "--soft-model", metavar="PATH",
+        help="local model directory for a stronger scorer (needs the [model] extra; not available in this version)"))
+
+    def __post_init__(self) -> None:
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) \
+                or not 0.0 <= self.threshold <= 1.0:
+            raise InputError(f"soft threshold must be a number in [0, 1], got {self.threshold!r}")
+        check_int("words", self.words, 1)
+        check_int("occurrences", self.occurrences, 1)
+        check_int("candidates", self.candidates, 1)
+        if self.model is not None:
+            raise InputError("--soft-model: no model scorer is available in this tracer version "
+                             "(the built-in corpus-statistics scorer is used without it)")

@@ -24,6 +24,7 @@ from tracer.v1 import tracer_pb2 as pb
 from tracer.v1 import tracer_pb2_grpc as pb_grpc
 from tracer.wire import convert
 from tracer.wire import overlap as overlap_wire
+from tracer.wire import soft as soft_wire
 
 
 class TracerServicer(pb_grpc.TracerServicer):
@@ -198,3 +199,20 @@ class TracerServicer(pb_grpc.TracerServicer):
             check_cap(len(text), self.limits.max_query_chars, f"documents[{i}] length")
         rows, summary = index.overlap(docs, overlap_wire.msg_to_options(request.options))
         return overlap_wire.response(rows, summary)
+
+    @unary
+    def FindSimilar(self, request: pb.FindSimilarRequest, context: grpc.ServicerContext) -> pb.FindSimilarResponse:
+        _, index = self.registry.get(request.index)
+        check_cap(len(request.texts), self.limits.max_batch, "texts in one FindSimilar")
+        for i, text in enumerate(request.texts):
+            check_cap(len(text), self.limits.max_query_chars, f"texts[{i}] length")
+        limit = request.limit if request.HasField("limit") else 10
+        check_cap(limit, self.limits.max_find_limit, "FindSimilar limit")
+        opts = soft_wire.msg_to_options(request.options)
+        results = []
+        step = self.limits.work_chunk
+        texts = list(request.texts)
+        for lo in range(0, len(texts), step):
+            check_alive(context)
+            results.extend(index.find_similar_many(texts[lo : lo + step], limit, opts))
+        return soft_wire.response(results)

@@ -348,7 +348,7 @@ class BenchItem(_message.Message):
     def __init__(self, id: _Optional[str] = ..., benchmark: _Optional[str] = ..., split: _Optional[str] = ..., input: _Optional[str] = ..., label: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class ContaminationOptions(_message.Message):
-    __slots__ = ("ngram", "skip_budget", "gpt3_ngram", "clean_below", "dirty_from", "method", "threshold", "part", "max_documents", "max_spans", "context", "template_items", "json_variants")
+    __slots__ = ("ngram", "skip_budget", "gpt3_ngram", "clean_below", "dirty_from", "method", "threshold", "part", "max_documents", "max_spans", "context", "template_items", "json_variants", "soft", "soft_threshold")
     NGRAM_FIELD_NUMBER: _ClassVar[int]
     SKIP_BUDGET_FIELD_NUMBER: _ClassVar[int]
     GPT3_NGRAM_FIELD_NUMBER: _ClassVar[int]
@@ -362,6 +362,8 @@ class ContaminationOptions(_message.Message):
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_ITEMS_FIELD_NUMBER: _ClassVar[int]
     JSON_VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    SOFT_FIELD_NUMBER: _ClassVar[int]
+    SOFT_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     ngram: int
     skip_budget: int
     gpt3_ngram: int
@@ -375,7 +377,9 @@ class ContaminationOptions(_message.Message):
     context: int
     template_items: int
     json_variants: bool
-    def __init__(self, ngram: _Optional[int] = ..., skip_budget: _Optional[int] = ..., gpt3_ngram: _Optional[int] = ..., clean_below: _Optional[float] = ..., dirty_from: _Optional[float] = ..., method: _Optional[str] = ..., threshold: _Optional[float] = ..., part: _Optional[str] = ..., max_documents: _Optional[int] = ..., max_spans: _Optional[int] = ..., context: _Optional[int] = ..., template_items: _Optional[int] = ..., json_variants: _Optional[bool] = ...) -> None: ...
+    soft: bool
+    soft_threshold: float
+    def __init__(self, ngram: _Optional[int] = ..., skip_budget: _Optional[int] = ..., gpt3_ngram: _Optional[int] = ..., clean_below: _Optional[float] = ..., dirty_from: _Optional[float] = ..., method: _Optional[str] = ..., threshold: _Optional[float] = ..., part: _Optional[str] = ..., max_documents: _Optional[int] = ..., max_spans: _Optional[int] = ..., context: _Optional[int] = ..., template_items: _Optional[int] = ..., json_variants: _Optional[bool] = ..., soft: _Optional[bool] = ..., soft_threshold: _Optional[float] = ...) -> None: ...
 
 class ContaminationRequest(_message.Message):
     __slots__ = ("index", "items", "options")
@@ -388,7 +392,7 @@ class ContaminationRequest(_message.Message):
     def __init__(self, index: _Optional[str] = ..., items: _Optional[_Iterable[_Union[BenchItem, _Mapping]]] = ..., options: _Optional[_Union[ContaminationOptions, _Mapping]] = ...) -> None: ...
 
 class PartMetrics(_message.Message):
-    __slots__ = ("part", "words", "tokens", "ngram", "covered_words", "covered_tokens", "skip_words", "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "spans", "text", "longest_match_text", "template_words")
+    __slots__ = ("part", "words", "tokens", "ngram", "covered_words", "covered_tokens", "skip_words", "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "spans", "text", "longest_match_text", "template_words", "content_words", "matched_content_words")
     PART_FIELD_NUMBER: _ClassVar[int]
     WORDS_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -405,6 +409,8 @@ class PartMetrics(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LONGEST_MATCH_TEXT_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_WORDS_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_WORDS_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_CONTENT_WORDS_FIELD_NUMBER: _ClassVar[int]
     part: str
     words: int
     tokens: int
@@ -421,7 +427,9 @@ class PartMetrics(_message.Message):
     text: str
     longest_match_text: str
     template_words: int
-    def __init__(self, part: _Optional[str] = ..., words: _Optional[int] = ..., tokens: _Optional[int] = ..., ngram: _Optional[int] = ..., covered_words: _Optional[int] = ..., covered_tokens: _Optional[int] = ..., skip_words: _Optional[int] = ..., ngram_hits: _Optional[int] = ..., ngram_slots: _Optional[int] = ..., longest_match: _Optional[int] = ..., longest_match_count: _Optional[int] = ..., any_13gram: _Optional[bool] = ..., spans: _Optional[_Iterable[_Union[CharRange, _Mapping]]] = ..., text: _Optional[str] = ..., longest_match_text: _Optional[str] = ..., template_words: _Optional[int] = ...) -> None: ...
+    content_words: int
+    matched_content_words: int
+    def __init__(self, part: _Optional[str] = ..., words: _Optional[int] = ..., tokens: _Optional[int] = ..., ngram: _Optional[int] = ..., covered_words: _Optional[int] = ..., covered_tokens: _Optional[int] = ..., skip_words: _Optional[int] = ..., ngram_hits: _Optional[int] = ..., ngram_slots: _Optional[int] = ..., longest_match: _Optional[int] = ..., longest_match_count: _Optional[int] = ..., any_13gram: _Optional[bool] = ..., spans: _Optional[_Iterable[_Union[CharRange, _Mapping]]] = ..., text: _Optional[str] = ..., longest_match_text: _Optional[str] = ..., template_words: _Optional[int] = ..., content_words: _Optional[int] = ..., matched_content_words: _Optional[int] = ...) -> None: ...
 
 class MatchedSpan(_message.Message):
     __slots__ = ("part", "start", "end", "words", "count", "char_start", "char_end", "snippet", "snippet_start")
@@ -460,7 +468,7 @@ class DocumentMatch(_message.Message):
     def __init__(self, doc_index: _Optional[int] = ..., doc_id: _Optional[str] = ..., meta_json: _Optional[str] = ..., matched_words: _Optional[int] = ..., spans: _Optional[_Iterable[_Union[MatchedSpan, _Mapping]]] = ...) -> None: ...
 
 class ItemResult(_message.Message):
-    __slots__ = ("item", "parts", "documents", "contaminated", "category", "short", "verdict_on", "method")
+    __slots__ = ("item", "parts", "documents", "contaminated", "category", "short", "verdict_on", "method", "note", "match", "soft", "soft_note", "soft_checked")
     ITEM_FIELD_NUMBER: _ClassVar[int]
     PARTS_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -469,6 +477,11 @@ class ItemResult(_message.Message):
     SHORT_FIELD_NUMBER: _ClassVar[int]
     VERDICT_ON_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    MATCH_FIELD_NUMBER: _ClassVar[int]
+    SOFT_FIELD_NUMBER: _ClassVar[int]
+    SOFT_NOTE_FIELD_NUMBER: _ClassVar[int]
+    SOFT_CHECKED_FIELD_NUMBER: _ClassVar[int]
     item: BenchItem
     parts: _containers.RepeatedCompositeFieldContainer[PartMetrics]
     documents: _containers.RepeatedCompositeFieldContainer[DocumentMatch]
@@ -477,7 +490,12 @@ class ItemResult(_message.Message):
     short: bool
     verdict_on: str
     method: str
-    def __init__(self, item: _Optional[_Union[BenchItem, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[PartMetrics, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentMatch, _Mapping]]] = ..., contaminated: _Optional[bool] = ..., category: _Optional[str] = ..., short: _Optional[bool] = ..., verdict_on: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
+    note: str
+    match: str
+    soft: SoftMatch
+    soft_note: str
+    soft_checked: bool
+    def __init__(self, item: _Optional[_Union[BenchItem, _Mapping]] = ..., parts: _Optional[_Iterable[_Union[PartMetrics, _Mapping]]] = ..., documents: _Optional[_Iterable[_Union[DocumentMatch, _Mapping]]] = ..., contaminated: _Optional[bool] = ..., category: _Optional[str] = ..., short: _Optional[bool] = ..., verdict_on: _Optional[str] = ..., method: _Optional[str] = ..., note: _Optional[str] = ..., match: _Optional[str] = ..., soft: _Optional[_Union[SoftMatch, _Mapping]] = ..., soft_note: _Optional[str] = ..., soft_checked: _Optional[bool] = ...) -> None: ...
 
 class ContaminationResponse(_message.Message):
     __slots__ = ("results",)
@@ -712,3 +730,67 @@ class OverlapResponse(_message.Message):
     documents: _containers.RepeatedCompositeFieldContainer[DocOverlap]
     summary_json: str
     def __init__(self, documents: _Optional[_Iterable[_Union[DocOverlap, _Mapping]]] = ..., summary_json: _Optional[str] = ...) -> None: ...
+
+class SoftOptions(_message.Message):
+    __slots__ = ("threshold", "words", "occurrences", "candidates", "model")
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCES_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    threshold: float
+    words: int
+    occurrences: int
+    candidates: int
+    model: str
+    def __init__(self, threshold: _Optional[float] = ..., words: _Optional[int] = ..., occurrences: _Optional[int] = ..., candidates: _Optional[int] = ..., model: _Optional[str] = ...) -> None: ...
+
+class FindSimilarRequest(_message.Message):
+    __slots__ = ("index", "texts", "limit", "options")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    texts: _containers.RepeatedScalarFieldContainer[str]
+    limit: int
+    options: SoftOptions
+    def __init__(self, index: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ..., limit: _Optional[int] = ..., options: _Optional[_Union[SoftOptions, _Mapping]] = ...) -> None: ...
+
+class AlignedWord(_message.Message):
+    __slots__ = ("query_word", "passage_word")
+    QUERY_WORD_FIELD_NUMBER: _ClassVar[int]
+    PASSAGE_WORD_FIELD_NUMBER: _ClassVar[int]
+    query_word: str
+    passage_word: str
+    def __init__(self, query_word: _Optional[str] = ..., passage_word: _Optional[str] = ...) -> None: ...
+
+class SoftMatch(_message.Message):
+    __slots__ = ("score", "document", "doc_id", "start_char", "end_char", "passage", "aligned")
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    DOC_ID_FIELD_NUMBER: _ClassVar[int]
+    START_CHAR_FIELD_NUMBER: _ClassVar[int]
+    END_CHAR_FIELD_NUMBER: _ClassVar[int]
+    PASSAGE_FIELD_NUMBER: _ClassVar[int]
+    ALIGNED_FIELD_NUMBER: _ClassVar[int]
+    score: float
+    document: int
+    doc_id: str
+    start_char: int
+    end_char: int
+    passage: str
+    aligned: _containers.RepeatedCompositeFieldContainer[AlignedWord]
+    def __init__(self, score: _Optional[float] = ..., document: _Optional[int] = ..., doc_id: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., passage: _Optional[str] = ..., aligned: _Optional[_Iterable[_Union[AlignedWord, _Mapping]]] = ...) -> None: ...
+
+class SoftMatches(_message.Message):
+    __slots__ = ("matches",)
+    MATCHES_FIELD_NUMBER: _ClassVar[int]
+    matches: _containers.RepeatedCompositeFieldContainer[SoftMatch]
+    def __init__(self, matches: _Optional[_Iterable[_Union[SoftMatch, _Mapping]]] = ...) -> None: ...
+
+class FindSimilarResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[SoftMatches]
+    def __init__(self, results: _Optional[_Iterable[_Union[SoftMatches, _Mapping]]] = ...) -> None: ...

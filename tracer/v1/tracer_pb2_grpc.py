@@ -94,6 +94,11 @@ class TracerStub:
                 request_serializer=tracer_dot_v1_dot_tracer__pb2.OverlapRequest.SerializeToString,
                 response_deserializer=tracer_dot_v1_dot_tracer__pb2.OverlapResponse.FromString,
                 _registered_method=True)
+        self.FindSimilar = channel.unary_unary(
+                '/tracer.v1.Tracer/FindSimilar',
+                request_serializer=tracer_dot_v1_dot_tracer__pb2.FindSimilarRequest.SerializeToString,
+                response_deserializer=tracer_dot_v1_dot_tracer__pb2.FindSimilarResponse.FromString,
+                _registered_method=True)
 
 
 class TracerServicer:
@@ -185,6 +190,14 @@ class TracerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindSimilar(self, request, context):
+        """Soft search: for each text, the corpus passages most similar to it (paraphrases, reorderings,
+        light rewrites), best first, with scores, raw character offsets and aligned words.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TracerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -247,6 +260,11 @@ def add_TracerServicer_to_server(servicer, server):
                     servicer.Overlap,
                     request_deserializer=tracer_dot_v1_dot_tracer__pb2.OverlapRequest.FromString,
                     response_serializer=tracer_dot_v1_dot_tracer__pb2.OverlapResponse.SerializeToString,
+            ),
+            'FindSimilar': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindSimilar,
+                    request_deserializer=tracer_dot_v1_dot_tracer__pb2.FindSimilarRequest.FromString,
+                    response_serializer=tracer_dot_v1_dot_tracer__pb2.FindSimilarResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -573,6 +591,33 @@ class Tracer:
             '/tracer.v1.Tracer/Overlap',
             tracer_dot_v1_dot_tracer__pb2.OverlapRequest.SerializeToString,
             tracer_dot_v1_dot_tracer__pb2.OverlapResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindSimilar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tracer.v1.Tracer/FindSimilar',
+            tracer_dot_v1_dot_tracer__pb2.FindSimilarRequest.SerializeToString,
+            tracer_dot_v1_dot_tracer__pb2.FindSimilarResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,6 +26,7 @@ from tracer.membership.scoring import MembershipScore
 from tracer.query.documents import DocSpan
 from tracer.query.ngram import Continuation, InfgramLogprobs, NextTokenDistribution, NgramProb
 from tracer.query.search import SearchDocument, SearchResult, TermMatch
+from tracer.query.soft import SoftMatch
 from tracer.query.trace_docs import TracedDocument
 from tracer.query.trace_rank import TracedSpan, TraceResult
 from tracer.query.trace_stats import TraceTokenStats
@@ -308,7 +309,8 @@ def msg_to_membership(m: pb.MembershipScore) -> MembershipScore:
 # -- contamination ----------------------------------------------------------------------
 
 _PART_SCALARS = ("words", "tokens", "ngram", "template_words", "covered_words", "covered_tokens", "skip_words",
-                 "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "longest_match_text")
+                 "ngram_hits", "ngram_slots", "longest_match", "longest_match_count", "any_13gram", "longest_match_text",
+                 "content_words", "matched_content_words")
 _ITEM_FIELDS = ("id", "benchmark", "split", "input", "label", "source")
 
 
@@ -362,7 +364,21 @@ def item_result_to_msg(r: ItemResult) -> pb.ItemResult:
             for d in r.documents
         ],
         contaminated=r.contaminated, category=r.category, short=r.short, verdict_on=r.verdict_on, method=r.method,
+        note=r.note, match=r.match or "", soft=contamination_soft_to_msg(r.soft) if r.soft is not None else None,
+        soft_note=r.soft_note, soft_checked=r.soft_checked,
     )
+
+
+def contamination_soft_to_msg(m: SoftMatch) -> pb.SoftMatch:
+    from tracer.wire import soft  # it imports this module
+
+    return soft.match_to_msg(m)
+
+
+def msg_to_contamination_soft(m: pb.SoftMatch) -> SoftMatch:
+    from tracer.wire import soft
+
+    return soft.msg_to_match(m)
 
 
 def msg_to_item_result(m: pb.ItemResult) -> ItemResult:
@@ -380,6 +396,8 @@ def msg_to_item_result(m: pb.ItemResult) -> ItemResult:
             for d in m.documents
         ],
         contaminated=m.contaminated, category=m.category, short=m.short, verdict_on=m.verdict_on, method=m.method,
+        note=m.note, match=m.match or None, soft=msg_to_contamination_soft(m.soft) if m.HasField("soft") else None,
+        soft_note=m.soft_note, soft_checked=m.soft_checked,
     )
 
 

@@ -111,6 +111,12 @@ def _print_text(results, summary, share, args, opts) -> None:
     for r in bad[:20]:
         vp = r.verdict_part
         line = Text(f"{r.item.benchmark}/{r.item.id}", style="bold red")
+        if r.match == "soft" and r.soft is not None:
+            words = ", ".join(a if a == b else f"{a}~{b}" for a, b in r.soft.aligned[:8])
+            line.append(f"  soft match {r.soft.score:.2f} in {r.soft.doc_id} chars {r.soft.start_char}-"
+                        f"{r.soft.end_char} ({words})", style="magenta")
+            console.print(line)
+            continue
         line.append(f"  coverage {vp.coverage:.2f} (skip budget {vp.skip_coverage:.2f}), longest {vp.longest_match} words ({vp.longest_match_count}x), "
                     f"{r.category}")
         if r.documents:
@@ -118,5 +124,9 @@ def _print_text(results, summary, share, args, opts) -> None:
         console.print(line)
     if len(bad) > 20:
         console.print(f"... and {len(bad) - 20} more contaminated items (use --format jsonl or --report)")
+    if opts.soft:
+        soft = sum(r.match == "soft" for r in results)
+        console.print(f"soft tier (score >= {opts.soft_threshold:g}): {soft} of {len(results)} items contaminated "
+                      f"only by a paraphrase or light rewrite")
     verdict = "FAIL" if share > args.fail_above else "ok"
     console.print(f"{share:.2f}% of {len(results)} items contaminated (gate --fail-above {args.fail_above:g}%: {verdict})")

@@ -1,4 +1,4 @@
-"""tracer find: where a text occurs, with documents and snippets."""
+"""tracer find: where a text occurs, with documents and snippets; ``--soft``: passages similar to it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 
 from tracer.cli.options import add_options, options_from_args
 from tracer.cli.output import add_format, add_index, print_json
-from tracer.query.options import FindOptions
+from tracer.query.options import FindOptions, SoftOptions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,6 +14,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_index(p)
     p.add_argument("text")
     add_options(p, FindOptions)
+    p.add_argument("--soft", action="store_true",
+                   help="passages similar to the text (paraphrases, reorderings, light rewrites) instead of "
+                        "exact occurrences; see README 'Soft matching'")
+    add_options(p, SoftOptions)
     add_format(p)
     p.set_defaults(func=run)
 
@@ -21,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import tracer
     options = options_from_args(args, FindOptions)
+    if args.soft:
+        return run_soft(args, options.limit)
     result = tracer.open(args.index).find(args.text, options)
     if args.format == "json":
         print_json({"text": args.text, **result.to_json()})
@@ -38,4 +44,29 @@ def run(args: argparse.Namespace) -> int:
         line.append(o.snippet[a:b].replace("\n", " "), style="bold reverse")
         line.append(o.snippet[b:].replace("\n", " "))
         console.print(line)
+    return 0
+
+
+def run_soft(args: argparse.Namespace, limit: int) -> int:
+    import tracer
+
+    options = options_from_args(args, SoftOptions)
+    matches = tracer.open(args.index).find_similar(args.text, limit, options)
+    if args.format == "json":
+        print_json({"text": args.text, "soft": True, "matches": [m.to_json() for m in matches]})
+        return 0
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"{len(matches)} similar passages (score >= {options.threshold})")
+    for m in matches:
+        head = Text(f"{m.score:.3f} {m.doc_id} @ chars {m.start_char}-{m.end_char}: ", style="bold cyan")
+        head.append(m.passage.replace("\n", " "))
+        console.print(head)
+        pairs = Text("    aligned: ", style="dim")
+        for i, (a, b) in enumerate(m.aligned):
+            pairs.append(("" if i == 0 else ", ") + (a if a == b else f"{a}~{b}"),
+                         style="green" if a == b else "yellow")
+        console.print(pairs)
     return 0

@@ -35,7 +35,9 @@ function verdictPart(r) {
 function rowOf(r) {
   const p = verdictPart(r);
   const scored = num(p.words) - num(p.templateWords);
-  return { r, id: r.item.id, benchmark: r.item.benchmark, category: r.category || (r.contaminated ? "contaminated" : "clean"),
+  // the soft tier is its own category: an item only a paraphrase makes contaminated
+  const category = r.match === "soft" ? "soft" : r.category || (r.contaminated ? "contaminated" : "clean");
+  return { r, id: r.item.id, benchmark: r.item.benchmark, category,
     coverage: scored > 0 ? num(p.coveredWords) / scored : 0, longest: num(p.longestMatch),
     docs: (r.documents || []).length, method: r.method,
     longestFraction: num(p.words) > 0 ? num(p.longestMatch) / num(p.words) : 0 };
@@ -66,7 +68,8 @@ async function check(items, what) {
   clear($("contam-detail"));
   progress.textContent = `0 / ${items.length} items`;
   let since = 0;
-  await stream("StreamContamination", { index: state.get("index"), items }, (r) => {
+  const options = $("contam-soft").checked ? { soft: true } : {};
+  await stream("StreamContamination", { index: state.get("index"), items, options }, (r) => {
     rows.push(rowOf(r));
     progress.textContent = `${rows.length} / ${items.length} items`;
     if (++since >= 25) { since = 0; renderTable(); }
@@ -141,8 +144,35 @@ function detail(row, tr) {
     ...d.spans.map((s) => el("div", { class: "snippet" },
       el("span", { class: "muted", text: `${s.part} · count ${fmt(s.count)} · ` },),
       ...withBold(s.snippet || "", num(s.charStart) - num(s.snippetStart), num(s.charEnd) - num(s.snippetStart)))))));
-  $("contam-detail").replaceChildren(left, el("div", {}, el("h3", { text: "Documents" }), right));
+  const panes = [left, el("div", {}, el("h3", { text: "Documents" }), right)];
+  if (r.soft) panes.push(softDetail(r));
+  $("contam-detail").replaceChildren(...panes);
   state.write({ item: r.item.id });
+}
+
+// The soft match side by side: the passage with its aligned words marked, and the aligned pairs.
+function softDetail(r) {
+  const m = r.soft;
+  const pairs = m.aligned || [];
+  const passageWords = new Set(pairs.map((p) => (p.passageWord || "").toLowerCase()));
+  const passage = m.passage || "";
+  const marked = [];
+  let last = 0;
+  for (const w of passage.matchAll(/[\p{L}\p{N}_]+|[^\p{L}\p{N}_\s]+/gu)) {
+    if (!passageWords.has(w[0].toLowerCase())) continue;
+    marked.push(passage.slice(last, w.index), el("mark", { class: "al", text: w[0] }));
+    last = w.index + w[0].length;
+  }
+  marked.push(passage.slice(last));
+  return el("div", { class: "soft-match" },
+    el("h3", { text: `Soft match ${num(m.score).toFixed(3)}${r.match === "soft" ? "" : " (below the threshold)"}` }),
+    el("div", { class: "head" }, el("span", { class: "id", text: m.docId || `#${m.document}` }),
+      el("span", { class: "muted", text: ` chars ${num(m.startChar)}-${num(m.endChar)} ` }),
+      el("button", { type: "button", class: "link", text: "open document",
+        onclick: () => openDocument(num(m.document), [[num(m.startChar), num(m.endChar)]]) })),
+    el("div", { class: "textview" }, ...marked),
+    el("table", { class: "pairs" }, el("tr", {}, el("th", { text: "item word" }), el("th", { text: "passage word" })),
+      ...pairs.map((p) => el("tr", {}, el("td", { text: p.queryWord }), el("td", { text: p.passageWord })))));
 }
 
 // A link cannot carry an uploaded file (the tab opens empty, ready for one), but it can name one

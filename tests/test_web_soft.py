@@ -1,0 +1,67 @@
+"""The page's contamination view with the soft tier (issue 12): a planted paraphrase shows as its own
+category, and its detail shows the passage with the aligned words marked beside the pairs; the
+HTML report downloaded from the page holds the soft section. Skips like test_web_browser.py."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from test_contamination_soft import ORIG, PARA
+from web_helpers import http_server
+
+import tracer
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    pytest.skip("chromium/chromedriver absent: apt-get install chromium chromium-driver (CI does)",
+                allow_module_level=True)
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+def test_soft_category_and_aligned_words(tmp_path):
+    texts = [inspect.getsource(importlib.import_module(m)) for m in ("argparse", "textwrap", "difflib", "shlex")]
+    texts[1] = texts[1][:4000] + "\n\n" + PARA + "\n\n" + texts[1][4000:]
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    tracer.build([str(tmp_path / "c.jsonl")], str(tmp_path / "idx"), id_field="id", progress=False)
+    bench = tmp_path / "walks_test.jsonl"
+    bench.write_text(json.dumps({"question": ORIG, "answer": "#### 1500"}) + "\n"
+                     + json.dumps({"question": "Purple giraffes juggle lemons at midnight near the old mill; "
+                                               "how many lemons fall?", "answer": "#### 3"}) + "\n")
+    profile = tempfile.mkdtemp(prefix="tracer-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                 f"--user-data-dir={profile}", "--window-size=1280,900"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=opts)
+    try:
+        with http_server(tracer.open(tmp_path / "idx")) as srv:
+            driver.get(srv.url + "/#tab=contamination")
+            WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "contam-file").is_displayed())
+            driver.find_element(By.ID, "contam-soft").click()
+            driver.find_element(By.ID, "contam-file").send_keys(str(bench))
+            driver.find_element(By.ID, "contam-run").click()
+            WebDriverWait(driver, 30).until(lambda d: "done" in d.find_element(By.ID, "contam-progress").text)
+            rows = driver.find_elements(By.CSS_SELECTOR, "#contam-table tbody tr")
+            cats = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[2].text for r in rows}
+            assert cats == {"0": "soft", "1": "clean"}, cats
+            next(r for r in rows if r.find_elements(By.TAG_NAME, "td")[0].text == "0").click()
+            soft = driver.find_element(By.CSS_SELECTOR, "#contam-detail .soft-match")
+            assert "Soft match" in soft.text and "d1" in soft.text
+            marked = [m.text for m in soft.find_elements(By.CSS_SELECTOR, "mark.al")]
+            assert "Marisol" in marked and "25" in marked
+            pairs = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                     for tr in soft.find_elements(By.CSS_SELECTOR, "table.pairs tr")][1:]
+            assert ["Marisol", "Marisol"] in pairs
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

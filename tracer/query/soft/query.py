@@ -1,0 +1,213 @@
+"""A soft query: the query's words, their match keys and weights from the index's own counts.
+
+Weights are IDF-like: a word's occurrences in the corpus (counted through the suffix array,
+summed over its case and space-prefixed spellings) give ``log10(tokens / count)``, so a name or a
+rare noun weighs 5-8 and "day" 2-3; stopwords weigh little and numbers are judged apart (they must
+agree, see ``native.soft.best_aligned_span``). The same word looked up for several queries of a
+batch is counted once (``WordStats``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tracer.errors import InputError
+from tracer.index.reader import IndexReader
+from tracer.query.soft.words import Word, number_weight, retrieval_forms, words
+
+MIN_CONTENT_WORDS = 3  # fewer distinct content words or numbers: too short to judge
+MAX_WORDS = 5000  # a longer query is refused (soft search is for passages and benchmark items)
+STOP_WEIGHT = 0.1
+NUMBER_WEIGHT = 1.0  # numbers count in recall a little; their agreement is a factor of its own
+MAX_WEIGHT = 8.0
+MIN_PART_WORDS = 3  # content words of a first line judged alone
+PART_SHARE = 0.15  # a first line judged alone must carry this share of the query's weight
+TEMPLATE_NGRAM = 5
+TEMPLATE_SHARE = 0.02
+TEMPLATE_WEIGHT = 0.1
+TEMPLATE_BATCH = 20  # batches of at least this many texts down-weight words most of them share
+
+
+# a first line that is code (an import, a signature, a call) says too little alone: never judged alone
+CODE_LINE = re.compile(r"^\s*(from|import|def|class|function|public|package|#include|#!)\b|\w\(|[{};=]")
+
+
+class TooShortError(InputError):
+    """The text has too few content words for a soft match to mean anything."""
+
+
+def check_text(text: object) -> list[Word]:
+    """The words of a query text, or a clear error (not text, empty, too short, too long)."""
+    if not isinstance(text, str):
+        raise InputError(f"soft query must be text, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InputError(f"soft query is not valid Unicode text (character {e.start})") from None
+    ws = words(text)
+    if len(ws) > MAX_WORDS:
+        raise InputError(f"soft query is too long ({len(ws)} words; soft search takes up to {MAX_WORDS})")
+    content = {w.key for w in ws if not w.stop}
+    if len(content) < MIN_CONTENT_WORDS:
+        what = "empty" if not text.strip() else f"only {len(content)} content word(s)"
+        raise TooShortError(f"soft query is too short to judge ({what}; at least {MIN_CONTENT_WORDS} words "
+                            "that are not stopwords are needed)")
+    return ws
+
+
+def too_short(text: str) -> bool:
+    """True when ``text`` has too few content words to judge softly (what ``find_similar`` refuses)."""
+    try:
+        check_text(text)
+    except TooShortError:
+        return True
+    return False
+
+
+@dataclass
+class WordStats:
+    """Corpus counts of words by retrieval form, filled once per batch (``Index.count_many``)."""
+
+    index: IndexReader
+    counts: dict[str, int] = field(default_factory=dict)
+    variants: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def bytes_index(self) -> bool:
+        return self.index.tokenizer.name == "bytes"
+
+    def prepare(self, all_words: list[Word]) -> None:
+        from tracer.query.count import count_many
+
+        new = sorted({f for w in all_words if not w.stop for f in retrieval_forms(w, self.bytes_index)}
+                     - self.counts.keys())
+        usable: list[str] = []
+        for form in new:
+            vs = [v for v in self.index.tokenizer.query_variants(form) if len(v)]
+            uniq: list[np.ndarray] = []
+            for v in vs:
+                if not any(np.array_equal(v, u) for u in uniq):
+                    uniq.append(v)
+            self.variants[form] = uniq
+            if uniq:
+                usable.append(form)
+            else:
+                self.counts[form] = 0
+        if usable:
+            # one count per distinct id sequence: case forms may tokenize alike on normalized indexes
+            for form, c in zip(usable, count_many(self.index, [np.asarray(v) for f in usable
+                                                               for v in self.variants[f][:1]]), strict=True):
+                self.counts[form] = c
+            extra = [(f, v) for f in usable for v in self.variants[f][1:]]
+            if extra:
+                for (f, _), c in zip(extra, count_many(self.index, [v for _, v in extra]), strict=True):
+                    self.counts[f] += c
+
+    def word_count(self, w: Word) -> int:
+        """Occurrences of a word in the corpus over its distinct retrieval forms."""
+        seen: list[np.ndarray] = []
+        total = 0
+        for f in retrieval_forms(w, self.bytes_index):
+            vs = self.variants.get(f, [])
+            if vs and any(np.array_equal(vs[0], s) for s in seen):
+                continue
+            seen.extend(vs)
+            total += self.counts.get(f, 0)
+        return total
+
+    def weight(self, w: Word) -> float:
+        if w.stop:
+            return STOP_WEIGHT
+        if w.number:
+            return NUMBER_WEIGHT
+        n = max(self.index.n_tokens, 1)
+        return float(min(MAX_WEIGHT, max(0.5, math.log10(n / (self.word_count(w) + 1.0)))))
+
+
+@dataclass
+class SoftQuery:
+    """A query's words, its distinct keys with weights, and which keys retrieve candidates."""
+
+    text: str
+    words: list[Word]
+    keys: list[str]  # distinct keys, in first-occurrence order
+    weight: np.ndarray  # float64 per key
+    is_number: np.ndarray  # bool per key
+    number_w: np.ndarray  # float64 per key: weight of its agreement (0 for words)
+    parts: list[np.ndarray]  # key weights of the parts judged on their own: the whole text, its first line
+    signal: np.ndarray  # bool per key: a content word of the query's own (not stop, number or template)
+    first: dict[str, Word]  # the first word of each key (its spelling in the aligned pairs)
+    n_tokens: int  # the query's length in index tokens (sizes the windows)
+
+    @property
+    def key_id(self) -> dict[str, int]:
+        return {k: i for i, k in enumerate(self.keys)}
+
+
+def soft_query(text: str, ws: list[Word], stats: WordStats) -> SoftQuery:
+    first: dict[str, Word] = {}
+    for w in ws:
+        first.setdefault(w.key, w)
+    keys = list(first)
+    weight = np.asarray([stats.weight(first[k]) for k in keys], dtype=np.float64)
+    is_number = np.asarray([first[k].number for k in keys], dtype=np.bool_)
+    number_w = np.asarray([number_weight(k) if first[k].number else 0.0 for k in keys], dtype=np.float64)
+    n_tok = len(stats.index.tokenizer.encode(text))
+    signal = np.asarray([not first[k].stop and not first[k].number for k in keys], dtype=np.bool_)
+    q = SoftQuery(text, ws, keys, weight, is_number, number_w, [], signal, first, n_tok)
+    q.parts = query_parts(q)
+    return q
+
+
+def query_parts(q: SoftQuery, weight: np.ndarray | None = None) -> list[np.ndarray]:
+    """Key weights of the whole query and, for a text of several lines, of its first line alone:
+    a multiple-choice item's question is often copied or rephrased without its options."""
+    weight = q.weight if weight is None else weight
+    parts = [weight]
+    cut = q.text.strip().find("\n")
+    if cut > 0:
+        end = q.text.find("\n", len(q.text) - len(q.text.lstrip()))
+        head = {w.key for w in q.words if w.end <= end}
+        ids = [i for i, k in enumerate(q.keys) if k in head]
+        if (len({k for k in head if not q.first[k].stop}) >= MIN_PART_WORDS and len(ids) < len(q.keys)
+                and not CODE_LINE.search(q.text[:end])
+                and weight[ids].sum() >= PART_SHARE * weight.sum()):
+            part = np.zeros_like(weight)
+            part[ids] = weight[ids]
+            parts.append(part)
+    return parts
+
+
+def template_factors(queries: list[SoftQuery]) -> None:
+    """Down-weight, in place, a batch's template text: words inside a run of ``TEMPLATE_NGRAM``
+    words that at least ``TEMPLATE_SHARE`` of the batch's texts (and 3) share ("For which of these
+    two scenarios does the main character ..."). They weigh a tenth and are no evidence, so items
+    are told apart by what is their own; words merely frequent in a benchmark ("list", "integer")
+    keep their weight. Numbers are left alone."""
+    if len(queries) < TEMPLATE_BATCH:
+        return
+    grams_of = []
+    df: dict[tuple[str, ...], int] = {}
+    for q in queries:
+        seq = [w.key for w in q.words]
+        grams = {tuple(seq[i : i + TEMPLATE_NGRAM]) for i in range(len(seq) - TEMPLATE_NGRAM + 1)}
+        grams_of.append(grams)
+        for g in grams:
+            df[g] = df.get(g, 0) + 1
+    least = max(3, int(TEMPLATE_SHARE * len(queries)))
+    for q, grams in zip(queries, grams_of, strict=True):
+        shared = {k for g in grams if df[g] >= least for k in g}
+        if not shared:
+            continue
+        ids = q.key_id
+        f = np.ones(len(q.keys))
+        for k in shared:
+            if not q.is_number[ids[k]]:
+                f[ids[k]] = TEMPLATE_WEIGHT
+        q.weight = q.weight * f
+        q.signal = q.signal & (f == 1.0)
+        q.parts = query_parts(q)

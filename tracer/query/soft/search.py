@@ -1,0 +1,147 @@
+"""``Index.find_similar``: corpus passages that say what a query says, in other words.
+
+Candidates come from the index (``retrieve``); each is verified on words: the document text
+around the window is split into words, each aligned to the query word with the same key (stem
+or number value), and a numba kernel picks the passage span with the best weighted F-score of
+query recall and passage precision times number agreement (``tracer_native.best_aligned_span``).
+Reordering and inserted or deleted words cost little; a different problem (other numbers, other
+names and rare words) scores low. Offsets are the document's own characters, as find and trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracer.errors import InputError
+from tracer.index.reader import IndexReader
+from tracer.query.documents import doc_span, positions_to_docs
+from tracer.query.options import SoftOptions, check_int, resolve
+from tracer.query.soft.query import SoftQuery, WordStats, check_text, soft_query, template_factors
+from tracer.query.soft.retrieve import Candidate, Locator, candidates
+from tracer.query.soft.words import number_weight, words
+from tracer_native import best_aligned_span
+
+SPAN_FACTOR = 2.0  # a passage holds at most 2x the query's words (+ slack)
+SPAN_SLACK = 16
+REGION_FACTOR = 0.5  # verify the text of a candidate window and half a query length of context each side
+BETA2 = 1.0  # F1 of recall and precision
+NUMBER_FLOOR = 0.2  # the score kept when no number agrees
+MIN_EVIDENCE = 5  # signal words a passage needs to score fully (fewer: proportionally less)
+
+
+@dataclass
+class SoftMatch:
+    """A passage similar to the query: where it is (document, raw char offsets), how similar
+    (``score`` 0..1, higher is closer) and why (``aligned`` [query word, passage word] pairs)."""
+
+    score: float
+    document: int  # global document number
+    doc_id: str
+    start_char: int  # in the document's own text
+    end_char: int
+    passage: str  # the document text between them
+    aligned: list[list[str]]
+
+    def to_json(self) -> dict:
+        return {"score": round(self.score, 4), "document": self.document, "doc_id": self.doc_id,
+                "start_char": self.start_char, "end_char": self.end_char, "passage": self.passage,
+                "aligned": self.aligned}
+
+
+def _region(index: IndexReader, q: SoftQuery, c: Candidate) -> tuple[int, str, str, int] | None:
+    """(document, doc id, region text, its char offset in the document) around a candidate window."""
+    shard = index.shards[c.shard]
+    local = int(positions_to_docs(shard, np.asarray([c.first]))[0])
+    da, db = shard.doc_range(local)
+    margin = int(REGION_FACTOR * q.n_tokens) + 8
+    t0 = max(da, c.first - margin)
+    t1 = min(db, c.last + margin + 8)
+    if t1 <= t0:
+        return None
+    span = doc_span(index, c.shard, t0, t1 - t0, context=1)
+    a = span.char_start - span.snippet_start
+    text = span.snippet[a : a + (span.char_end - span.char_start)]
+    return span.doc_index, span.doc_id, text, span.char_start
+
+
+def verify(q: SoftQuery, text: str) -> tuple[float, int, int, list[list[str]]]:
+    """(score, start char, end char, aligned pairs) of the best span of ``text`` for query ``q``."""
+    pw = words(text)
+    if not pw:
+        return 0.0, 0, 0, []
+    ids = q.key_id
+    key = np.asarray([ids.get(w.key, -1) for w in pw], dtype=np.int64)
+    content = np.asarray([not w.stop and not w.number for w in pw], dtype=np.bool_)
+    number_w = np.asarray([number_weight(w.key) if w.number else 0.0 for w in pw], dtype=np.float64)
+    max_len = int(SPAN_FACTOR * len(q.words) + SPAN_SLACK)
+    score, a, b = 0.0, -1, -1
+    for weight in q.parts:
+        signal = q.signal & (weight > 0)
+        min_keys = float(max(1, min(MIN_EVIDENCE, int(signal.sum()))))
+        s, x, y = best_aligned_span(key, content, number_w, weight, q.number_w, signal, max_len,
+                                    float(weight.sum()), min_keys, BETA2, NUMBER_FLOOR)
+        if s > score:
+            score, a, b = s, x, y
+    if a < 0:
+        return 0.0, 0, 0, []
+    aligned: list[list[str]] = []
+    seen: set[int] = set()
+    for w, k in zip(pw[a : b + 1], key[a : b + 1].tolist(), strict=True):
+        if k >= 0 and k not in seen and not q.first[q.keys[k]].stop:
+            seen.add(k)
+            aligned.append([q.first[q.keys[k]].text, w.text])
+    return float(score), pw[a].start, pw[b].end, aligned
+
+
+def _search(index: IndexReader, q: SoftQuery, loc: Locator, limit: int, opts: SoftOptions) -> list[SoftMatch]:
+    found: list[SoftMatch] = []
+    for c in candidates(q, loc, opts):
+        region = _region(index, q, c)
+        if region is None:
+            continue
+        doc, doc_id, text, base = region
+        score, s, e, aligned = verify(q, text)
+        if score < opts.threshold or e <= s:
+            continue
+        found.append(SoftMatch(score, doc, doc_id, base + s, base + e, text[s:e], aligned))
+    found.sort(key=lambda m: (-m.score, m.document, m.start_char))
+    kept: list[SoftMatch] = []
+    for m in found:  # windows of one passage found twice: keep the better
+        if any(k.document == m.document and m.start_char < k.end_char and k.start_char < m.end_char for k in kept):
+            continue
+        kept.append(m)
+        if len(kept) >= limit:
+            break
+    return kept
+
+
+def find_similar_many(index: IndexReader, texts: Sequence[str], limit: int = 10, options: SoftOptions | None = None,
+                      **overrides) -> list[list[SoftMatch]]:
+    """``find_similar`` of many texts, counting and locating each distinct word once.
+
+    Every text is checked first (a bad one raises ``InputError``/``TooShortError`` naming its
+    number), so nothing runs on a batch that cannot finish."""
+    opts = resolve(SoftOptions, options, overrides)
+    texts = list(texts)
+    check_int("limit", limit, 0)
+    all_words = []
+    for i, t in enumerate(texts):
+        try:
+            all_words.append(check_text(t))
+        except InputError as e:
+            raise type(e)(f"text {i}: {e}" if len(texts) > 1 else str(e)) from None
+    stats = WordStats(index)
+    stats.prepare([w for ws in all_words for w in ws])
+    loc = Locator(index, stats, opts.occurrences)
+    queries = [soft_query(t, ws, stats) for t, ws in zip(texts, all_words, strict=True)]
+    template_factors(queries)
+    return [_search(index, q, loc, limit, opts) if limit > 0 else [] for q in queries]
+
+
+def find_similar(index: IndexReader, text: str, limit: int = 10, options: SoftOptions | None = None,
+                 **overrides) -> list[SoftMatch]:
+    """Up to ``limit`` passages of the corpus similar to ``text``, best first (score >= threshold)."""
+    return find_similar_many(index, [text], limit, options, **overrides)[0]
