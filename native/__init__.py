@@ -6,7 +6,7 @@ from tracer_native.docs import (
     lead_byte_sum,
 )
 from tracer_native.errors import CorruptArrayError
-from tracer_native.infgram import infgram_scan
+from tracer_native.infgram import infgram_scan, sampled_infgram_scan
 from tracer_native.ngram import (
     backoff_counts,
     match_in_spans,
@@ -14,8 +14,12 @@ from tracer_native.ngram import (
     narrow_range,
     next_token_groups,
     next_tokens_at,
+    sampled_backoff_counts,
 )
 from tracer_native.search import (
+    EMPTY_LENS,
+    EMPTY_ROWS,
+    bounded_range,
     checked_range,
     common_prefix,
     compare_suffix,
@@ -27,12 +31,23 @@ from tracer_native.search import (
     ranges_of_spans,
     sa_entry,
     sa_range,
+    sample_bounds,
+    sampled_checked_range,
+    sampled_count,
+    sampled_count_batch,
+    sampled_longest_prefix_lengths,
+    sampled_range,
+    sampled_ranges_of_spans,
 )
 
 __all__ = [
     "CorruptArrayError", "checked_range", "common_prefix", "compare_suffix",
     "count_batch", "count_sequence", "documents_of_positions", "gather_token_bytes", "ids_searchable",
     "lead_byte_sum", "longest_prefix_lengths", "positions_in_range", "ranges_of_spans", "sa_entry", "sa_range",
+    # in-RAM suffix-array samples (tracer/index/sample.py) and the kernels they narrow
+    "EMPTY_LENS", "EMPTY_ROWS", "bounded_range", "sample_bounds", "sampled_backoff_counts",
+    "sampled_checked_range", "sampled_count", "sampled_count_batch", "sampled_infgram_scan",
+    "sampled_longest_prefix_lengths", "sampled_range", "sampled_ranges_of_spans",
     # n-gram / ∞-gram and AND/OR search (ngram.py)
     "backoff_counts", "infgram_scan", "match_in_spans", "min_cover_spread", "narrow_range", "next_token_groups", "next_tokens_at",
 ]

@@ -162,6 +162,26 @@ def _check_file(path: Path, record: dict, table: dict | None, stop: threading.Ev
                 yield Problem(path, f"checksum mismatch in block {k}", k * bs, k * bs + len(block))
 
 
+def check_bytes(path: Path, data: bytes, record: dict, table: dict | None) -> Problem | None:
+    """The first problem of a file already read into memory (a shard's in-RAM sample): by block
+    where the folder's table covers it, else by the manifest record's size and sha256."""
+    covered = table["files"].get(path.name) if table else None
+    want = covered["size"] if covered else record.get("size")
+    if want is not None and len(data) != want:
+        return Problem(path, f"size {len(data)}, expected {want} (truncated?)")
+    if covered is None:
+        if hashlib.sha256(data).hexdigest() != record.get("sha256"):
+            return Problem(path, "checksum mismatch")
+        return None
+    bs = table["block_size"]
+    view = memoryview(data)
+    for k, want_crc in enumerate(covered[ALGORITHM]):
+        block = view[k * bs : (k + 1) * bs]
+        if zlib.crc32(block) != want_crc:
+            return Problem(path, f"checksum mismatch in block {k}", k * bs, k * bs + len(block))
+    return None
+
+
 def problems(root: Path, manifest: Manifest, stop: threading.Event | None = None,
              progress: Callable[[int], None] | None = None) -> Iterator[Problem]:
     """Every problem of the index's files, folder by folder (lazy: a caller may stop at the first);

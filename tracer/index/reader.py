@@ -28,6 +28,7 @@ from tracer.index.format import (
     ShardEntry,
     id_hash,
 )
+from tracer.index.sample import Sample, load_sample, no_sample
 from tracer.tokenize import Tokenizer, tokenizer_from_spec
 
 REBUILD = "rebuild it with `tracer build` (or rerun the original build command to resume)"
@@ -86,6 +87,10 @@ class Shard:
         self.has_raw = has_raw
         if has_raw:
             self.raw_idx = _map(self.path / "raw.idx", np.uint64)
+        # the in-RAM suffix-array sample (tracer/index/sample.py), checked as it is read; shards
+        # built before samples have none and search the whole suffix array
+        self.sample: Sample | None = load_sample(root, entry, dtype)
+        self.sample_args = self.sample.args if self.sample is not None else no_sample(dtype)
 
     def _check_sizes(self, dtype: np.dtype, has_raw: bool) -> None:
         expected = {
@@ -228,6 +233,10 @@ class IndexReader:
         self._unigram_logprobs: np.ndarray | None = None
         self.raw_encodings: OrderedDict[tuple[int, int], Any] = OrderedDict()  # LRU of query.documents
         self.raw_encodings_lock = threading.Lock()
+        # per-shard lookups in parallel threads: "auto" (when the last call was slow: a cold index),
+        # "on" or "off" (tracer.query.shards.map_shards)
+        self.parallel_shards = "auto"
+        self.slow_lookups = False
 
         self.integrity = Integrity(self.path, self.record, verify)
         check_tables(self.path, self.record)

@@ -35,6 +35,7 @@ from tracer.index.format import (
     write_blob,
     write_json_atomic,
 )
+from tracer.index.sample import SAMPLE, write_sample
 from tracer.index.sorters import SA_BACKENDS, get_sorter
 from tracer.index.suffix import max_shard_tokens, return_freed_heap
 from tracer.tokenize import BYTES, Tokenizer
@@ -177,6 +178,7 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer) -> Shar
     return_freed_heap()
     sa = get_sorter(job.sa_backend).sort(tokens, job.device)
     files["sa.bin"] = write_array(tmp / "sa.bin", sa)
+    files[SAMPLE] = write_sample(tmp, tokens, sa)  # the in-RAM sample for cold lookups
     del sa, tokens
     blocks = write_block_table(tmp, files)  # CRC-32 per 1 MiB block: reads name what is damaged
     for f in tmp.iterdir():
