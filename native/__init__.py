@@ -35,9 +35,11 @@ from tracer_native.search import (
     sampled_checked_range,
     sampled_count,
     sampled_count_batch,
+    sampled_longest_into,
     sampled_longest_prefix_lengths,
     sampled_range,
     sampled_ranges_of_spans,
+    sampled_spans_into,
 )
 
 __all__ = [
@@ -47,7 +49,8 @@ __all__ = [
     # in-RAM suffix-array samples (tracer/index/sample.py) and the kernels they narrow
     "EMPTY_LENS", "EMPTY_ROWS", "bounded_range", "sample_bounds", "sampled_backoff_counts",
     "sampled_checked_range", "sampled_count", "sampled_count_batch", "sampled_infgram_scan",
-    "sampled_longest_prefix_lengths", "sampled_range", "sampled_ranges_of_spans",
+    "sampled_longest_into", "sampled_longest_prefix_lengths", "sampled_range", "sampled_ranges_of_spans",
+    "sampled_spans_into",
     # n-gram / ∞-gram and AND/OR search (ngram.py)
     "backoff_counts", "infgram_scan", "match_in_spans", "min_cover_spread", "narrow_range", "next_token_groups", "next_tokens_at",
 ]

@@ -105,7 +105,14 @@ def sample_bounds(rows, lens, every, n, query, start, length):
             a = m + 1
         else:
             b = m
-    c, d = a, nr  # first row > query
+    # first row > query: gallop from a (rows equal to a query are usually few), then bisect
+    step = 1
+    c = a
+    d = min(a + 1, nr)
+    while d < nr and compare_row(rows, lens, d, query, start, length) <= 0:
+        c = d + 1
+        step <<= 1
+        d = min(d + step, nr)
     while c < d:
         m = (c + d) >> 1
         if compare_row(rows, lens, m, query, start, length) <= 0:
@@ -268,53 +275,68 @@ def count_batch(tokens, sa, flat, offsets):
     return sampled_count_batch(tokens, sa, rows, lens, every, flat, offsets)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, query, limits):
-    """For each start i, the length of the longest prefix of query[i:limits[i]] that occurs in the
-    shard: the lower bound of the whole span (narrowed by the sample), then the common prefix
-    with the suffixes at and just before it."""
-    t = query.shape[0]
+@njit(cache=True, nogil=True, inline="always")
+def longest_at(tokens, sa, rows, lens, every, query, i, length):
+    """Length of the longest prefix of query[i:i+length] in the shard: the lower bound of the whole
+    span (narrowed by the sample), then the common prefix with the suffixes at and just before it;
+    -1 when a suffix-array entry read is out of range."""
     n = sa.shape[0]
     nt = tokens.shape[0]
+    if length <= 0 or n == 0:
+        return np.int64(0)
+    la, lb, ha, hb = sample_bounds(rows, lens, every, n, query, i, length)
+    lo = la
+    hi = lb
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        p = sa_entry(sa, mid, nt)
+        if p < 0:
+            return np.int64(-1)
+        if compare_suffix(tokens, p, query, i, length) < 0:
+            lo = mid + 1
+        else:
+            hi = mid
+    best = np.int64(0)
+    if lo < n:
+        p = sa_entry(sa, lo, nt)
+        if p < 0:
+            return np.int64(-1)
+        best = np.int64(common_prefix(tokens, p, query, i, length))
+    if lo > 0:
+        p = sa_entry(sa, lo - 1, nt)
+        if p < 0:
+            return np.int64(-1)
+        k = common_prefix(tokens, p, query, i, length)
+        if k > best:
+            best = np.int64(k)
+    return best
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, query, limits):
+    """For each start i, the length of the longest prefix of query[i:limits[i]] that occurs in the shard."""
+    t = query.shape[0]
     out = np.zeros(t, dtype=np.int64)
     for i in prange(t):
-        length = min(limits[i], t) - i
-        if length <= 0 or n == 0:
-            continue
-        la, lb, ha, hb = sample_bounds(rows, lens, every, n, query, i, length)
-        lo = la
-        hi = lb
-        bad = False
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            p = sa_entry(sa, mid, nt)
-            if p < 0:
-                bad = True
-                break
-            if compare_suffix(tokens, p, query, i, length) < 0:
-                lo = mid + 1
-            else:
-                hi = mid
-        best = 0
-        if not bad and lo < n:
-            p = sa_entry(sa, lo, nt)
-            if p < 0:
-                bad = True
-            else:
-                best = common_prefix(tokens, p, query, i, length)
-        if not bad and lo > 0:
-            p = sa_entry(sa, lo - 1, nt)
-            if p < 0:
-                bad = True
-            else:
-                k = common_prefix(tokens, p, query, i, length)
-                if k > best:
-                    best = k
-        out[i] = -1 if bad else best
+        out[i] = longest_at(tokens, sa, rows, lens, every, query, i, min(limits[i], t) - i)
     for i in range(t):
         if out[i] < 0:
             raise CorruptArrayError(BAD_ENTRY)
     return out
+
+
+@njit(cache=True, nogil=True)
+def sampled_longest_into(tokens, sa, rows, lens, every, query, limits, i0, i1, out):
+    """``sampled_longest_prefix_lengths`` for starts i0..i1-1 into out[i0:i1], on this thread: for
+    callers that spread a cold shard's starts over more threads than cores (the disk reads, not
+    the CPU, are the cost). Returns False when a suffix-array entry was out of range."""
+    t = query.shape[0]
+    ok = True
+    for i in range(i0, i1):
+        out[i] = longest_at(tokens, sa, rows, lens, every, query, i, min(limits[i], t) - i)
+        if out[i] < 0:
+            ok = False
+    return ok
 
 
 def longest_prefix_lengths(tokens, sa, query, limits):
@@ -339,6 +361,21 @@ def sampled_ranges_of_spans(tokens, sa, rows, lens, every, query, starts, length
         if lo[j] < 0:
             raise CorruptArrayError(BAD_ENTRY)
     return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def sampled_spans_into(tokens, sa, rows, lens, every, query, starts, lengths, j0, j1, lo, hi):
+    """``sampled_ranges_of_spans`` for spans j0..j1-1 into lo/hi, on this thread (see
+    ``sampled_longest_into``). Returns False when a suffix-array entry was out of range."""
+    for j in range(j0, j1):
+        if lengths[j] <= 0:
+            continue
+        a, b = sampled_checked_range(tokens, sa, rows, lens, every, query, starts[j], lengths[j])
+        if a < 0:
+            return False
+        lo[j] = a
+        hi[j] = b
+    return True
 
 
 def ranges_of_spans(tokens, sa, query, starts, lengths):

@@ -233,10 +233,10 @@ class IndexReader:
         self._unigram_logprobs: np.ndarray | None = None
         self.raw_encodings: OrderedDict[tuple[int, int], Any] = OrderedDict()  # LRU of query.documents
         self.raw_encodings_lock = threading.Lock()
-        # per-shard lookups in parallel threads: "auto" (when the last call was slow: a cold index),
-        # "on" or "off" (tracer.query.shards.map_shards)
+        # lookups in parallel threads: "auto" (while calls are slow: a cold index; a fresh one is
+        # assumed cold), "on" or "off" (tracer.query.shards)
         self.parallel_shards = "auto"
-        self.slow_lookups = False
+        self.slow_lookups = True
 
         self.integrity = Integrity(self.path, self.record, verify)
         check_tables(self.path, self.record)

@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 from tracer.index.reader import IndexReader
-from tracer.query.shards import map_shards, shard_longest, shard_spans
+from tracer.query.shards import SLOW_PER_START_S, map_shards, shard_longest, shard_spans, slow
 
 _WORKQUEUE_LOCK = threading.Lock()
 
@@ -56,8 +56,10 @@ def longest_lengths(index: IndexReader, ids: np.ndarray, limits: np.ndarray) -> 
     ids = np.ascontiguousarray(ids, dtype=index.dtype)
     limits = np.minimum(np.asarray(limits, dtype=np.int64), len(ids))
     lengths = np.zeros(len(ids), dtype=np.int64)
+    spread = slow(index)
     with _parallel_guard() as guard:  # guard None (nullcontext): a thread-safe layer, shards may run in threads
-        for part in map_shards(index, lambda shard: shard_longest(shard, ids, limits), parallel_ok=guard is None):
+        for part in map_shards(index, lambda shard: shard_longest(shard, ids, limits, spread),
+                               parallel_ok=guard is None, budget_s=SLOW_PER_START_S * len(ids)):
             np.maximum(lengths, part, out=lengths)
     return lengths
 
@@ -68,8 +70,10 @@ def spans_with_counts(index: IndexReader, ids: np.ndarray, starts: np.ndarray, l
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.asarray(lengths, dtype=np.int64)
     counts = np.zeros(len(starts), dtype=np.int64)
+    spread = slow(index)
     with _parallel_guard() as guard:
-        ranges = map_shards(index, lambda shard: shard_spans(shard, ids, starts, lengths), parallel_ok=guard is None)
+        ranges = map_shards(index, lambda shard: shard_spans(shard, ids, starts, lengths, spread),
+                            parallel_ok=guard is None, budget_s=SLOW_PER_START_S * len(starts))
     for lo, hi in ranges:
         counts += hi - lo
     return LongestMatches(lengths, counts, ranges)

@@ -2,10 +2,12 @@
 the shards are slow to answer (cold, on disk).
 
 The kernels release the GIL (numba ``nogil``), so threads overlap the disk reads of independent
-shards; on a cold index a count's cost is the reads, not the CPU. On a warm one a lookup costs a
-few microseconds, less than handing it to a thread (~20-50 µs), so ``map_shards`` runs the
-shards one after the other until a whole call takes longer than ``PARALLEL_ABOVE_S``, then in
-parallel until one is fast again (the index's ``parallel_shards``: "auto", "on", "off").
+shards, and of the query positions of one shard's longest-match pass; on a cold index the cost is
+the reads, not the CPU. On a warm one a count costs a few microseconds, less than handing it to a
+thread (~20-50 µs), so calls are timed: after one slower than what it costs warm (with a margin),
+the next goes to threads, after a fast one the next runs on this thread; a freshly opened index
+starts "slow" (its pages are likely on disk). The index's ``parallel_shards``: "auto" (that),
+"on" (always threads), "off" (never).
 """
 
 from __future__ import annotations
@@ -24,29 +26,37 @@ from tracer.index.reader import IndexReader, Shard
 from tracer_native import (
     CorruptArrayError,
     sampled_count,
+    sampled_longest_into,
     sampled_longest_prefix_lengths,
     sampled_range,
     sampled_ranges_of_spans,
+    sampled_spans_into,
 )
 
 T = TypeVar("T")
 
-PARALLEL_ABOVE_S = 200e-6  # a call slower than this (disk reads, not CPU) fans out the next one
+PARALLEL_ABOVE_S = 200e-6  # a count slower than this (disk reads, not CPU) fans out the next one
+SLOW_PER_START_S = 50e-6  # the same for a longest-match pass, per query position (warm: ~5 µs)
 MODES = ("auto", "on", "off")
-# I/O-bound lookups: more threads than cores keep more reads in flight
+# I/O-bound lookups: more threads than cores keep more disk reads in flight
 POOL_THREADS = min(32, 4 * (os.cpu_count() or 1))
+IO_THREADS = 16  # threads one shard's longest-match pass is spread over when slow
+MIN_CHUNK = 16  # query positions per thread, at least
 
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
+def _executor(name: str = "shard", threads: int = POOL_THREADS) -> ThreadPoolExecutor:
+    """A lazily made pool; "shard" runs whole shards, "io" the pieces of one shard's pass (separate,
+    so a shard's thread waiting for its pieces can never starve them)."""
+    pool = _pools.get(name)
+    if pool is None:
         with _pool_lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="tracer-shard")
-    return _pool
+            pool = _pools.get(name)
+            if pool is None:
+                pool = _pools[name] = ThreadPoolExecutor(threads, thread_name_prefix=f"tracer-{name}")
+    return pool
 
 
 @contextmanager
@@ -58,19 +68,25 @@ def sa_checked(shard: Shard) -> Iterator[None]:
         raise shard.bad_sa() from None
 
 
-def map_shards(index: IndexReader, fn: Callable[[Shard], T], parallel_ok: bool = True) -> list[T]:
-    """[fn(shard) for shard in index.shards], in parallel threads when the index has several shards
-    and they are slow (see the module doc). ``parallel_ok=False``: always in order on this thread
-    (numba's workqueue layer cannot run parallel kernels from two threads)."""
-    shards = index.shards
+def slow(index: IndexReader) -> bool:
+    """Whether lookups should go to threads now: mode "on", or "auto" and the last timed call was
+    slow (a freshly opened index starts slow: its pages are likely on disk)."""
     mode = getattr(index, "parallel_shards", "auto")
-    if len(shards) < 2 or not parallel_ok or mode == "off":
-        return [fn(s) for s in shards]
-    if mode == "on":
-        return list(_executor().map(fn, shards))
+    return mode == "on" or mode == "auto" and getattr(index, "slow_lookups", False)
+
+
+def map_shards(index: IndexReader, fn: Callable[[Shard], T], parallel_ok: bool = True,
+               budget_s: float = PARALLEL_ABOVE_S) -> list[T]:
+    """[fn(shard) for shard in index.shards], in parallel threads when the index has several shards
+    and lookups are slow (see the module doc); the call is timed against ``budget_s`` (what it
+    costs warm, with a margin) to decide the next one. ``parallel_ok=False``: always in order on
+    this thread (numba's workqueue layer cannot run parallel kernels from two threads)."""
+    shards = index.shards
+    spread = parallel_ok and len(shards) > 1 and slow(index)
     t0 = time.perf_counter()
-    out = list(_executor().map(fn, shards)) if index.slow_lookups else [fn(s) for s in shards]
-    index.slow_lookups = time.perf_counter() - t0 > PARALLEL_ABOVE_S
+    out = list(_executor().map(fn, shards)) if spread else [fn(s) for s in shards]
+    if getattr(index, "parallel_shards", "auto") == "auto":
+        index.slow_lookups = time.perf_counter() - t0 > budget_s
     return out
 
 
@@ -90,13 +106,41 @@ def shard_count(shard: Shard, ids: np.ndarray) -> int:
         return int(sampled_count(shard.tokens, shard.sa, rows, lens, every, ids))
 
 
-def shard_longest(shard: Shard, ids: np.ndarray, limits: np.ndarray) -> np.ndarray:
+def _pieces(n: int) -> list[tuple[int, int]]:
+    k = max(1, min(IO_THREADS, n // MIN_CHUNK))
+    bounds = np.linspace(0, n, k + 1).astype(np.int64).tolist()
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def _spread(shard: Shard, run: Callable[[int, int], bool], n: int) -> None:
+    """run(i0, i1) over pieces of range(n) on the io pool: each piece is a nogil kernel call, so a
+    cold shard has up to IO_THREADS disk reads in flight instead of one per core."""
+    if not all(_executor("io", IO_THREADS).map(lambda b: run(*b), _pieces(n))):
+        raise shard.bad_sa()
+
+
+def shard_longest(shard: Shard, ids: np.ndarray, limits: np.ndarray, spread: bool = False) -> np.ndarray:
+    """Longest prefix of ids[i:limits[i]] in the shard for every i; ``spread``: over the io pool's
+    threads (a cold shard) rather than numba's one thread per core."""
     rows, lens, every = shard.sample_args
+    if spread and len(ids) >= 2 * MIN_CHUNK:
+        out = np.zeros(len(ids), dtype=np.int64)
+        _spread(shard, lambda i0, i1: sampled_longest_into(shard.tokens, shard.sa, rows, lens, every, ids, limits,
+                                                           i0, i1, out), len(ids))
+        return out
     with sa_checked(shard):
         return sampled_longest_prefix_lengths(shard.tokens, shard.sa, rows, lens, every, ids, limits)
 
 
-def shard_spans(shard: Shard, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def shard_spans(shard: Shard, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                spread: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """SA ranges of ids[starts[j]:starts[j]+lengths[j]] in the shard (``spread``: see shard_longest)."""
     rows, lens, every = shard.sample_args
+    if spread and len(starts) >= 2 * MIN_CHUNK:
+        lo = np.zeros(len(starts), dtype=np.int64)
+        hi = np.zeros(len(starts), dtype=np.int64)
+        _spread(shard, lambda j0, j1: sampled_spans_into(shard.tokens, shard.sa, rows, lens, every, ids, starts,
+                                                         lengths, j0, j1, lo, hi), len(starts))
+        return lo, hi
     with sa_checked(shard):
         return sampled_ranges_of_spans(shard.tokens, shard.sa, rows, lens, every, ids, starts, lengths)
