@@ -94,16 +94,21 @@ def map_shards(index: IndexReader, fn: Callable[[Shard], T], parallel_ok: bool =
 def shard_range(shard: Shard, ids: np.ndarray, start: int = 0, length: int | None = None) -> tuple[int, int]:
     """SA range [lo, hi) of ids[start:start+length] in the shard (narrowed by its sample)."""
     rows, lens, every = shard.sample_args
-    with sa_checked(shard):
+    try:  # not sa_checked: a context manager costs ~1.5 µs, a third of a warm count
         lo, hi = sampled_range(shard.tokens, shard.sa, rows, lens, every, ids, start,
                                len(ids) - start if length is None else length)
+    except CorruptArrayError:
+        raise shard.bad_sa() from None
     return int(lo), int(hi)
 
 
 def shard_count(shard: Shard, ids: np.ndarray) -> int:
+    """Occurrences of ``ids`` in the shard."""
     rows, lens, every = shard.sample_args
-    with sa_checked(shard):
+    try:
         return int(sampled_count(shard.tokens, shard.sa, rows, lens, every, ids))
+    except CorruptArrayError:
+        raise shard.bad_sa() from None
 
 
 def _pieces(n: int) -> list[tuple[int, int]]:
