@@ -219,3 +219,16 @@ def test_parallel_shard_lookups_answer_the_same(built):
                          idx.trace(texts[7][:200]).to_json(), idx.find("the", limit=5).to_json())
     assert answers["off"] == answers["on"] == answers["auto"]
     assert answers["off"][0] == [_brute_count(texts, q) for q in queries]
+
+
+def test_sample_of_40_bit_pointers_equals_the_u32_one():
+    """The sample stores tokens, not pointers: the same suffix array as (n, 5) little-endian bytes
+    (the u40 layout) gives the same file."""
+    tokens = _corpus(np.uint8, seed=8, n=300)
+    sa = suffix_array(tokens)
+    u40 = np.zeros((len(sa), 5), dtype=np.uint8)
+    u40[:, :4] = sa.view(np.uint8).reshape(-1, 4)
+    a = b"".join(bytes(p) for p in encode_sample(tokens, sa, every=4, prefix=3))
+    b = b"".join(bytes(p) for p in encode_sample(tokens, u40, every=4, prefix=3))
+    c = b"".join(bytes(p) for p in encode_sample(tokens, lambda i, j, k: sa[i:j:k], len(sa), every=4, prefix=3))
+    assert a == b == c

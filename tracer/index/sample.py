@@ -86,11 +86,15 @@ CHUNK_ROWS = 1 << 18  # rows gathered per numpy step (16 MB of int64 indexes at 
 
 
 def _positions(sa: SaSource, start: int, stop: int, every: int) -> np.ndarray:
-    """Entries start, start+every, ... < stop of the suffix array, as int64."""
+    """Entries start, start+every, ... < stop of the suffix array, as int64: a 1-D integer array
+    (u32), an (entries, 5) u8 array of little-endian 40-bit pointers, or a callable."""
     if callable(sa):
         return np.asarray(sa(start, stop, every), dtype=np.int64)
+    if sa.ndim == 2 and sa.shape[1] == 5 and sa.dtype == np.uint8:
+        b = np.asarray(sa[start:stop:every], dtype=np.int64)
+        return b[:, 0] | b[:, 1] << 8 | b[:, 2] << 16 | b[:, 3] << 24 | b[:, 4] << 32
     if sa.ndim != 1:
-        raise ValueError("sample: pass a 1-D suffix array or a callable sa(start, stop, step) -> positions")
+        raise ValueError("sample: pass a 1-D suffix array, (n, 5) u8 40-bit pointers, or sa(start, stop, step)")
     return np.asarray(sa[start:stop:every], dtype=np.int64)
 
 
@@ -211,19 +215,17 @@ def add_samples(root: str | Path, every: int = DEFAULT_EVERY, prefix: int | None
     Safe to interrupt and rerun: each sample file is written and fsynced first, then the job
     records, and the manifest last, atomically; until the manifest names a sample it is ignored.
     Shards that have one keep it (to change the parameters, rebuild)."""
-    from tracer.index.reader import IndexReader, _map
+    from tracer.index.reader import IndexReader
 
     root = Path(root)
     reader = IndexReader(root)  # refuses a damaged or unfinished index before anything is written
     manifest = reader.record
-    dtype = reader.dtype
     added: list[str] = []
-    for entry in manifest.shards:
+    for entry, shard in zip(manifest.shards, reader.shards, strict=True):
         if SAMPLE in entry.files:
             continue
         folder = root / entry.path
-        tokens = _map(folder / "tokens.bin", dtype)
-        sa = _map(folder / "sa.bin", np.uint32)
+        tokens, sa = shard.tokens, shard.sa  # as the reader maps them, whatever the pointer width
         path = folder / SAMPLE
         tmp = path.with_name(SAMPLE + ".tmp")
         record = _write_parts(tmp, encode_sample(tokens, sa, entry.n_tokens, every, prefix), durable=True)
