@@ -35,7 +35,9 @@ from tracer_native import (
 
 T = TypeVar("T")
 
-PARALLEL_ABOVE_S = 200e-6  # a count slower than this (disk reads, not CPU) fans out the next one
+# a count slower than this fans out the next one: a cold shard costs >= 1 ms (14 disk reads), a warm
+# one ~5 µs, and a lower mark let a warm call preempted on a loaded machine send the next to threads
+PARALLEL_ABOVE_S = 1e-3
 SLOW_PER_START_S = 50e-6  # the same for a longest-match pass, per query position (warm: ~5 µs)
 MODES = ("auto", "on", "off")
 # I/O-bound lookups: more threads than cores keep more disk reads in flight
@@ -84,7 +86,11 @@ def map_shards(index: IndexReader, fn: Callable[[Shard], T], parallel_ok: bool =
     shards = index.shards
     spread = parallel_ok and len(shards) > 1 and slow(index)
     t0 = time.perf_counter()
-    out = list(_executor().map(fn, shards)) if spread else [fn(s) for s in shards]
+    if spread:  # the first shard on this thread: one hand-off fewer
+        rest = [_executor().submit(fn, s) for s in shards[1:]]
+        out = [fn(shards[0])] + [f.result() for f in rest]
+    else:
+        out = [fn(s) for s in shards]
     if getattr(index, "parallel_shards", "auto") == "auto":
         index.slow_lookups = time.perf_counter() - t0 > budget_s
     return out
