@@ -194,6 +194,11 @@ def test_corrupt_sample_is_named_by_verify_and_refused_on_open(index, tracer_cli
     assert str(shard / SAMPLE) in proc.stderr and "checksum mismatch" in proc.stderr, proc.stderr
     proc = tracer_cli("count", "--index", index, "the")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "sample.bin" in proc.stderr, proc.stderr
+    assert "already" in tracer_cli("sample", index).stdout  # without --repair a present sample is kept
+    proc = tracer_cli("sample", "--repair", index)
+    assert proc.returncode == 0 and "1 shard" in proc.stdout, proc.stdout + proc.stderr
+    assert tracer_cli("verify", index).returncode == 0
+    assert tracer_cli("count", "--index", index, "the").returncode == 0
 
 
 def test_truncated_sample_added_later_is_refused(index, tracer_cli):

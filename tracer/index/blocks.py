@@ -63,6 +63,17 @@ def write_block_table(folder: Path, names: Iterable[str]) -> dict:
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def replace_file(folder: Path, name: str) -> dict:
+    """Rewrite one file's line of ``folder/blocks.json`` (a rewritten sample) and return the table's
+    new {size, sha256} record; the other files' checksums are kept as they were."""
+    table = json.loads((folder / BLOCKS).read_text(encoding="utf-8"))
+    path = folder / name
+    table["files"][name] = {"size": path.stat().st_size, ALGORITHM: file_crcs(path, table["block_size"])}
+    data = (json.dumps(table, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    write_bytes_atomic(folder / BLOCKS, data)
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One damaged file, or one damaged block of it (``start``/``end`` in bytes; None: whole file)."""

@@ -162,8 +162,8 @@ def write_sample(folder: Path, tokens: np.ndarray, sa: SaSource, n_entries: int 
 
 
 def _refuse(path: Path, what: str) -> CorruptIndexError:
-    return CorruptIndexError(f"{path}: {what} (corrupt); run `tracer verify`, then delete it and {ADD} "
-                             "(or rebuild the index)")
+    return CorruptIndexError(f"{path}: {what} (corrupt); run `tracer verify`, then rewrite it with "
+                             f"`tracer sample --repair {path.parents[2]}` (or rebuild the index)")
 
 
 def decode_sample(path: Path, data: bytes, dtype: np.dtype, n_entries: int) -> Sample:
@@ -209,20 +209,22 @@ def missing(manifest: Manifest) -> list[str]:
 
 
 def add_samples(root: str | Path, every: int = DEFAULT_EVERY, prefix: int | None = None,
-                progress: Callable[[str], None] | None = None) -> list[str]:
+                progress: Callable[[str], None] | None = None, repair: bool = False) -> list[str]:
     """Add sample.bin to every shard part of an existing index that lacks one; return their names.
+    ``repair``: also rewrite samples that are missing or fail their checksum.
 
-    Safe to interrupt and rerun: each sample file is written and fsynced first, then the job
-    records, and the manifest last, atomically; until the manifest names a sample it is ignored.
-    Shards that have one keep it (to change the parameters, rebuild)."""
+    Safe to interrupt and rerun: each sample file is written and fsynced first, then (repair of a
+    shard whose block table covers it) that table, then the job records, and the manifest last,
+    atomically; until the manifest names a sample it is ignored. Good samples are kept (to change
+    the parameters, rebuild)."""
     from tracer.index.reader import IndexReader
 
     root = Path(root)
-    reader = IndexReader(root)  # refuses a damaged or unfinished index before anything is written
+    reader = IndexReader(root, samples=False)  # refuses a damaged or unfinished index, bar its samples
     manifest = reader.record
     added: list[str] = []
     for entry, shard in zip(manifest.shards, reader.shards, strict=True):
-        if SAMPLE in entry.files:
+        if SAMPLE in entry.files and (not repair or _sound(root, entry, reader.dtype)):
             continue
         folder = root / entry.path
         tokens, sa = shard.tokens, shard.sa  # as the reader maps them, whatever the pointer width
@@ -231,6 +233,8 @@ def add_samples(root: str | Path, every: int = DEFAULT_EVERY, prefix: int | None
         record = _write_parts(tmp, encode_sample(tokens, sa, entry.n_tokens, every, prefix), durable=True)
         os.replace(tmp, path)
         fsync_dir(folder)
+        if entry.blocks is not None and SAMPLE in entry.files:  # the table covers the old one: rewrite its line
+            entry.blocks = blocks.replace_file(folder, SAMPLE)
         entry.files[SAMPLE] = record
         added.append(entry.name)
         if progress is not None:
@@ -242,9 +246,18 @@ def add_samples(root: str | Path, every: int = DEFAULT_EVERY, prefix: int | None
     return added
 
 
+def _sound(root: Path, entry: ShardEntry, dtype: np.dtype) -> bool:
+    try:
+        load_sample(root, entry, dtype)
+        return True
+    except (CorruptIndexError, IndexFormatError):
+        return False
+
+
 def _update_job_records(root: Path, manifest: Manifest) -> None:
     """Give the job records (what an --append rebuilds the manifest from) the new sample records."""
     by_name = {e.name: e.files.get(SAMPLE) for e in manifest.shards}
+    blocks_of = {e.name: e.blocks for e in manifest.shards}
     for marker in sorted((root / SHARDS).glob("job-*.json")):
         try:
             record = JobRecord.from_json(json.loads(marker.read_text(encoding="utf-8")))
@@ -255,6 +268,7 @@ def _update_job_records(root: Path, manifest: Manifest) -> None:
             rec = by_name.get(part.name)
             if rec is not None and part.files.get(SAMPLE) != rec:
                 part.files[SAMPLE] = rec
+                part.blocks = blocks_of.get(part.name, part.blocks)
                 changed = True
         if changed:
             write_json_atomic(marker, record.to_json())

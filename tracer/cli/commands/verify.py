@@ -55,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"tracer verify: note: checked by {how}", file=sys.stderr)
         if not problems:
             print(f"{args.index}: ok ({checked} files checked by {how.split(':')[0]})")
+    if problems and args.format != "json" and any("sample.bin" in str(p) for p in problems):
+        print(f"tracer verify: note: a damaged sample.bin is derived data: `tracer sample --repair {args.index}` "
+              "rewrites it from the shard's tokens and suffix array", file=sys.stderr)
     if problems:
         print(f"tracer verify: error: {args.index} is corrupt ({len(problems)} problems); rebuild it with `tracer build`",
               file=sys.stderr)
