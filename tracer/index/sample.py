@@ -49,7 +49,6 @@ MAGIC = b"TRSMPL01"
 HEADER = 64
 DEFAULT_EVERY = 64
 DEFAULT_ROW_BYTES = 8
-ADD = "add it with `tracer sample DIR`"
 
 SaSource = np.ndarray | Callable[[int, int, int], np.ndarray]
 
@@ -161,9 +160,10 @@ def write_sample(folder: Path, tokens: np.ndarray, sa: SaSource, n_entries: int 
     return _write_parts(Path(folder) / SAMPLE, encode_sample(tokens, sa, n_entries, every, prefix))
 
 
-def _refuse(path: Path, what: str) -> CorruptIndexError:
+def _refuse(path: Path, what: str, root: Path | None = None) -> CorruptIndexError:
+    where = root if root is not None else "DIR"
     return CorruptIndexError(f"{path}: {what} (corrupt); run `tracer verify`, then rewrite it with "
-                             f"`tracer sample --repair {path.parents[2]}` (or rebuild the index)")
+                             f"`tracer sample --repair {where}` (or rebuild the index)")
 
 
 def decode_sample(path: Path, data: bytes, dtype: np.dtype, n_entries: int) -> Sample:
@@ -195,12 +195,17 @@ def load_sample(root: Path, entry: ShardEntry, dtype: np.dtype) -> Sample | None
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        raise IndexFormatError(f"{path}: missing (the manifest lists it); {ADD}, or rebuild the index") from None
+        raise IndexFormatError(f"{path}: missing (the manifest lists it); rewrite it with "
+                               f"`tracer sample --repair {root}`, or rebuild the index") from None
     table = blocks.load_table(blocks.Folder(folder, entry.files, entry.blocks))
     problem = blocks.check_bytes(path, data, record, table)
     if problem is not None:
-        raise _refuse(path, f"{problem.reason}{'' if problem.start is None else f' in bytes {problem.start}-{problem.end}'}")
-    return decode_sample(path, data, dtype, entry.n_tokens)
+        where = "" if problem.start is None else f" in bytes {problem.start}-{problem.end}"
+        raise _refuse(path, problem.reason + where, root)
+    try:
+        return decode_sample(path, data, dtype, entry.n_tokens)
+    except CorruptIndexError as e:  # name the index to repair
+        raise CorruptIndexError(str(e).replace("--repair DIR", f"--repair {root}")) from None
 
 
 def missing(manifest: Manifest) -> list[str]:
