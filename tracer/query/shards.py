@@ -7,7 +7,7 @@ the reads, not the CPU. On a warm one a count costs a few microseconds, less tha
 thread (~20-50 µs), so calls are timed: after one slower than what it costs warm (with a margin),
 the next goes to threads, after a fast one the next runs on this thread; a freshly opened index
 starts "slow" (its pages are likely on disk). The index's ``parallel_shards``: "auto" (that),
-"on" (always threads), "off" (never).
+"on" (always threads), "off" (never). Single counts use threads only when "on" (tracer.query.count).
 """
 
 from __future__ import annotations
