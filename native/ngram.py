@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from tracer_native.errors import CorruptArrayError
-from tracer_native.search import BAD_ENTRY, checked_range, sa_entry
+from tracer_native.search import BAD_ENTRY, EMPTY_LENS, EMPTY_ROWS, sa_entry, sampled_checked_range
 
 BAD = -2  # what _token_at reads from a suffix-array entry past the shard's tokens
 
@@ -121,15 +121,21 @@ def next_tokens_at(tokens, sa, rows, depth):
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def backoff_counts(tokens, sa, query, starts, segments):
+    """``sampled_backoff_counts`` without a sample."""
+    return sampled_backoff_counts(tokens, sa, EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0, query, starts, segments)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sampled_backoff_counts(tokens, sa, rows, lens, every, query, starts, segments):
     """Counts of query[starts[i]:i] (context) and query[starts[i]:i+1] (context + token) for all i.
 
     ``starts`` is non-decreasing with starts[i] <= i; ``segments`` holds the first i of each run of
     equal starts plus len(query) at the end. Each run costs one full search (its first context)
     and then one narrowing per position, since the next context is this one plus its token.
     An empty context (starts[i] == i) is the whole suffix array (separators included: the
-    caller substitutes the number of document tokens).
+    caller substitutes the number of document tokens). Each run's first search is narrowed by
+    the shard's sample (rows, lens, every).
     """
     t = query.shape[0]
     n = sa.shape[0]
@@ -142,7 +148,7 @@ def backoff_counts(tokens, sa, query, starts, segments):
         i1 = segments[s + 1]
         b = starts[i0]
         if i0 > b:
-            lo, hi = checked_range(tokens, sa, query, b, i0 - b)
+            lo, hi = sampled_checked_range(tokens, sa, rows, lens, every, query, b, i0 - b)
         else:
             lo, hi = 0, n
         if lo < 0:

@@ -6,6 +6,11 @@ entry read is checked against the number of tokens: one past it means a damaged 
 kernel raises ``CorruptArrayError`` instead of answering (a wrong count is worse than an error).
 An in-range but wrong entry is the block checksums' job (tracer/index/blocks.py).
 
+Each shard may carry an in-RAM sample of its suffix array (tracer/index/sample.py: every
+``every``-th suffix's first tokens, ``rows``/``lens``); the ``sampled_*`` kernels first narrow
+the search to one block of ``every`` entries per side with it, so a cold shard is read from disk
+only inside that block. The plain kernels are the same search over the whole array.
+
 Parallel kernels cannot raise inside ``prange`` without losing the parallelism, so their loops
 mark a bad entry with -1 and raise once the loop is done.
 """
@@ -19,6 +24,8 @@ from numba.extending import overload
 from tracer_native.errors import CorruptArrayError
 
 BAD_ENTRY = "suffix array entry out of range"
+EMPTY_ROWS = np.zeros((0, 1), dtype=np.uint8)  # no sample: (rows, lens, every) = (EMPTY_ROWS, EMPTY_LENS, 0)
+EMPTY_LENS = np.zeros(0, dtype=np.uint8)
 
 
 def sa_entry(sa, i, n):
@@ -83,6 +90,143 @@ def common_prefix(tokens, pos, query, start, length):
     return k
 
 
+@njit(cache=True, nogil=True, inline="always")
+def compare_row(rows, lens, j, query, start, length):
+    """``compare_suffix`` on the sample's row j (the first ``rows.shape[1]`` tokens of a sampled
+    suffix, ``lens[j]`` of them real): compares at most that many query tokens, so 0 means
+    "equal as far as the row goes", which decides only when ``length <= rows.shape[1]``."""
+    m = min(length, rows.shape[1])
+    r = lens[j]
+    for k in range(m):
+        if k >= r:
+            return -1  # the suffix ends here (the shard's last tokens)
+        a = rows[j, k]
+        b = query[start + k]
+        if a < b:
+            return -1
+        if a > b:
+            return 1
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def sample_bounds(rows, lens, every, n, query, start, length):
+    """Where the SA range of query[start:start+length] can lie, from the in-RAM sample alone.
+
+    Row j of the sample holds the first tokens of suffix ``sa[j * every]``. Returns
+    (la, lb, ha, hb): the range's lower bound lies in [la, lb] and its upper bound in [ha, hb],
+    each one block of ``every`` entries when the query fits in a row; a longer query whose
+    first tokens equal several rows gets [la, hb] for both. No sample (``every`` <= 0 or no
+    rows): the whole array, (0, n, 0, n).
+    """
+    nr = rows.shape[0]
+    if every <= 0 or nr == 0:
+        return np.int64(0), np.int64(n), np.int64(0), np.int64(n)
+    a, b = 0, nr  # first row >= query
+    while a < b:
+        m = (a + b) >> 1
+        if compare_row(rows, lens, m, query, start, length) < 0:
+            a = m + 1
+        else:
+            b = m
+    # first row > query: gallop from a (rows equal to a query are usually few), then bisect
+    step = 1
+    c = a
+    d = min(a + 1, nr)
+    while d < nr and compare_row(rows, lens, d, query, start, length) <= 0:
+        c = d + 1
+        step <<= 1
+        d = min(d + step, nr)
+    while c < d:
+        m = (c + d) >> 1
+        if compare_row(rows, lens, m, query, start, length) <= 0:
+            c = m + 1
+        else:
+            d = m
+    la = np.int64(0) if a == 0 else min(np.int64(a - 1) * every + 1, np.int64(n))
+    hb = np.int64(n) if c == nr else min(np.int64(c) * every, np.int64(n))
+    if length > rows.shape[1]:
+        return la, hb, la, hb
+    lb = np.int64(n) if a == nr else min(np.int64(a) * every, np.int64(n))
+    ha = np.int64(0) if c == 0 else min(np.int64(c - 1) * every + 1, np.int64(n))
+    return la, lb, ha, hb
+
+
+@njit(cache=True, nogil=True)
+def bounded_range(tokens, sa, query, start, length, la, lb, ha, hb):
+    """``checked_range`` knowing that the lower bound lies in [la, lb] and the upper in [ha, hb]
+    (``sample_bounds``): (-1, -1) when a suffix-array entry it reads is out of range."""
+    nt = tokens.shape[0]
+    if la == ha and lb == hb:
+        lo = la
+        hi = lb
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            p = sa_entry(sa, mid, nt)
+            if p < 0:
+                return -1, -1
+            c = compare_suffix(tokens, p, query, start, length)
+            if c < 0:
+                lo = mid + 1
+            elif c > 0:
+                hi = mid
+            else:
+                # split: lower bound in [lo, mid], upper bound in (mid, hi]
+                a, b = lo, mid
+                while a < b:
+                    m = (a + b) >> 1
+                    p = sa_entry(sa, m, nt)
+                    if p < 0:
+                        return -1, -1
+                    if compare_suffix(tokens, p, query, start, length) < 0:
+                        a = m + 1
+                    else:
+                        b = m
+                c2, d = mid + 1, hi
+                while c2 < d:
+                    m = (c2 + d) >> 1
+                    p = sa_entry(sa, m, nt)
+                    if p < 0:
+                        return -1, -1
+                    if compare_suffix(tokens, p, query, start, length) <= 0:
+                        c2 = m + 1
+                    else:
+                        d = m
+                return a, c2
+        return lo, lo
+    a, b = la, lb
+    while a < b:
+        m = (a + b) >> 1
+        p = sa_entry(sa, m, nt)
+        if p < 0:
+            return -1, -1
+        if compare_suffix(tokens, p, query, start, length) < 0:
+            a = m + 1
+        else:
+            b = m
+    c2, d = max(ha, a), hb
+    while c2 < d:
+        m = (c2 + d) >> 1
+        p = sa_entry(sa, m, nt)
+        if p < 0:
+            return -1, -1
+        if compare_suffix(tokens, p, query, start, length) <= 0:
+            c2 = m + 1
+        else:
+            d = m
+    return a, c2
+
+
+@njit(cache=True, nogil=True)
+def sampled_checked_range(tokens, sa, rows, lens, every, query, start, length):
+    """``checked_range`` narrowed first by the shard's in-RAM sample (no sample: the same search)."""
+    length = min(length, query.shape[0] - start)  # never read past the query, whatever the caller says
+    if start < 0 or length < 0:
+        return 0, 0
+    la, lb, ha, hb = sample_bounds(rows, lens, every, sa.shape[0], query, start, length)
+    return bounded_range(tokens, sa, query, start, length, la, lb, ha, hb)
+
+
 @njit(cache=True, nogil=True)
 def checked_range(tokens, sa, query, start, length):
     """``sa_range`` that does not raise: (-1, -1) when a suffix-array entry it reads is out of range."""
@@ -90,43 +234,16 @@ def checked_range(tokens, sa, query, start, length):
     if start < 0 or length < 0:
         return 0, 0
     n = sa.shape[0]
-    nt = tokens.shape[0]
-    lo = 0
-    hi = n
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        p = sa_entry(sa, mid, nt)
-        if p < 0:
-            return -1, -1
-        c = compare_suffix(tokens, p, query, start, length)
-        if c < 0:
-            lo = mid + 1
-        elif c > 0:
-            hi = mid
-        else:
-            # split: lower bound in [lo, mid], upper bound in (mid, hi]
-            a, b = lo, mid
-            while a < b:
-                m = (a + b) >> 1
-                p = sa_entry(sa, m, nt)
-                if p < 0:
-                    return -1, -1
-                if compare_suffix(tokens, p, query, start, length) < 0:
-                    a = m + 1
-                else:
-                    b = m
-            c2, d = mid + 1, hi
-            while c2 < d:
-                m = (c2 + d) >> 1
-                p = sa_entry(sa, m, nt)
-                if p < 0:
-                    return -1, -1
-                if compare_suffix(tokens, p, query, start, length) <= 0:
-                    c2 = m + 1
-                else:
-                    d = m
-            return a, c2
-    return lo, lo
+    return bounded_range(tokens, sa, query, start, length, 0, n, 0, n)
+
+
+@njit(cache=True, nogil=True)
+def sampled_range(tokens, sa, rows, lens, every, query, start, length):
+    """``sa_range`` narrowed first by the shard's in-RAM sample (rows, lens, every; see tracer.index.sample)."""
+    lo, hi = sampled_checked_range(tokens, sa, rows, lens, every, query, start, length)
+    if lo < 0:
+        raise CorruptArrayError(BAD_ENTRY)
+    return lo, hi
 
 
 @njit(cache=True, nogil=True)
@@ -141,6 +258,12 @@ def sa_range(tokens, sa, query, start, length):
 
 
 @njit(cache=True, nogil=True)
+def no_sample(query):
+    """An empty sample (rows, lens, every) for the kernels below: the search covers the whole array."""
+    return np.zeros((0, 1), dtype=query.dtype), np.zeros(0, dtype=np.uint8), np.int64(0)
+
+
+@njit(cache=True, nogil=True)
 def count_sequence(tokens, sa, query):
     """Number of occurrences of the whole ``query`` in the shard."""
     lo, hi = sa_range(tokens, sa, query, 0, query.shape[0])
@@ -148,7 +271,14 @@ def count_sequence(tokens, sa, query):
 
 
 @njit(cache=True, nogil=True)
-def count_batch(tokens, sa, flat, offsets):
+def sampled_count(tokens, sa, rows, lens, every, query):
+    """``count_sequence`` narrowed first by the shard's sample."""
+    lo, hi = sampled_range(tokens, sa, rows, lens, every, query, 0, query.shape[0])
+    return hi - lo
+
+
+@njit(cache=True, nogil=True)
+def sampled_count_batch(tokens, sa, rows, lens, every, flat, offsets):
     """Counts of queries packed as flat[offsets[i]:offsets[i+1]] (int64 result per query)."""
     q = offsets.shape[0] - 1
     out = np.zeros(q, dtype=np.int64)
@@ -157,59 +287,90 @@ def count_batch(tokens, sa, flat, offsets):
         length = offsets[i + 1] - s
         if length <= 0:
             continue
-        lo, hi = sa_range(tokens, sa, flat, s, length)
+        lo, hi = sampled_range(tokens, sa, rows, lens, every, flat, s, length)
         out[i] = hi - lo
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def longest_prefix_lengths(tokens, sa, query, limits):
-    """For each start i, the length of the longest prefix of query[i:limits[i]] that occurs in the shard."""
-    t = query.shape[0]
+@njit(cache=True, nogil=True)
+def count_batch(tokens, sa, flat, offsets):
+    """``sampled_count_batch`` without a sample."""
+    rows, lens, every = no_sample(flat)
+    return sampled_count_batch(tokens, sa, rows, lens, every, flat, offsets)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def longest_at(tokens, sa, rows, lens, every, query, i, length):
+    """Length of the longest prefix of query[i:i+length] in the shard: the lower bound of the whole
+    span (narrowed by the sample), then the common prefix with the suffixes at and just before it;
+    -1 when a suffix-array entry read is out of range."""
     n = sa.shape[0]
     nt = tokens.shape[0]
+    if length <= 0 or n == 0:
+        return np.int64(0)
+    la, lb, ha, hb = sample_bounds(rows, lens, every, n, query, i, length)
+    lo = la
+    hi = lb
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        p = sa_entry(sa, mid, nt)
+        if p < 0:
+            return np.int64(-1)
+        if compare_suffix(tokens, p, query, i, length) < 0:
+            lo = mid + 1
+        else:
+            hi = mid
+    best = np.int64(0)
+    if lo < n:
+        p = sa_entry(sa, lo, nt)
+        if p < 0:
+            return np.int64(-1)
+        best = np.int64(common_prefix(tokens, p, query, i, length))
+    if lo > 0:
+        p = sa_entry(sa, lo - 1, nt)
+        if p < 0:
+            return np.int64(-1)
+        k = common_prefix(tokens, p, query, i, length)
+        if k > best:
+            best = np.int64(k)
+    return best
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, query, limits):
+    """For each start i, the length of the longest prefix of query[i:limits[i]] that occurs in the shard."""
+    t = query.shape[0]
     out = np.zeros(t, dtype=np.int64)
     for i in prange(t):
-        length = min(limits[i], t) - i
-        if length <= 0 or n == 0:
-            continue
-        lo = 0
-        hi = n
-        bad = False
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            p = sa_entry(sa, mid, nt)
-            if p < 0:
-                bad = True
-                break
-            if compare_suffix(tokens, p, query, i, length) < 0:
-                lo = mid + 1
-            else:
-                hi = mid
-        best = 0
-        if not bad and lo < n:
-            p = sa_entry(sa, lo, nt)
-            if p < 0:
-                bad = True
-            else:
-                best = common_prefix(tokens, p, query, i, length)
-        if not bad and lo > 0:
-            p = sa_entry(sa, lo - 1, nt)
-            if p < 0:
-                bad = True
-            else:
-                k = common_prefix(tokens, p, query, i, length)
-                if k > best:
-                    best = k
-        out[i] = -1 if bad else best
+        out[i] = longest_at(tokens, sa, rows, lens, every, query, i, min(limits[i], t) - i)
     for i in range(t):
         if out[i] < 0:
             raise CorruptArrayError(BAD_ENTRY)
     return out
 
 
+@njit(cache=True, nogil=True)
+def sampled_longest_into(tokens, sa, rows, lens, every, query, limits, i0, i1, out):
+    """``sampled_longest_prefix_lengths`` for starts i0..i1-1 into out[i0:i1], on this thread: for
+    callers that spread a cold shard's starts over more threads than cores (the disk reads, not
+    the CPU, are the cost). Returns False when a suffix-array entry was out of range."""
+    t = query.shape[0]
+    ok = True
+    for i in range(i0, i1):
+        out[i] = longest_at(tokens, sa, rows, lens, every, query, i, min(limits[i], t) - i)
+        if out[i] < 0:
+            ok = False
+    return ok
+
+
+def longest_prefix_lengths(tokens, sa, query, limits):
+    """``sampled_longest_prefix_lengths`` without a sample."""
+    rows, lens, every = EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0
+    return sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, query, limits)
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def ranges_of_spans(tokens, sa, query, starts, lengths):
+def sampled_ranges_of_spans(tokens, sa, rows, lens, every, query, starts, lengths):
     """SA ranges [lo, hi) of query[starts[j]:starts[j]+lengths[j]] for every j (empty span -> (0, 0))."""
     m = starts.shape[0]
     lo = np.zeros(m, dtype=np.int64)
@@ -217,13 +378,34 @@ def ranges_of_spans(tokens, sa, query, starts, lengths):
     for j in prange(m):
         if lengths[j] <= 0:
             continue
-        a, b = checked_range(tokens, sa, query, starts[j], lengths[j])
+        a, b = sampled_checked_range(tokens, sa, rows, lens, every, query, starts[j], lengths[j])
         lo[j] = a
         hi[j] = b
     for j in range(m):
         if lo[j] < 0:
             raise CorruptArrayError(BAD_ENTRY)
     return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def sampled_spans_into(tokens, sa, rows, lens, every, query, starts, lengths, j0, j1, lo, hi):
+    """``sampled_ranges_of_spans`` for spans j0..j1-1 into lo/hi, on this thread (see
+    ``sampled_longest_into``). Returns False when a suffix-array entry was out of range."""
+    for j in range(j0, j1):
+        if lengths[j] <= 0:
+            continue
+        a, b = sampled_checked_range(tokens, sa, rows, lens, every, query, starts[j], lengths[j])
+        if a < 0:
+            return False
+        lo[j] = a
+        hi[j] = b
+    return True
+
+
+def ranges_of_spans(tokens, sa, query, starts, lengths):
+    """``sampled_ranges_of_spans`` without a sample."""
+    rows, lens, every = EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0
+    return sampled_ranges_of_spans(tokens, sa, rows, lens, every, query, starts, lengths)
 
 
 @njit(cache=True, nogil=True)

@@ -106,7 +106,7 @@ def test_lossless_bpe_index_keeps_no_raw_text(tmp_path, bpe_tokenizer, hf_encode
     assert len(manifest["shards"]) > 1
     for entry in manifest["shards"]:
         assert "raw" not in entry and sorted(entry["files"]) == sorted(
-            ["tokens.bin", "sa.bin", "docs.bin", "meta.jsonl", "meta.idx", "ids.bin", "unigram.bin"])
+            ["tokens.bin", "sa.bin", "docs.bin", "meta.jsonl", "meta.idx", "ids.bin", "unigram.bin", "sample.bin"])
         assert not (out / entry["path"] / "raw.bin").exists() and not (out / entry["path"] / "raw.idx").exists()
     index = tracer.open(str(out))
     assert [index.document(i).text for i in range(len(texts))] == texts

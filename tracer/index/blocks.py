@@ -63,6 +63,17 @@ def write_block_table(folder: Path, names: Iterable[str]) -> dict:
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def replace_file(folder: Path, name: str) -> dict:
+    """Rewrite one file's line of ``folder/blocks.json`` (a rewritten sample) and return the table's
+    new {size, sha256} record; the other files' checksums are kept as they were."""
+    table = json.loads((folder / BLOCKS).read_text(encoding="utf-8"))
+    path = folder / name
+    table["files"][name] = {"size": path.stat().st_size, ALGORITHM: file_crcs(path, table["block_size"])}
+    data = (json.dumps(table, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    write_bytes_atomic(folder / BLOCKS, data)
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One damaged file, or one damaged block of it (``start``/``end`` in bytes; None: whole file)."""
@@ -160,6 +171,26 @@ def _check_file(path: Path, record: dict, table: dict | None, stop: threading.Ev
                 progress(len(block))
             if zlib.crc32(block) != want_crc:
                 yield Problem(path, f"checksum mismatch in block {k}", k * bs, k * bs + len(block))
+
+
+def check_bytes(path: Path, data: bytes, record: dict, table: dict | None) -> Problem | None:
+    """The first problem of a file already read into memory (a shard's in-RAM sample): by block
+    where the folder's table covers it, else by the manifest record's size and sha256."""
+    covered = table["files"].get(path.name) if table else None
+    want = covered["size"] if covered else record.get("size")
+    if want is not None and len(data) != want:
+        return Problem(path, f"size {len(data)}, expected {want} (truncated?)")
+    if covered is None:
+        if hashlib.sha256(data).hexdigest() != record.get("sha256"):
+            return Problem(path, "checksum mismatch")
+        return None
+    bs = table["block_size"]
+    view = memoryview(data)
+    for k, want_crc in enumerate(covered[ALGORITHM]):
+        block = view[k * bs : (k + 1) * bs]
+        if zlib.crc32(block) != want_crc:
+            return Problem(path, f"checksum mismatch in block {k}", k * bs, k * bs + len(block))
+    return None
 
 
 def problems(root: Path, manifest: Manifest, stop: threading.Event | None = None,

@@ -29,6 +29,7 @@ from tracer.index.format import (
     ShardEntry,
     id_hash,
 )
+from tracer.index.sample import Sample, load_sample, no_sample
 from tracer.tokenize import Tokenizer, tokenizer_from_spec
 
 REBUILD = "rebuild it with `tracer build` (or rerun the original build command to resume)"
@@ -69,7 +70,8 @@ class DocumentRecord:
 class Shard:
     """One shard part: memory-mapped tokens, suffix array, document starts, metadata and id table."""
 
-    def __init__(self, root: Path, entry: ShardEntry, dtype: np.dtype, doc_base: int, has_raw: bool):
+    def __init__(self, root: Path, entry: ShardEntry, dtype: np.dtype, doc_base: int, has_raw: bool,
+                 samples: bool = True):
         self.path = root / entry.path
         self.name = entry.name
         self.n_tokens = entry.n_tokens
@@ -91,6 +93,10 @@ class Shard:
         self.has_raw = has_raw
         if has_raw:
             self.raw_idx = _map(self.path / "raw.idx", np.uint64)
+        # the in-RAM suffix-array sample (tracer/index/sample.py), checked as it is read; shards
+        # built before samples have none and search the whole suffix array
+        self.sample: Sample | None = load_sample(root, entry, dtype) if samples else None
+        self.sample_args = self.sample.args if self.sample is not None else no_sample(dtype)
 
     def _check_sizes(self, dtype: np.dtype, has_raw: bool) -> None:
         expected = {
@@ -196,9 +202,10 @@ class IndexReader:
     before returning and raises CorruptIndexError naming the file and byte range. ``"background"``
     returns at once and scrubs in a low-priority thread; once a block failed, every query raises
     CorruptIndexError (``self.integrity`` tells the state). ``tracer verify`` checks everything.
+    ``samples=False`` leaves the in-RAM samples unread (``tracer sample --repair`` rewrites them).
     """
 
-    def __init__(self, path: str | Path, verify: str = "off"):
+    def __init__(self, path: str | Path, verify: str = "off", samples: bool = True):
         if verify not in VERIFY_MODES:
             raise InputError(f"verify={verify!r}: expected one of {', '.join(VERIFY_MODES)}")
         self.path = Path(path)
@@ -220,7 +227,7 @@ class IndexReader:
             # raw text: every part of a normalized index; else parts marked "raw" at build time (a
             # document did not decode back to its text); indexes from before the mark have none
             has_raw = bool(self.normalization) or entry.raw
-            self._shards.append(Shard(self.path, entry, self.dtype, base, has_raw))
+            self._shards.append(Shard(self.path, entry, self.dtype, base, has_raw, samples))
             base += entry.n_docs
         self.n_docs = base
         self.n_tokens = m.n_tokens
@@ -233,6 +240,10 @@ class IndexReader:
         self._unigram_logprobs: np.ndarray | None = None
         self.raw_encodings: OrderedDict[tuple[int, int], Any] = OrderedDict()  # LRU of query.documents
         self.raw_encodings_lock = threading.Lock()
+        # lookups in parallel threads: "auto" (while calls are slow: a cold index; a fresh one is
+        # assumed cold), "on" or "off" (tracer.query.shards)
+        self.parallel_shards = "auto"
+        self.slow_lookups = True
 
         self.integrity = Integrity(self.path, self.record, verify)
         check_tables(self.path, self.record)

@@ -72,3 +72,12 @@ def _readable_manifest(root: Path) -> Manifest | None:
                         files=dict(m.get("files") or {}), blocks=m.get("blocks"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def samples_missing(path: str | Path) -> list[str]:
+    """Shard parts without the in-RAM suffix-array sample (tracer/index/sample.py); [] when the
+    manifest cannot be read (verify reports that)."""
+    from tracer.index.sample import missing
+
+    manifest = _readable_manifest(Path(path))
+    return missing(manifest) if manifest is not None else []

@@ -11,8 +11,8 @@ from tracer.index.pointers import sa_take
 from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span
 from tracer.query.options import FindOptions, resolve
+from tracer.query.shards import map_shards, shard_range
 from tracer.query.tokens import Query, query_variants
-from tracer_native import CorruptArrayError, sa_range
 
 
 @dataclass
@@ -38,11 +38,8 @@ def find(index: IndexReader, query: Query, options: FindOptions | None = None, *
     hits: list[tuple[int, int, int, bool]] = []  # (shard, position, length, space-prefixed variant)
     total = 0
     for variant, ids in enumerate(query_variants(index, query)):
-        for s, shard in enumerate(index.shards):
-            try:
-                lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
-            except CorruptArrayError:
-                raise shard.bad_sa() from None
+        ranges = map_shards(index, lambda shard, ids=ids: shard_range(shard, ids))
+        for s, (shard, (lo, hi)) in enumerate(zip(index.shards, ranges, strict=True)):
             total += hi - lo
             if hi > lo:
                 take = sample_evenly(hi - lo, max(limit, 0) * 4 if hi - lo > 100_000 else hi - lo)

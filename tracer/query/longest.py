@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 from tracer.index.reader import IndexReader
-from tracer_native import CorruptArrayError, longest_prefix_lengths, ranges_of_spans
+from tracer.query.shards import SLOW_PER_START_S, map_shards, shard_longest, shard_spans, slow
 
 _WORKQUEUE_LOCK = threading.Lock()
 
@@ -56,12 +56,11 @@ def longest_lengths(index: IndexReader, ids: np.ndarray, limits: np.ndarray) -> 
     ids = np.ascontiguousarray(ids, dtype=index.dtype)
     limits = np.minimum(np.asarray(limits, dtype=np.int64), len(ids))
     lengths = np.zeros(len(ids), dtype=np.int64)
-    with _parallel_guard():
-        for shard in index.shards:
-            try:
-                np.maximum(lengths, longest_prefix_lengths(shard.tokens, shard.sa, ids, limits), out=lengths)
-            except CorruptArrayError:
-                raise shard.bad_sa() from None
+    spread = slow(index)
+    with _parallel_guard() as guard:  # guard None (nullcontext): a thread-safe layer, shards may run in threads
+        for part in map_shards(index, lambda shard: shard_longest(shard, ids, limits, spread),
+                               parallel_ok=guard is None, budget_s=SLOW_PER_START_S * len(ids)):
+            np.maximum(lengths, part, out=lengths)
     return lengths
 
 
@@ -71,13 +70,10 @@ def spans_with_counts(index: IndexReader, ids: np.ndarray, starts: np.ndarray, l
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.asarray(lengths, dtype=np.int64)
     counts = np.zeros(len(starts), dtype=np.int64)
-    ranges = []
-    with _parallel_guard():
-        for shard in index.shards:
-            try:
-                lo, hi = ranges_of_spans(shard.tokens, shard.sa, ids, starts, lengths)
-            except CorruptArrayError:
-                raise shard.bad_sa() from None
-            counts += hi - lo
-            ranges.append((lo, hi))
+    spread = slow(index)
+    with _parallel_guard() as guard:
+        ranges = map_shards(index, lambda shard: shard_spans(shard, ids, starts, lengths, spread),
+                            parallel_ok=guard is None, budget_s=SLOW_PER_START_S * len(starts))
+    for lo, hi in ranges:
+        counts += hi - lo
     return LongestMatches(lengths, counts, ranges)

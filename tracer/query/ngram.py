@@ -12,26 +12,23 @@ exactly one token of the index's tokenizer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tracer.errors import InputError
-from tracer.index.reader import IndexReader, Shard
+from tracer.index.reader import IndexReader
 from tracer.query.find import sample_evenly
 from tracer.query.longest import _parallel_guard, longest_lengths
 from tracer.query.options import NgramOptions, resolve
+from tracer.query.shards import map_shards, sa_checked, shard_count, shard_range
 from tracer.query.tokens import Query, check_token_ids, query_variants
 from tracer_native import (
-    CorruptArrayError,
-    backoff_counts,
-    count_sequence,
-    infgram_scan,
     next_token_groups,
     next_tokens_at,
-    sa_range,
+    sampled_backoff_counts,
+    sampled_infgram_scan,
 )
 
 Token = int | str
@@ -110,15 +107,6 @@ class InfgramLogprobs:
                 "n_doc_tokens": self.n_doc_tokens}
 
 
-@contextmanager
-def sa_checked(shard: Shard) -> Iterator[None]:
-    """A kernel's CorruptArrayError (a suffix-array entry past the tokens) as the shard's CorruptIndexError."""
-    try:
-        yield
-    except CorruptArrayError:
-        raise shard.bad_sa() from None
-
-
 # -- inputs ----------------------------------------------------------------------------------
 def document_tokens(index: IndexReader) -> int:
     """N: tokens inside documents (the unigram table excludes separators)."""
@@ -169,11 +157,7 @@ def _suffixes(seqs: list[np.ndarray], length: int) -> list[np.ndarray]:
 def _count(index: IndexReader, seq: np.ndarray) -> int:
     if len(seq) == 0:
         return document_tokens(index)
-    total = 0
-    for sh in index.shards:
-        with sa_checked(sh):
-            total += int(count_sequence(sh.tokens, sh.sa, seq))
-    return total
+    return sum(map_shards(index, lambda sh: shard_count(sh, seq)))
 
 
 def _count_set(index: IndexReader, seqs: list[np.ndarray]) -> int:
@@ -219,9 +203,8 @@ def _ranges(index: IndexReader, seqs: list[np.ndarray]) -> list[tuple[int, int, 
     """(shard, lo, hi, depth) of every variant's SA range on every shard (empty ones dropped)."""
     out = []
     for seq in seqs:
-        for s, sh in enumerate(index.shards):
-            with sa_checked(sh):
-                lo, hi = sa_range(sh.tokens, sh.sa, seq, 0, len(seq)) if len(seq) else (0, len(sh.sa))
+        found = map_shards(index, lambda sh, seq=seq: shard_range(sh, seq) if len(seq) else (0, len(sh.sa)))
+        for s, (lo, hi) in enumerate(found):
             if hi > lo:
                 out.append((s, int(lo), int(hi), len(seq)))
     return out
@@ -337,8 +320,8 @@ def infgram_logprobs(index: IndexReader, tokens: Query, max_suffix: int | None =
     if len(index.shards) == 1:  # one shard: one left-to-right pass (native/infgram.py)
         sh = index.shards[0]
         with sa_checked(sh):
-            starts, ctx, full = infgram_scan(sh.tokens, sh.sa, q, int(index.separator),
-                                             -1 if max_suffix is None else int(max_suffix))
+            starts, ctx, full = sampled_infgram_scan(sh.tokens, sh.sa, *sh.sample_args, q, int(index.separator),
+                                                     -1 if max_suffix is None else int(max_suffix))
         return _smoothed(index, ids, pos, starts, ctx, full)
     seps = np.flatnonzero(ids == index.separator)
     limits = np.append(seps, n)[np.searchsorted(seps, pos, side="left")].astype(np.int64)  # no context spans a separator
@@ -352,7 +335,7 @@ def infgram_logprobs(index: IndexReader, tokens: Query, max_suffix: int | None =
     with _parallel_guard():
         for sh in index.shards:
             with sa_checked(sh):
-                c, f = backoff_counts(sh.tokens, sh.sa, q, starts, segments)
+                c, f = sampled_backoff_counts(sh.tokens, sh.sa, *sh.sample_args, q, starts, segments)
             ctx += c
             full += f
     return _smoothed(index, ids, pos, starts, ctx, full)

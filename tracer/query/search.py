@@ -26,10 +26,10 @@ from tracer.index.reader import IndexReader, Shard
 from tracer.query.documents import doc_span, positions_to_docs
 from tracer.query.find import sample_evenly
 from tracer.query.longest import _parallel_guard
-from tracer.query.ngram import sa_checked
 from tracer.query.options import MAX_CLAUSE_FREQ, SearchOptions, resolve  # noqa: F401 (re-exported)
+from tracer.query.shards import shard_range
 from tracer.query.tokens import query_variants
-from tracer_native import match_in_spans, min_cover_spread, sa_range
+from tracer_native import match_in_spans, min_cover_spread
 
 Term = str | Sequence[int] | np.ndarray
 Cnf = Sequence[Sequence[Term]]
@@ -258,8 +258,7 @@ def _ranges(shard: Shard, clauses: list[_Clause]) -> list[list[tuple[int, int, i
     for c in clauses:
         rs = []
         for k, ids in enumerate(c.patterns):
-            with sa_checked(shard):
-                lo, hi = sa_range(shard.tokens, shard.sa, ids, 0, len(ids))
+            lo, hi = shard_range(shard, ids)
             if hi > lo:
                 rs.append((int(lo), int(hi), k))
         out.append(rs)

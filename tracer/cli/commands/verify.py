@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from tracer.index.verify import verify_index
+    from tracer.index.verify import samples_missing, verify_index
 
     bars: list[tqdm] = []
 
@@ -40,15 +40,24 @@ def run(args: argparse.Namespace) -> int:
            "sha256": "whole-file sha256: this index was built before block checksums, so a bad file is named "
                      "but not the bad range; rebuild it to get them",
            "mixed": "block CRC-32s, and whole-file sha256 for the parts built before block checksums"}.get(method)
+    no_sample = samples_missing(args.index)
     if args.format == "json":
-        print_json({"ok": not problems, "files_checked": checked, "method": method, "problems": problems})
+        print_json({"ok": not problems, "files_checked": checked, "method": method, "problems": problems,
+                    "shards_without_sample": no_sample})
     else:
+        if no_sample:
+            print(f"tracer verify: note: {len(no_sample)} shard(s) have no in-RAM suffix-array sample (built before "
+                  f"samples), so cold lookups search their whole suffix array; add it with `tracer sample {args.index}`",
+                  file=sys.stderr)
         for p in problems:
             print(p, file=sys.stderr)
         if how and method != "blocks":
             print(f"tracer verify: note: checked by {how}", file=sys.stderr)
         if not problems:
             print(f"{args.index}: ok ({checked} files checked by {how.split(':')[0]})")
+    if problems and args.format != "json" and any("sample.bin" in str(p) for p in problems):
+        print(f"tracer verify: note: a damaged sample.bin is derived data: `tracer sample --repair {args.index}` "
+              "rewrites it from the shard's tokens and suffix array", file=sys.stderr)
     if problems:
         print(f"tracer verify: error: {args.index} is corrupt ({len(problems)} problems); rebuild it with `tracer build`",
               file=sys.stderr)
