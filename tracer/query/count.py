@@ -30,7 +30,7 @@ def count(index: IndexReader, query: Query) -> int:
     if len(shards) == 1:  # the common warm case, a few µs: no fan-out machinery
         return sum(shard_count(shards[0], ids) for ids in variants)
     # threads only when asked ("on"): measured on 2 shards, they saved 0.3 ms of a 1.5 ms cold count and
-    # cost ~18 µs of a 11 µs warm one (benchmarks/RESULTS.md, coldsample)
+    # cost ~18 µs of a 11 µs warm one (benchmarks/RESULTS.md, "Cold lookups")
     threads = getattr(index, "parallel_shards", "auto") == "on"
     total = 0
     for ids in variants:
