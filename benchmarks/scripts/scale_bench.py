@@ -144,10 +144,8 @@ def _pct(xs: list[float]) -> str:
 
 
 def latency(index_dir: str, n_count: int, n_trace: int, cold: bool) -> dict:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from bench_trace import model_like_text
-
     import tracer
+    from benchmarks.suites.bench_trace import model_like_text
 
     idx = tracer.open(index_dir)
     rng = random.Random(5)
