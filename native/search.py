@@ -152,12 +152,31 @@ def sample_bounds(rows, lens, every, n, query, start, length):
     return la, lb, ha, hb
 
 
+@njit(cache=True, nogil=True, inline="always")
+def partition_point(tokens, sa, query, start, length, a, b, upper):
+    """First entry in [a, b) whose suffix sorts after query[start:start+length] (``upper``) or not
+    before it (lower bound); -1 when a suffix-array entry it reads is out of range."""
+    nt = tokens.shape[0]
+    while a < b:
+        m = (a + b) >> 1
+        p = sa_entry(sa, m, nt)
+        if p < 0:
+            return np.int64(-1)
+        c = compare_suffix(tokens, p, query, start, length)
+        if c < 0 or (upper and c == 0):
+            a = m + 1
+        else:
+            b = m
+    return np.int64(a)
+
+
 @njit(cache=True, nogil=True)
 def bounded_range(tokens, sa, query, start, length, la, lb, ha, hb):
     """``checked_range`` knowing that the lower bound lies in [la, lb] and the upper in [ha, hb]
     (``sample_bounds``): (-1, -1) when a suffix-array entry it reads is out of range."""
     nt = tokens.shape[0]
     if la == ha and lb == hb:
+        # one window for both bounds: narrow it until a suffix matches, then split there
         lo = la
         hi = lb
         while lo < hi:
@@ -170,50 +189,19 @@ def bounded_range(tokens, sa, query, start, length, la, lb, ha, hb):
                 lo = mid + 1
             elif c > 0:
                 hi = mid
-            else:
-                # split: lower bound in [lo, mid], upper bound in (mid, hi]
-                a, b = lo, mid
-                while a < b:
-                    m = (a + b) >> 1
-                    p = sa_entry(sa, m, nt)
-                    if p < 0:
-                        return -1, -1
-                    if compare_suffix(tokens, p, query, start, length) < 0:
-                        a = m + 1
-                    else:
-                        b = m
-                c2, d = mid + 1, hi
-                while c2 < d:
-                    m = (c2 + d) >> 1
-                    p = sa_entry(sa, m, nt)
-                    if p < 0:
-                        return -1, -1
-                    if compare_suffix(tokens, p, query, start, length) <= 0:
-                        c2 = m + 1
-                    else:
-                        d = m
+            else:  # lower bound in [lo, mid], upper bound in (mid, hi]
+                a = partition_point(tokens, sa, query, start, length, lo, mid, False)
+                c2 = partition_point(tokens, sa, query, start, length, mid + 1, hi, True)
+                if a < 0 or c2 < 0:
+                    return -1, -1
                 return a, c2
         return lo, lo
-    a, b = la, lb
-    while a < b:
-        m = (a + b) >> 1
-        p = sa_entry(sa, m, nt)
-        if p < 0:
-            return -1, -1
-        if compare_suffix(tokens, p, query, start, length) < 0:
-            a = m + 1
-        else:
-            b = m
-    c2, d = max(ha, a), hb
-    while c2 < d:
-        m = (c2 + d) >> 1
-        p = sa_entry(sa, m, nt)
-        if p < 0:
-            return -1, -1
-        if compare_suffix(tokens, p, query, start, length) <= 0:
-            c2 = m + 1
-        else:
-            d = m
+    a = partition_point(tokens, sa, query, start, length, la, lb, False)
+    if a < 0:
+        return -1, -1
+    c2 = partition_point(tokens, sa, query, start, length, max(ha, a), hb, True)
+    if c2 < 0:
+        return -1, -1
     return a, c2
 
 
