@@ -36,6 +36,10 @@ PASSAGE_NGRAM = 8  # a run of this many words found in 2+ texts of a benchmark i
 
 # a first line that is code (an import, a signature, a call) says too little alone: never judged alone
 CODE_LINE = re.compile(r"^\s*(from|import|def|class|function|public|package|#include|#!)\b|\w\(|[{};=]")
+# an import line says which libraries a program uses, not what it does: the same few lines head
+# many unrelated programs ("from typing import List, Tuple"), so their words are template
+IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t][^\n]*|import[ \t]+[\w.]+(?:[ \t]*,[ \t]*[\w.]+)*"
+                         r"(?:[ \t]+as[ \t]+\w+)?[ \t]*;?|#[ \t]*include[ \t]*[<\"][^\n]*)[ \t]*$", re.M)
 
 
 class TooShortError(InputError):
@@ -160,9 +164,25 @@ def soft_query(text: str, ws: list[Word], stats: WordStats) -> SoftQuery:
     number_w = np.asarray([number_weight(k) if first[k].number else 0.0 for k in keys], dtype=np.float64)
     n_tok = len(stats.index.tokenizer.encode(text))
     signal = np.asarray([not first[k].stop and not first[k].number for k in keys], dtype=np.bool_)
+    boiler = import_only_keys(text, ws)
+    if boiler:
+        f = np.asarray([TEMPLATE_WEIGHT if k in boiler else 1.0 for k in keys])
+        weight, signal = weight * f, signal & (f == 1.0)
     q = SoftQuery(text, ws, keys, weight, is_number, number_w, [], signal, first, n_tok)
     q.parts = query_parts(q)
     return q
+
+
+def import_only_keys(text: str, ws: list[Word]) -> set[str]:
+    """Keys of words (not numbers) that occur only on code import lines of ``text`` (template)."""
+    spans = [(m.start(), m.end()) for m in IMPORT_LINE.finditer(text)]
+    if not spans:
+        return set()
+    inside: set[str] = set()
+    outside: set[str] = set()
+    for w in ws:
+        (inside if any(a <= w.start < b for a, b in spans) else outside).add(w.key)
+    return {k for k in inside - outside if not k.startswith("#")}
 
 
 def query_parts(q: SoftQuery, weight: np.ndarray | None = None) -> list[np.ndarray]:
