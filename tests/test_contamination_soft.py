@@ -198,7 +198,7 @@ def test_shared_source_passage_is_not_soft_evidence(tmp_path):
     sibling = BenchItem("s", "hist", "test", SOURCE + "\n" + SIBLING_Q, "")
     mine = BenchItem("m", "hist", "test", SOURCE + "\n" + OWN_Q, "")
     passages = benchmark_passages([mine, sibling, mine])
-    # hand-checked: every 8-word run of the passage, none reaching into either question
+    # hand-checked: every PASSAGE_NGRAM-word run of the passage, none reaching into either question
     n_source = len(words(SOURCE))
     assert len(passages) == n_source - PASSAGE_NGRAM + 1 == len(shared_passages([SOURCE, SOURCE + " x", SOURCE]))
     assert not shared_passages([SOURCE, SIBLING_Q, OWN_Q])  # nothing shared by two texts

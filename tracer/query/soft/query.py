@@ -31,7 +31,9 @@ TEMPLATE_NGRAM = 5
 TEMPLATE_SHARE = 0.02
 TEMPLATE_WEIGHT = 0.1
 TEMPLATE_BATCH = 20  # batches of at least this many texts down-weight words most of them share
-PASSAGE_NGRAM = 8  # a run of this many words found in 2+ texts of a benchmark is a shared passage
+PASSAGE_NGRAM = 25  # a run of this many words found in 2+ texts of a benchmark is a shared passage:
+# long enough that a common phrasing or a same-template sibling ("How many kilometres does she walk
+# with her ...") is not one, and a source document or instruction ("Construct a complete truth table ...") is
 
 
 # a first line that is code (an import, a signature, a call) says too little alone: never judged alone
