@@ -171,3 +171,42 @@ def test_decontaminate_soft_drops_the_paraphrase_document(corpus, tmp_path):
     assert plain.docs_dropped == 1  # without --soft only the verbatim copy goes
     with pytest.raises(InputError, match="--mode drop only"):
         decontaminate(index, items, tmp_path / "m", CheckOptions(soft=True), DecontaminateOptions(mode="mask"))
+
+
+SOURCE = ("This question refers to the following information. The harbour commissioners of Valparaiso "
+          "reported in 1851 that the copper barques from Coquimbo waited eleven days at anchor, because "
+          "the guano lighters of the Chincha islands had taken every berth along the mole and the "
+          "customs brokers refused to clear cargo before the tide tables were reprinted.")
+SIBLING_Q = "Which institution most directly caused the delays of the copper barques described above?"
+OWN_Q = "The passage best illustrates which long-term consequence of nitrate speculation for Peruvian banks?"
+
+
+def test_shared_source_passage_is_not_soft_evidence(tmp_path):
+    """Two items of a benchmark share a source passage; the corpus holds a copy of one of them.
+    The other item is not soft-contaminated on the passage once the benchmark's shared passages
+    are known (without them the passage alone scores far above the threshold)."""
+    from tracer.contamination.soft import benchmark_passages
+    from tracer.query.soft.query import PASSAGE_NGRAM, shared_passages
+    from tracer.query.soft.words import words
+
+    texts = [inspect.getsource(importlib.import_module(m)) for m in MODULES[:3]]
+    texts[1] = texts[1][:4000] + "\n\n" + SOURCE + "\n" + SIBLING_Q + "\n\n" + texts[1][4000:]
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n"
+                                              for i, t in enumerate(texts)))
+    tracer.build([str(tmp_path / "c.jsonl")], str(tmp_path / "idx"), id_field="id", progress=False)
+    index = tracer.open(tmp_path / "idx")
+    sibling = BenchItem("s", "hist", "test", SOURCE + "\n" + SIBLING_Q, "")
+    mine = BenchItem("m", "hist", "test", SOURCE + "\n" + OWN_Q, "")
+    passages = benchmark_passages([mine, sibling, mine])
+    # hand-checked: every PASSAGE_NGRAM-word run of the passage, none reaching into either question
+    n_source = len(words(SOURCE))
+    assert len(passages) == n_source - PASSAGE_NGRAM + 1 == len(shared_passages([SOURCE, SOURCE + " x", SOURCE]))
+    assert not shared_passages([SOURCE, SIBLING_Q, OWN_Q])  # nothing shared by two texts
+    threshold = CheckOptions().soft_threshold
+    blind = soft_verdicts(index, [mine], threshold)[0].match
+    assert blind is not None and blind.score >= 0.8  # the old behaviour: matched on the passage
+    seen = soft_verdicts(index, [mine], threshold, passages=passages)[0].match
+    assert seen is None or seen.score < threshold
+    # through check_items: the sibling as reference; the copied sibling itself is still found
+    r_mine, r_sib = check_items(index, [mine, sibling], CheckOptions(soft=True))
+    assert not r_mine.contaminated and r_sib.contaminated

@@ -327,3 +327,26 @@ def test_batch_template_words_weigh_little(bytes_index):
     for word in ("glamp", "fenc", "paint"):  # no 5-word run around them is shared
         assert q.weight[ids[word]] == b[ids[word]] and q.signal[ids[word]]
     assert q.weight[ids["#0"]] == b[ids["#0"]]  # numbers are never template
+
+
+def test_import_lines_are_template(bytes_index):
+    """Words found only on code import lines ("from typing import List, Tuple") weigh a tenth and
+    are no evidence: many unrelated programs start with them. A word also used elsewhere in the
+    prompt (List in the signature) keeps its weight; prose starting with "Import" is not code."""
+    from tracer.query.soft.query import WordStats, check_text, soft_query
+
+    code = ("from typing import List, Optional\nimport itertools\n\n\n"
+            "def longest_plateau(heights: List[int]) -> int:\n"
+            "    \"\"\" Length of the longest run of equal neighbouring heights.\n"
+            "    Import duties on granite are ignored.\n    \"\"\"\n")
+    stats = WordStats(bytes_index)
+    q = soft_query(code, check_text(code), stats)
+    ids = q.key_id
+    raw = {k: stats.weight(q.first[k]) for k in q.keys}
+    for word in map(stem, ("typing", "optional", "itertools")):
+        assert q.weight[ids[word]] == pytest.approx(0.1 * raw[word]) and not q.signal[ids[word]]
+    for word in map(stem, ("list", "import", "plateau", "neighbouring")):
+        assert q.weight[ids[word]] == raw[word] and q.signal[ids[word]]
+    prose = "Import duties on granite rose sharply\nfrom the quarry owners' point of view"
+    qp = soft_query(prose, check_text(prose), stats)
+    assert qp.signal.sum() == len([k for k in qp.keys if not qp.first[k].stop and not qp.first[k].number])

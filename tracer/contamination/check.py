@@ -18,7 +18,7 @@ import numpy as np
 from tracer.contamination.inputs import BenchItem
 from tracer.contamination.metrics import PartMetrics, combine, part_metrics, runs, template_mask, word_matches
 from tracer.contamination.options import CheckOptions
-from tracer.contamination.soft import soft_verdicts
+from tracer.contamination.soft import benchmark_passages, soft_verdicts
 from tracer.contamination.verdict import evidence_note, judge
 from tracer.contamination.words import (
     PreparedText,
@@ -202,27 +202,30 @@ def iter_check_items(
         if preps[0][0].n_words + preps[1][0].n_words == 0:
             raise InputError(f"{item.source or item.id}: benchmark item has no text in its input or label")
         prepared.append((item, preps))
-    templates = _template_ngrams(index, prepared, reference or (), opts)
+    reference = list(reference or ())
+    templates = _template_ngrams(index, prepared, reference, opts)
+    passages = benchmark_passages([it for it, _ in prepared] + reference) if opts.soft else frozenset()
     batch: list[tuple[BenchItem, list[list[PreparedText]]]] = []
     size, limit = 0, FIRST_BATCH_TOKENS
     for item, preps in prepared:
         batch.append((item, preps))
         size += sum(len(p.ids) for ps in preps for p in ps)
         if size >= limit:
-            yield from _results(index, batch, opts, templates, progress, evidence, soft_floor)
+            yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, passages)
             batch, size, limit = [], 0, min(2 * limit, BATCH_TOKENS)
     if batch:
-        yield from _results(index, batch, opts, templates, progress, evidence, soft_floor)
+        yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, passages)
 
 
 def _results(index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
              templates: dict[str, set[int]], progress: Callable[[int], None] | None,
              evidence: list[list[PartEvidence]] | None = None,
-             soft_floor: float | None = None) -> Iterator[ItemResult]:
+             soft_floor: float | None = None,
+             passages: frozenset[tuple[str, ...]] = frozenset()) -> Iterator[ItemResult]:
     own: list[frozenset[str]] = []
     results: Iterable[ItemResult] = _check_batch(index, batch, opts, templates, evidence, own)
     if opts.soft:
-        results = apply_soft_tier(index, list(results), own, opts, soft_floor)
+        results = apply_soft_tier(index, list(results), own, opts, soft_floor, passages)
     for result in results:
         yield result
         if progress:
@@ -388,12 +391,14 @@ def _pieces(word: str) -> list[str]:
 
 
 def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[frozenset[str]], opts: CheckOptions,
-                    floor: float | None = None) -> list[ItemResult]:
+                    floor: float | None = None,
+                    passages: frozenset[tuple[str, ...]] = frozenset()) -> list[ItemResult]:
     """The soft tier (tracer.contamination.soft) on a batch's results: only items the exact tiers
     call clean are searched, and only their ``match``/``soft``/``contaminated`` change.
 
     ``floor``: keep soft matches down to this score (evaluation of thresholds); only those at or
-    above ``opts.soft_threshold`` make an item contaminated.
+    above ``opts.soft_threshold`` make an item contaminated. ``passages``: the benchmarks' shared
+    passages (``benchmark_passages``), template for the soft search.
     """
     clean, clean_own = [], []
     for r, words in zip(results, own, strict=True):
@@ -404,7 +409,7 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
         else:
             clean.append(r)
             clean_own.append(words)
-    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_threshold, floor)
+    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_threshold, floor, passages)
     for r, words, v in zip(clean, clean_own, verdicts, strict=True):
         r.soft, r.soft_note = v.match, v.note
         if v.match is not None and own_aligned(v.match, words) < OWN_WORDS:

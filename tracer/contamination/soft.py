@@ -18,7 +18,7 @@ soft search takes gets ``soft: too long``; neither stops the check.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tracer.contamination.inputs import BenchItem
@@ -26,7 +26,7 @@ from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.options import SoftOptions
 from tracer.query.soft import SoftMatch, TooShortError, find_similar_many
-from tracer.query.soft.query import check_text
+from tracer.query.soft.query import check_text, shared_passages
 
 SOFT_TOO_SHORT = "soft: too short to judge (fewer than 3 content words that are not stopwords)"
 
@@ -65,9 +65,24 @@ def soft_options(threshold: float, floor: float | None = None) -> SoftOptions:
     return SoftOptions(threshold=threshold if floor is None else min(floor, threshold))
 
 
+def benchmark_passages(items: Iterable[BenchItem]) -> frozenset[tuple[str, ...]]:
+    """Word runs the soft queries of several of ``items`` share (all items of the benchmarks
+    checked, so that a batch's result does not depend on which siblings it holds): searched as
+    template, so an item that shares a source passage with a copied sibling is not matched on it."""
+    seen: set[tuple[str, str, str]] = set()
+    texts = []
+    for item in items:
+        if (item.benchmark, item.split, item.id) not in seen:
+            seen.add((item.benchmark, item.split, item.id))
+            texts.append(soft_query_text(item))
+    return shared_passages(texts)
+
+
 def soft_verdicts(index: IndexReader, items: Sequence[BenchItem], threshold: float,
-                  floor: float | None = None) -> list[SoftVerdict]:
-    """Best soft match per item (score >= threshold, or >= ``floor`` when given), one batched search."""
+                  floor: float | None = None,
+                  passages: frozenset[tuple[str, ...]] = frozenset()) -> list[SoftVerdict]:
+    """Best soft match per item (score >= threshold, or >= ``floor`` when given), one batched
+    search; ``passages``: shared passages of their benchmarks (``benchmark_passages``)."""
     out = [SoftVerdict() for _ in items]
     texts, where = [], []
     for k, item in enumerate(items):
@@ -79,7 +94,7 @@ def soft_verdicts(index: IndexReader, items: Sequence[BenchItem], threshold: flo
         texts.append(text)
         where.append(k)
     if texts:
-        found = find_similar_many(index, texts, 1, soft_options(threshold, floor))
+        found = find_similar_many(index, texts, 1, soft_options(threshold, floor), passages=passages)
         for k, matches in zip(where, found, strict=True):
             out[k].match = matches[0] if matches else None
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,10 +31,17 @@ TEMPLATE_NGRAM = 5
 TEMPLATE_SHARE = 0.02
 TEMPLATE_WEIGHT = 0.1
 TEMPLATE_BATCH = 20  # batches of at least this many texts down-weight words most of them share
+PASSAGE_NGRAM = 25  # a run of this many words found in 2+ texts of a benchmark is a shared passage:
+# long enough that a common phrasing or a same-template sibling ("How many kilometres does she walk
+# with her ...") is not one, and a source document or instruction ("Construct a complete truth table ...") is
 
 
 # a first line that is code (an import, a signature, a call) says too little alone: never judged alone
 CODE_LINE = re.compile(r"^\s*(from|import|def|class|function|public|package|#include|#!)\b|\w\(|[{};=]")
+# an import line says which libraries a program uses, not what it does: the same few lines head
+# many unrelated programs ("from typing import List, Tuple"), so their words are template
+IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t][^\n]*|import[ \t]+[\w.]+(?:[ \t]*,[ \t]*[\w.]+)*"
+                         r"(?:[ \t]+as[ \t]+\w+)?[ \t]*;?|#[ \t]*include[ \t]*[<\"][^\n]*)[ \t]*$", re.M)
 
 
 class TooShortError(InputError):
@@ -158,9 +166,25 @@ def soft_query(text: str, ws: list[Word], stats: WordStats) -> SoftQuery:
     number_w = np.asarray([number_weight(k) if first[k].number else 0.0 for k in keys], dtype=np.float64)
     n_tok = len(stats.index.tokenizer.encode(text))
     signal = np.asarray([not first[k].stop and not first[k].number for k in keys], dtype=np.bool_)
+    boiler = import_only_keys(text, ws)
+    if boiler:
+        f = np.asarray([TEMPLATE_WEIGHT if k in boiler else 1.0 for k in keys])
+        weight, signal = weight * f, signal & (f == 1.0)
     q = SoftQuery(text, ws, keys, weight, is_number, number_w, [], signal, first, n_tok)
     q.parts = query_parts(q)
     return q
+
+
+def import_only_keys(text: str, ws: list[Word]) -> set[str]:
+    """Keys of words (not numbers) that occur only on code import lines of ``text`` (template)."""
+    spans = [(m.start(), m.end()) for m in IMPORT_LINE.finditer(text)]
+    if not spans:
+        return set()
+    inside: set[str] = set()
+    outside: set[str] = set()
+    for w in ws:
+        (inside if any(a <= w.start < b for a, b in spans) else outside).add(w.key)
+    return {k for k in inside - outside if not k.startswith("#")}
 
 
 def query_parts(q: SoftQuery, weight: np.ndarray | None = None) -> list[np.ndarray]:
@@ -182,25 +206,44 @@ def query_parts(q: SoftQuery, weight: np.ndarray | None = None) -> list[np.ndarr
     return parts
 
 
-def template_factors(queries: list[SoftQuery]) -> None:
+def shared_passages(texts: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    """Runs of ``PASSAGE_NGRAM`` word keys found in at least two distinct ``texts``: a source
+    passage or instruction that several items of a benchmark share ("This question refers to the
+    following information. ..." and its document, a truth-table instruction). It is context, not
+    the item: a corpus copy of a sibling item that shares it says nothing about this one."""
+    df: dict[tuple[str, ...], int] = {}
+    for text in dict.fromkeys(texts):
+        seq = [w.key for w in words(text)]
+        for g in {tuple(seq[i : i + PASSAGE_NGRAM]) for i in range(len(seq) - PASSAGE_NGRAM + 1)}:
+            df[g] = df.get(g, 0) + 1
+    return frozenset(g for g, k in df.items() if k >= 2)
+
+
+def template_factors(queries: list[SoftQuery], passages: frozenset[tuple[str, ...]] = frozenset()) -> None:
     """Down-weight, in place, a batch's template text: words inside a run of ``TEMPLATE_NGRAM``
     words that at least ``TEMPLATE_SHARE`` of the batch's texts (and 3) share ("For which of these
-    two scenarios does the main character ..."). They weigh a tenth and are no evidence, so items
-    are told apart by what is their own; words merely frequent in a benchmark ("list", "integer")
-    keep their weight. Numbers are left alone."""
-    if len(queries) < TEMPLATE_BATCH:
-        return
-    grams_of = []
+    two scenarios does the main character ..."), and words inside any of the given shared
+    ``passages`` (``shared_passages`` of the whole benchmark, which a batch of some of its items
+    cannot see). They weigh a tenth and are no evidence, so items are told apart by what is their
+    own; words merely frequent in a benchmark ("list", "integer") keep their weight. Numbers are
+    left alone."""
+    grams_of: list[set[tuple[str, ...]]] = [set() for _ in queries]
     df: dict[tuple[str, ...], int] = {}
-    for q in queries:
-        seq = [w.key for w in q.words]
-        grams = {tuple(seq[i : i + TEMPLATE_NGRAM]) for i in range(len(seq) - TEMPLATE_NGRAM + 1)}
-        grams_of.append(grams)
-        for g in grams:
-            df[g] = df.get(g, 0) + 1
+    if len(queries) >= TEMPLATE_BATCH:
+        for q, grams in zip(queries, grams_of, strict=True):
+            seq = [w.key for w in q.words]
+            grams.update(tuple(seq[i : i + TEMPLATE_NGRAM]) for i in range(len(seq) - TEMPLATE_NGRAM + 1))
+            for g in grams:
+                df[g] = df.get(g, 0) + 1
     least = max(3, int(TEMPLATE_SHARE * len(queries)))
     for q, grams in zip(queries, grams_of, strict=True):
         shared = {k for g in grams if df[g] >= least for k in g}
+        if passages:
+            seq = [w.key for w in q.words]
+            for i in range(len(seq) - PASSAGE_NGRAM + 1):
+                g = tuple(seq[i : i + PASSAGE_NGRAM])
+                if g in passages:
+                    shared.update(g)
         if not shared:
             continue
         ids = q.key_id

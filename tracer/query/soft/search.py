@@ -119,8 +119,11 @@ def _search(index: IndexReader, q: SoftQuery, loc: Locator, limit: int, opts: So
 
 
 def find_similar_many(index: IndexReader, texts: Sequence[str], limit: int = 10, options: SoftOptions | None = None,
-                      **overrides) -> list[list[SoftMatch]]:
+                      passages: frozenset[tuple[str, ...]] = frozenset(), **overrides) -> list[list[SoftMatch]]:
     """``find_similar`` of many texts, counting and locating each distinct word once.
+
+    ``passages``: word runs that are template wherever a text holds them (``shared_passages`` of
+    the benchmark the texts come from; the contamination soft tier passes them).
 
     Every text is checked first (a bad one raises ``InputError``/``TooShortError`` naming its
     number), so nothing runs on a batch that cannot finish."""
@@ -137,7 +140,7 @@ def find_similar_many(index: IndexReader, texts: Sequence[str], limit: int = 10,
     stats.prepare([w for ws in all_words for w in ws])
     loc = Locator(index, stats, opts.occurrences)
     queries = [soft_query(t, ws, stats) for t, ws in zip(texts, all_words, strict=True)]
-    template_factors(queries)
+    template_factors(queries, passages)
     return [_search(index, q, loc, limit, opts) if limit > 0 else [] for q in queries]
 
 
