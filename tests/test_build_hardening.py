@@ -20,6 +20,7 @@ def _find_ids(tracer_cli, index, query: str) -> list[str]:
     return [o["doc_id"] for o in json.loads(proc.stdout)["occurrences"]]
 
 
+@pytest.mark.slow  # many CLI processes: kept out of the default run (CI runs `pytest -m slow`)
 def test_shown_ids_resolve_without_id_field(tmp_path, tracer_cli, expect_cli_error):
     """The issue's repro: a record carrying "id", built without --id-field."""
     (tmp_path / "g.jsonl").write_text('{"id":"d3","text":"number 3 hello"}\n')

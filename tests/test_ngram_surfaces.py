@@ -35,6 +35,7 @@ def _brute(seq: bytes) -> int:
     return sum(len(re.findall(b"(?=" + re.escape(seq) + b")", t.encode())) for t in DOCS)
 
 
+@pytest.mark.slow  # many CLI processes: kept out of the default run (CI runs `pytest -m slow`)
 def test_cli_prob_and_ntd_json(small, tracer_cli):
     index = tracer.open(small)
     for kind in ("prob", "infgram-prob"):

@@ -37,6 +37,7 @@ def test_prefixed_logprobs_match_one_pass(bpe_tokenizer):
     assert np.allclose(row.prefix_logprobs, lp[1:], atol=1e-5)
 
 
+@pytest.mark.slow  # many CLI processes: kept out of the default run (CI runs `pytest -m slow`)
 def test_cli_prefix_file(tmp_path, hf_model_dir, bpe_tokenizer, tracer_cli, expect_cli_error):  # noqa: F811
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(TEXTS[:4])))
