@@ -34,6 +34,7 @@ def index(tmp_path_factory) -> Path:
 
 # -- item 6: broken pipe ------------------------------------------------------------------------------
 
+@pytest.mark.slow  # a CLI process per command piped into head: kept out of the default run (CI runs `pytest -m slow`)
 @pytest.mark.parametrize("args", [
     ["find", "hello", "--limit", "100000"],
     ["find", "hello", "--limit", "100000", "--format", "json"],
