@@ -98,7 +98,7 @@ def test_save_to_disk_and_plain_folders(tmp_path):
     ("q.csv", b'text,n\nok,1\nno,2,3\n', "q.csv:3: 3 columns, the header has 2"),
     ("q.parquet", b"PAR1 not really", "q.parquet: not a readable Parquet file"),
     ("q.arrow", b"not arrow at all", "q.arrow: not an Arrow file"),
-    ("q.jsonl.gz", gzip.compress(b'{"text": "x"}\n')[:20], "q.jsonl.gz: cannot decompress"),
+    ("q.jsonl.gz", gzip.compress(b'{"text": "x"}\n', mtime=0)[:20], "q.jsonl.gz: cannot decompress"),
 ])
 def test_malformed_input_is_a_located_error(tmp_path, name, content, needle):
     (tmp_path / name).write_bytes(content)
