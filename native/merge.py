@@ -9,8 +9,10 @@ through their separator go in run order, so the merge is deterministic.
 
 Why these compares stay fast on repetitive data: a k-way merge (a loser tree: log2 k compares per
 entry) compares heads of runs, and a compare costs the common prefix of the two suffixes. Most compares are decided by a cached
-8-byte key per entry (its first tokens, big-endian, zero past the separator), fetched for a whole
-segment in one loop of independent reads (the CPU overlaps the cache misses). When keys tie, the
+32-byte key per entry (its first tokens, big-endian, zero past the separator), fetched for a whole
+segment in one loop of independent reads, each prefetched a few dozen entries ahead so that many
+cache misses are in flight at once. On source code 8-byte keys tied in 2 of 3 compares, 32-byte
+ones in 3 of 100. When keys tie, the
 common prefix may be long: duplicated files or long runs put the same pair of text regions side
 by side over and over (suffix p of one copy against suffix p+d of another, for many p). That is
 where infini-gram's merge slowed 45x for 10x the data. Here each compare records the equal run it
@@ -25,29 +27,76 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tracer_native.intrinsics import load_u64, prefetch
 from tracer_native.search import sa_entry
 
 CACHE_SLOTS = 1 << 16  # diagonal-cache entries per merge call (3 int64 + 1 bool each: ~1.6 MB)
 MIN_RECORDED = 16  # equal runs shorter than this are not worth a cache slot
 
 
+KEY_WORDS = 4  # u64 words of cached key per entry: 32 byte tokens (ties on 8 bytes: 66-71% of compares
+# on Linux sources, on 32: 3%; measured in benchmarks/RESULTS.md "Merge keys")
+PREFETCH_AHEAD = 64  # entries ahead whose text the key loop asks the CPU to fetch
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _key(tokens, p, sep, per, shift):
-    """First ``per`` tokens of the suffix at ``p`` packed big-endian in a u64, zero after its separator."""
+def _fill_key(tokens, p, sep, per, shift, keys, i):
+    """keys[i] = the first tokens of the suffix at ``p`` packed big-endian, ``per`` to a u64 word,
+    zero after its separator; returns how many tokens the key holds up to and including the
+    separator, or one more than it can hold when it has none (the compare reads on in the text)."""
     n = tokens.shape[0]
-    k = np.uint64(0)
     ended = False
-    for j in range(per):
-        v = np.uint64(0)
-        if not ended and p + j < n:
-            t = tokens[p + j]
-            v = np.uint64(t)
-            if t == sep:
+    seen = False
+    held = 0
+    for w in range(keys.shape[1]):
+        k = np.uint64(0)
+        for _ in range(per):
+            v = np.uint64(0)
+            if not ended and p + held < n:
+                t = tokens[p + held]
+                v = np.uint64(t)
+                held += 1
+                if t == sep:
+                    ended = True
+                    seen = True
+            elif not ended:
                 ended = True
-        elif not ended:
-            ended = True
-        k = (k << np.uint64(shift)) | v
-    return k
+            k = (k << np.uint64(shift)) | v
+        keys[i, w] = k
+    return held if seen else keys.shape[1] * per + 1  # also a suffix cut by the array's end
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bswap(x):
+    """The u64 with its bytes reversed (LLVM turns this into one instruction)."""
+    m8 = np.uint64(0x00FF00FF00FF00FF)
+    m16 = np.uint64(0x0000FFFF0000FFFF)
+    x = ((x & m8) << np.uint64(8)) | ((x >> np.uint64(8)) & m8)
+    x = ((x & m16) << np.uint64(16)) | ((x >> np.uint64(16)) & m16)
+    return (x << np.uint64(32)) | (x >> np.uint64(32))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fill_key_bytes(tokens, p, keys, i):
+    """``_fill_key`` for byte tokens with separator 0xFF, 8 tokens per unaligned load (the caller
+    checks that the key's bytes lie inside ``tokens``)."""
+    ones = np.uint64(ONES)
+    highs = np.uint64(HIGHS)
+    for w in range(keys.shape[1]):
+        x = load_u64(tokens, p + 8 * w)
+        z = ~x
+        if (z - ones) & ~z & highs:  # a 0xFF byte: keep up to it, zero after (and in later words)
+            j = 0
+            while (x >> np.uint64(8 * j)) & np.uint64(0xFF) != np.uint64(0xFF):
+                j += 1
+            if j < 7:
+                x &= (np.uint64(1) << np.uint64(8 * (j + 1))) - np.uint64(1)
+            keys[i, w] = _bswap(x)
+            for v in range(w + 1, keys.shape[1]):
+                keys[i, v] = np.uint64(0)
+            return 8 * w + j + 1
+        keys[i, w] = _bswap(x)
+    return 8 * keys.shape[1] + 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -61,9 +110,9 @@ HIGHS = 0x8080808080808080
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _extend_words(words, p, q, k, n):
+def _extend_words(tokens, p, q, k, n):
     """Byte tokens, separator 0xFF: advance ``k`` over the common prefix of the suffixes at ``p``
-    and ``q`` 8 bytes per step (unaligned loads through the 8 shifted u64 views ``words``).
+    and ``q`` 8 bytes per step (unaligned loads).
     Returns (k, res, final): final when the order is decided (res -1/1) or a shared separator was
     met (res 0, k just past it); not final when fewer than 8 bytes are left (the caller goes on
     byte by byte)."""
@@ -72,8 +121,8 @@ def _extend_words(words, p, q, k, n):
     while p + k + 8 <= n and q + k + 8 <= n:
         a = p + k
         b = q + k
-        x = words[a & 7][a >> 3]
-        y = words[b & 7][b >> 3]
+        x = load_u64(tokens, a)
+        y = load_u64(tokens, b)
         z = ~x  # a 0xFF byte of x (the separator) is a zero byte of z
         sep_bits = (z - ones) & ~z & highs
         d = x ^ y
@@ -92,10 +141,10 @@ def _extend_words(words, p, q, k, n):
 
 
 @njit(cache=True, nogil=True)
-def compare_from(tokens, words, p, q, sep, start, cache_d, cache_s, cache_e, cache_sep):
+def compare_from(tokens, p, q, sep, start, cache_d, cache_s, cache_e, cache_sep):
     """Compare the suffixes at ``p`` and ``q`` (known equal on their first ``start`` tokens, none
     of them the separator) up to their first separator: -1, 0 (equal through it) or 1.
-    ``words``: 8 shifted u64 views of byte tokens (empty arrays: compare token by token)."""
+    Byte tokens with separator 0xFF compare 8 per load, others token by token."""
     n = tokens.shape[0]
     d = q - p
     mask = cache_d.shape[0] - 1
@@ -110,8 +159,8 @@ def compare_from(tokens, words, p, q, sep, start, cache_d, cache_s, cache_e, cac
             k = known
     res = 0
     final = False
-    if words[0].shape[0] > 0:
-        k, res, final = _extend_words(words, p, q, k, n)
+    if tokens.itemsize == 1 and sep == 0xFF:
+        k, res, final = _extend_words(tokens, p, q, k, n)
     while not final:
         if p + k >= n or q + k >= n:  # only a piece without its final separator gets here
             res = -1 if p + k >= n and q + k < n else (1 if q + k >= n and p + k < n else 0)
@@ -154,7 +203,7 @@ def compare_suffixes(tokens, p, q, sep):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _before(a, b, heads, ends, keys, src, tokens, words, sep, per, shift, cache_d, cache_s, cache_e, cache_sep):
+def _before(a, b, heads, ends, keys, held, full, src, tokens, sep, cache_d, cache_s, cache_e, cache_sep):
     """Whether run ``a``'s head comes before run ``b``'s: by suffix, then run order; an exhausted
     run comes last."""
     ha = heads[a]
@@ -163,25 +212,25 @@ def _before(a, b, heads, ends, keys, src, tokens, words, sep, per, shift, cache_
         return False
     if hb >= ends[b]:
         return True
-    ka = keys[ha]
-    kb = keys[hb]
-    if ka != kb:
-        return ka < kb
-    for j in range(per):  # equal keys holding the separator: equal through it
-        if (ka >> np.uint64(shift * (per - 1 - j))) & np.uint64((1 << shift) - 1) == np.uint64(sep):
-            return a < b
-    c = compare_from(tokens, words, src[ha], src[hb], sep, per, cache_d, cache_s, cache_e, cache_sep)
+    for w in range(keys.shape[1]):
+        ka = keys[ha, w]
+        kb = keys[hb, w]
+        if ka != kb:
+            return ka < kb
+    # equal keys: equal through the separator when it lies inside them, else read on in the text
+    if held[ha] <= full:
+        return a < b
+    c = compare_from(tokens, src[ha], src[hb], sep, full, cache_d, cache_s, cache_e, cache_sep)
     if c != 0:
         return c < 0
     return a < b
 
 
 @njit(cache=True, nogil=True)
-def merge_runs(tokens, sep, src, bounds, out, words):
+def merge_runs(tokens, sep, src, bounds, out):
     """Merge the sorted runs src[bounds[m]:bounds[m+1]] (global positions) into ``out``.
 
     Equal suffixes (through their separator) come out in run order. ``out`` has len(src) entries.
-    ``words``: ``word_views(tokens)`` for byte tokens with separator 0xFF, else 8 empty arrays.
     A loser tree picks each next entry with log2(runs) compares (a compare that ties on the keys
     reads the tokens: two cache misses, the merge's main cost).
     """
@@ -189,9 +238,23 @@ def merge_runs(tokens, sep, src, bounds, out, words):
     per = max(1, 8 // itemsize)
     shift = 8 * itemsize
     total = src.shape[0]
-    keys = np.empty(total, dtype=np.uint64)
-    for i in range(total):  # independent reads: their cache misses overlap
-        keys[i] = _key(tokens, src[i], sep, per, shift)
+    keys = np.empty((total, KEY_WORDS), dtype=np.uint64)
+    held = np.empty(total, dtype=np.uint8)
+    full = KEY_WORDS * per
+    nt = tokens.shape[0]
+    span = KEY_WORDS * 8  # bytes a key reads
+    fast = itemsize == 1 and sep == 0xFF
+    for i in range(total):  # independent reads, fetched ahead: many cache misses in flight at once
+        if i + PREFETCH_AHEAD < total:
+            q = src[i + PREFETCH_AHEAD]
+            if q + span <= nt:
+                prefetch(tokens, q)
+                prefetch(tokens, q + span - 1)
+        p = src[i]
+        if fast and p + span <= nt:
+            held[i] = _fill_key_bytes(tokens, p, keys, i)
+        else:
+            held[i] = _fill_key(tokens, p, sep, per, shift, keys, i)
     k = bounds.shape[0] - 1
     size = 1
     while size < k:
@@ -211,7 +274,7 @@ def merge_runs(tokens, sep, src, bounds, out, words):
     for node in range(size - 1, 0, -1):
         a = win[2 * node]
         b = win[2 * node + 1]
-        if _before(b, a, heads, ends, keys, src, tokens, words, sep, per, shift, cache_d, cache_s, cache_e, cache_sep):
+        if _before(b, a, heads, ends, keys, held, full, src, tokens, sep, cache_d, cache_s, cache_e, cache_sep):
             win[node] = b
             loser[node] = a
         else:
@@ -225,7 +288,7 @@ def merge_runs(tokens, sep, src, bounds, out, words):
         cur = winner
         while node >= 1:
             other = loser[node]
-            if _before(other, cur, heads, ends, keys, src, tokens, words, sep, per, shift,
+            if _before(other, cur, heads, ends, keys, held, full, src, tokens, sep,
                        cache_d, cache_s, cache_e, cache_sep):
                 loser[node] = cur
                 cur = other
@@ -250,12 +313,3 @@ def rank_in_run(tokens, sep, sa, offset, pivot, before):
         else:
             hi = mid
     return lo
-
-
-def word_views(tokens: np.ndarray, sep: int) -> tuple[np.ndarray, ...]:
-    """The 8 u64 views of byte tokens shifted by 0..7 bytes (no copies) that let compares read 8
-    tokens per load; 8 empty arrays where they do not apply (wider tokens, another separator)."""
-    if tokens.dtype.itemsize != 1 or sep != 0xFF or tokens.shape[0] < 16 or not np.little_endian:
-        return tuple(np.zeros(0, dtype=np.uint64) for _ in range(8))
-    n = tokens.shape[0]
-    return tuple(tokens[a : a + 8 * ((n - a) // 8)].view(np.uint64) for a in range(8))

@@ -249,7 +249,6 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
     about one copy of the data at a time instead of two.
     """
     from tracer_native import merge_runs
-    from tracer_native.merge import word_views
 
     sources = _sources(root, entries)
     n_tokens = sum(e.n_tokens for e in entries)
@@ -275,7 +274,6 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
         state.data["cuts"] = plan_cuts(tokens, separator, sources, segment_entries).tolist()
         state.save()
     cuts = np.asarray(state.data["cuts"], dtype=np.int64)
-    words = word_views(tokens, separator)
     sa_path = tmp / "sa.bin"
     if not sa_path.exists() or sa_path.stat().st_size != n_tokens * width:
         with open(sa_path, "ab") as f:
@@ -291,7 +289,7 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
         sizes = cuts[:, j + 1] - cuts[:, j]
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         out = np.empty(src.shape[0], dtype=np.int64)
-        merge_runs(tokens, separator, src, bounds, out, words)
+        merge_runs(tokens, separator, src, bounds, out)
         del src
         data = memoryview(pointers.encode(out, width)).cast("B")
         start = int(cuts[:, j].sum()) * width

@@ -1,0 +1,66 @@
+"""The suffix-array merge kernel against a brute-force sort: every token width, long ties past
+the cached keys, separators inside and past the keys, and a last piece cut without a separator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tracer_native import merge_runs
+from tracer_native.merge import KEY_WORDS
+
+
+def _pieces(rng: np.random.Generator, dtype, n_pieces: int) -> tuple[np.ndarray, list[tuple[int, int]], int]:
+    """Tokens of a few pieces, each of documents from a 3-token alphabet with repeated passages
+    longer than the keys (ties the keys cannot decide), each document ending with the separator."""
+    sep = int(np.iinfo(dtype).max)
+    passage = rng.integers(0, 3, size=KEY_WORDS * 8 * 3).tolist()
+    toks: list[int] = []
+    bounds = []
+    for _ in range(n_pieces):
+        start = len(toks)
+        for _ in range(int(rng.integers(2, 6))):
+            doc = rng.integers(0, 3, size=int(rng.integers(0, 40))).tolist()
+            if rng.random() < 0.2:  # exactly a key's length, separator included
+                doc = rng.integers(0, 3, size=KEY_WORDS * 8 // np.dtype(dtype).itemsize - 1).tolist()
+            if rng.random() < 0.6:
+                cut = int(rng.integers(0, len(passage)))
+                doc += passage[cut:] + rng.integers(0, 3, size=int(rng.integers(0, 5))).tolist()
+            toks += doc + [sep]
+        bounds.append((start, len(toks)))
+    return np.asarray(toks, dtype=dtype), bounds, sep
+
+
+def _through_sep(tokens: np.ndarray, p: int, sep: int) -> tuple:
+    rest = tokens[p:].tolist()
+    return tuple(rest[: rest.index(sep) + 1]) if sep in rest else tuple(rest)
+
+
+def _check(tokens: np.ndarray, bounds: list[tuple[int, int]], sep: int) -> None:
+    runs = [sorted(range(a, b), key=lambda p, b=b: tokens[p:b].tolist()) for a, b in bounds]
+    src = np.asarray([p for r in runs for p in r], dtype=np.int64)
+    offsets = np.asarray([0] + np.cumsum([len(r) for r in runs]).tolist(), dtype=np.int64)
+    entries = [(m, i, p) for m, r in enumerate(runs) for i, p in enumerate(r)]
+    expected = [p for m, i, p in sorted(entries, key=lambda e: (_through_sep(tokens, e[2], sep), e[0], e[1]))]
+    out = np.empty(len(src), dtype=np.int64)
+    merge_runs(tokens, sep, src, offsets, out)
+    assert out.tolist() == expected
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("n_pieces", [1, 2, 3, 5])
+def test_merge_equals_brute_force_sort(dtype, n_pieces):
+    rng = np.random.default_rng(n_pieces * 7 + np.dtype(dtype).itemsize)
+    for _ in range(3):
+        tokens, bounds, sep = _pieces(rng, dtype, n_pieces)
+        _check(tokens, bounds, sep)
+
+
+def test_last_piece_without_separator():
+    """A suffix cut by the array's end sorts before a longer one it is a prefix of (not equal)."""
+    rng = np.random.default_rng(3)
+    tokens, bounds, sep = _pieces(rng, np.uint8, 2)
+    a, b = bounds[-1]  # the last piece's final separator becomes a run of zeros longer than a key
+    tokens = np.concatenate([tokens[: b - 1], np.zeros(KEY_WORDS * 8 + 3, dtype=np.uint8)])
+    bounds[-1] = (a, len(tokens))
+    _check(tokens, bounds, sep)
