@@ -20,6 +20,7 @@ from tracer_native.ngram import (
 )
 from tracer_native.search import (
     EMPTY_LENS,
+    EMPTY_LOOKUP,
     EMPTY_ROWS,
     bounded_range,
     checked_range,
@@ -53,7 +54,7 @@ __all__ = [
     "JOIN_BAD_A", "JOIN_BAD_B", "JOIN_OK", "join_prefix_lengths",
     "compare_suffixes", "merge_runs", "rank_in_run",  # suffix-array merges (merge.py)
     # in-RAM suffix-array samples (tracer/index/sample.py) and the kernels they narrow
-    "EMPTY_LENS", "EMPTY_ROWS", "bounded_range", "sample_bounds", "sampled_backoff_counts",
+    "EMPTY_LENS", "EMPTY_LOOKUP", "EMPTY_ROWS", "bounded_range", "sample_bounds", "sampled_backoff_counts",
     "sampled_checked_range", "sampled_count", "sampled_count_batch", "sampled_infgram_scan",
     "sampled_longest_into", "sampled_longest_prefix_lengths", "sampled_range", "sampled_ranges_of_spans",
     "sampled_spans_into",

@@ -15,20 +15,20 @@ import numpy as np
 from numba import njit
 
 from tracer_native.ngram import narrow_range
-from tracer_native.search import EMPTY_LENS, EMPTY_ROWS, sampled_range
+from tracer_native.search import EMPTY_LENS, EMPTY_LOOKUP, EMPTY_ROWS, sampled_range
 
 
 def infgram_scan(tokens, sa, query, separator, max_suffix):
     """``sampled_infgram_scan`` without a sample."""
-    return sampled_infgram_scan(tokens, sa, EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0, query, separator, max_suffix)
+    return sampled_infgram_scan(tokens, sa, EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0, EMPTY_LOOKUP, query, separator, max_suffix)
 
 
 @njit(cache=True, nogil=True)
-def sampled_infgram_scan(tokens, sa, rows, lens, every, query, separator, max_suffix):
+def sampled_infgram_scan(tokens, sa, rows, lens, every, lookup, query, separator, max_suffix):
     """(starts, ctx, full) per position: s_i = query[starts[i]:i], ctx = its SA range size (the
     whole SA when empty: the caller substitutes the number of document tokens), full = that of
     s_i + query[i]. No context spans a ``separator`` token; ``max_suffix`` < 0 means no cap.
-    Searches from the root are narrowed first by the shard's sample (rows, lens, every)."""
+    Searches from the root are narrowed first by the shard's sample (rows, lens, every, lookup)."""
     t = query.shape[0]
     n = sa.shape[0]
     starts = np.zeros(t, dtype=np.int64)
@@ -41,7 +41,7 @@ def sampled_infgram_scan(tokens, sa, rows, lens, every, query, separator, max_su
         if max_suffix >= 0 and i - b > max_suffix:
             b = i - max_suffix
             if b < i:
-                lo, hi = sampled_range(tokens, sa, rows, lens, every, query, b, i - b)
+                lo, hi = sampled_range(tokens, sa, rows, lens, every, lookup, query, b, i - b)
             else:
                 lo, hi = 0, n
         starts[i] = b
@@ -60,7 +60,7 @@ def sampled_infgram_scan(tokens, sa, rows, lens, every, query, separator, max_su
         flo, fhi = 0, n
         while a < c:
             m = (a + c) >> 1
-            r0, r1 = sampled_range(tokens, sa, rows, lens, every, query, m, i + 1 - m)
+            r0, r1 = sampled_range(tokens, sa, rows, lens, every, lookup, query, m, i + 1 - m)
             if r1 > r0:
                 c = m
                 flo, fhi = r0, r1

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from tracer_native.errors import CorruptArrayError
-from tracer_native.search import BAD_ENTRY, EMPTY_LENS, EMPTY_ROWS, sa_entry, sampled_checked_range
+from tracer_native.search import BAD_ENTRY, EMPTY_LENS, EMPTY_LOOKUP, EMPTY_ROWS, sa_entry, sampled_checked_range
 
 BAD = -2  # what _token_at reads from a suffix-array entry past the shard's tokens
 
@@ -123,11 +123,11 @@ def next_tokens_at(tokens, sa, rows, depth):
 
 def backoff_counts(tokens, sa, query, starts, segments):
     """``sampled_backoff_counts`` without a sample."""
-    return sampled_backoff_counts(tokens, sa, EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0, query, starts, segments)
+    return sampled_backoff_counts(tokens, sa, EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0, EMPTY_LOOKUP, query, starts, segments)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def sampled_backoff_counts(tokens, sa, rows, lens, every, query, starts, segments):
+def sampled_backoff_counts(tokens, sa, rows, lens, every, lookup, query, starts, segments):
     """Counts of query[starts[i]:i] (context) and query[starts[i]:i+1] (context + token) for all i.
 
     ``starts`` is non-decreasing with starts[i] <= i; ``segments`` holds the first i of each run of
@@ -135,7 +135,7 @@ def sampled_backoff_counts(tokens, sa, rows, lens, every, query, starts, segment
     and then one narrowing per position, since the next context is this one plus its token.
     An empty context (starts[i] == i) is the whole suffix array (separators included: the
     caller substitutes the number of document tokens). Each run's first search is narrowed by
-    the shard's sample (rows, lens, every).
+    the shard's sample (rows, lens, every, lookup).
     """
     t = query.shape[0]
     n = sa.shape[0]
@@ -148,7 +148,7 @@ def sampled_backoff_counts(tokens, sa, rows, lens, every, query, starts, segment
         i1 = segments[s + 1]
         b = starts[i0]
         if i0 > b:
-            lo, hi = sampled_checked_range(tokens, sa, rows, lens, every, query, b, i0 - b)
+            lo, hi = sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, b, i0 - b)
         else:
             lo, hi = 0, n
         if lo < 0:

@@ -7,7 +7,8 @@ kernel raises ``CorruptArrayError`` instead of answering (a wrong count is worse
 An in-range but wrong entry is the block checksums' job (tracer/index/blocks.py).
 
 Each shard may carry an in-RAM sample of its suffix array (tracer/index/sample.py: every
-``every``-th suffix's first tokens, ``rows``/``lens``); the ``sampled_*`` kernels first narrow
+``every``-th suffix's first tokens, ``rows``/``lens``, and ``lookup``, the first row of each
+16-bit key); the ``sampled_*`` kernels first narrow
 the search to one block of ``every`` entries per side with it, so a cold shard is read from disk
 only inside that block. The plain kernels are the same search over the whole array.
 
@@ -24,8 +25,10 @@ from numba.extending import overload
 from tracer_native.errors import CorruptArrayError
 
 BAD_ENTRY = "suffix array entry out of range"
-EMPTY_ROWS = np.zeros((0, 1), dtype=np.uint8)  # no sample: (rows, lens, every) = (EMPTY_ROWS, EMPTY_LENS, 0)
+EMPTY_ROWS = np.zeros((0, 1), dtype=np.uint8)  # no sample: (rows, lens, every, lookup) = (EMPTY_ROWS, EMPTY_LENS, 0, EMPTY_LOOKUP)
 EMPTY_LENS = np.zeros(0, dtype=np.uint8)
+EMPTY_LOOKUP = np.zeros(0, dtype=np.int64)  # no bucket table: the row search spans every row
+BUCKETS = 1 << 16  # the sample's lookup table: rows by their first 16 bits (tracer.index.sample.bucket_lookup)
 
 
 def sa_entry(sa, i, n):
@@ -109,8 +112,30 @@ def compare_row(rows, lens, j, query, start, length):
     return 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def bucket_rows(rows, lookup, query, start, length):
+    """The rows [r0, r1) that can hold query[start:start+length]'s first tokens, from the sample's
+    lookup table (first row of each 16-bit key: two byte tokens, else one token capped at 65535;
+    see tracer.index.sample.bucket_lookup): rows before r0 sort before the query, rows from r1
+    after it. No table, or an empty query: every row."""
+    nr = rows.shape[0]
+    if lookup.shape[0] == 0 or length <= 0:
+        return np.int64(0), np.int64(nr)
+    q0 = np.int64(query[start])
+    if rows.itemsize == 1:
+        lo = q0 << 8
+        hi = lo | 255
+        if rows.shape[1] >= 2 and length >= 2:
+            lo |= np.int64(query[start + 1])
+            hi = lo
+    else:
+        lo = min(q0, np.int64(BUCKETS - 1))
+        hi = lo
+    return lookup[lo], lookup[hi + 1]
+
+
 @njit(cache=True, nogil=True)
-def sample_bounds(rows, lens, every, n, query, start, length):
+def sample_bounds(rows, lens, every, lookup, n, query, start, length):
     """Where the SA range of query[start:start+length] can lie, from the in-RAM sample alone.
 
     Row j of the sample holds the first tokens of suffix ``sa[j * every]``. Returns
@@ -122,7 +147,8 @@ def sample_bounds(rows, lens, every, n, query, start, length):
     nr = rows.shape[0]
     if every <= 0 or nr == 0:
         return np.int64(0), np.int64(n), np.int64(0), np.int64(n)
-    a, b = 0, nr  # first row >= query
+    r0, r1 = bucket_rows(rows, lookup, query, start, length)
+    a, b = r0, r1  # first row >= query
     while a < b:
         m = (a + b) >> 1
         if compare_row(rows, lens, m, query, start, length) < 0:
@@ -132,11 +158,11 @@ def sample_bounds(rows, lens, every, n, query, start, length):
     # first row > query: gallop from a (rows equal to a query are usually few), then bisect
     step = 1
     c = a
-    d = min(a + 1, nr)
-    while d < nr and compare_row(rows, lens, d, query, start, length) <= 0:
+    d = min(a + 1, r1)
+    while d < r1 and compare_row(rows, lens, d, query, start, length) <= 0:
         c = d + 1
         step <<= 1
-        d = min(d + step, nr)
+        d = min(d + step, r1)
     while c < d:
         m = (c + d) >> 1
         if compare_row(rows, lens, m, query, start, length) <= 0:
@@ -206,12 +232,12 @@ def bounded_range(tokens, sa, query, start, length, la, lb, ha, hb):
 
 
 @njit(cache=True, nogil=True)
-def sampled_checked_range(tokens, sa, rows, lens, every, query, start, length):
+def sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, start, length):
     """``checked_range`` narrowed first by the shard's in-RAM sample (no sample: the same search)."""
     length = min(length, query.shape[0] - start)  # never read past the query, whatever the caller says
     if start < 0 or length < 0:
         return 0, 0
-    la, lb, ha, hb = sample_bounds(rows, lens, every, sa.shape[0], query, start, length)
+    la, lb, ha, hb = sample_bounds(rows, lens, every, lookup, sa.shape[0], query, start, length)
     return bounded_range(tokens, sa, query, start, length, la, lb, ha, hb)
 
 
@@ -226,9 +252,9 @@ def checked_range(tokens, sa, query, start, length):
 
 
 @njit(cache=True, nogil=True)
-def sampled_range(tokens, sa, rows, lens, every, query, start, length):
-    """``sa_range`` narrowed first by the shard's in-RAM sample (rows, lens, every; see tracer.index.sample)."""
-    lo, hi = sampled_checked_range(tokens, sa, rows, lens, every, query, start, length)
+def sampled_range(tokens, sa, rows, lens, every, lookup, query, start, length):
+    """``sa_range`` narrowed first by the shard's in-RAM sample (rows, lens, every, lookup; see tracer.index.sample)."""
+    lo, hi = sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, start, length)
     if lo < 0:
         raise CorruptArrayError(BAD_ENTRY)
     return lo, hi
@@ -247,8 +273,8 @@ def sa_range(tokens, sa, query, start, length):
 
 @njit(cache=True, nogil=True)
 def no_sample(query):
-    """An empty sample (rows, lens, every) for the kernels below: the search covers the whole array."""
-    return np.zeros((0, 1), dtype=query.dtype), np.zeros(0, dtype=np.uint8), np.int64(0)
+    """An empty sample (rows, lens, every, lookup) for the kernels below: the search covers the whole array."""
+    return np.zeros((0, 1), dtype=query.dtype), np.zeros(0, dtype=np.uint8), np.int64(0), np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -259,14 +285,14 @@ def count_sequence(tokens, sa, query):
 
 
 @njit(cache=True, nogil=True)
-def sampled_count(tokens, sa, rows, lens, every, query):
+def sampled_count(tokens, sa, rows, lens, every, lookup, query):
     """``count_sequence`` narrowed first by the shard's sample."""
-    lo, hi = sampled_range(tokens, sa, rows, lens, every, query, 0, query.shape[0])
+    lo, hi = sampled_range(tokens, sa, rows, lens, every, lookup, query, 0, query.shape[0])
     return hi - lo
 
 
 @njit(cache=True, nogil=True)
-def sampled_count_batch(tokens, sa, rows, lens, every, flat, offsets):
+def sampled_count_batch(tokens, sa, rows, lens, every, lookup, flat, offsets):
     """Counts of queries packed as flat[offsets[i]:offsets[i+1]] (int64 result per query)."""
     q = offsets.shape[0] - 1
     out = np.zeros(q, dtype=np.int64)
@@ -275,7 +301,7 @@ def sampled_count_batch(tokens, sa, rows, lens, every, flat, offsets):
         length = offsets[i + 1] - s
         if length <= 0:
             continue
-        lo, hi = sampled_range(tokens, sa, rows, lens, every, flat, s, length)
+        lo, hi = sampled_range(tokens, sa, rows, lens, every, lookup, flat, s, length)
         out[i] = hi - lo
     return out
 
@@ -283,12 +309,12 @@ def sampled_count_batch(tokens, sa, rows, lens, every, flat, offsets):
 @njit(cache=True, nogil=True)
 def count_batch(tokens, sa, flat, offsets):
     """``sampled_count_batch`` without a sample."""
-    rows, lens, every = no_sample(flat)
-    return sampled_count_batch(tokens, sa, rows, lens, every, flat, offsets)
+    rows, lens, every, lookup = no_sample(flat)
+    return sampled_count_batch(tokens, sa, rows, lens, every, lookup, flat, offsets)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def longest_at(tokens, sa, rows, lens, every, query, i, length):
+def longest_at(tokens, sa, rows, lens, every, lookup, query, i, length):
     """Length of the longest prefix of query[i:i+length] in the shard: the lower bound of the whole
     span (narrowed by the sample), then the common prefix with the suffixes at and just before it;
     -1 when a suffix-array entry read is out of range."""
@@ -296,7 +322,7 @@ def longest_at(tokens, sa, rows, lens, every, query, i, length):
     nt = tokens.shape[0]
     if length <= 0 or n == 0:
         return np.int64(0)
-    la, lb, ha, hb = sample_bounds(rows, lens, every, n, query, i, length)
+    la, lb, ha, hb = sample_bounds(rows, lens, every, lookup, n, query, i, length)
     lo = la
     hi = lb
     while lo < hi:
@@ -325,12 +351,12 @@ def longest_at(tokens, sa, rows, lens, every, query, i, length):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, query, limits):
+def sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, lookup, query, limits):
     """For each start i, the length of the longest prefix of query[i:limits[i]] that occurs in the shard."""
     t = query.shape[0]
     out = np.zeros(t, dtype=np.int64)
     for i in prange(t):
-        out[i] = longest_at(tokens, sa, rows, lens, every, query, i, min(limits[i], t) - i)
+        out[i] = longest_at(tokens, sa, rows, lens, every, lookup, query, i, min(limits[i], t) - i)
     for i in range(t):
         if out[i] < 0:
             raise CorruptArrayError(BAD_ENTRY)
@@ -338,14 +364,14 @@ def sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, query, limits)
 
 
 @njit(cache=True, nogil=True)
-def sampled_longest_into(tokens, sa, rows, lens, every, query, limits, i0, i1, out):
+def sampled_longest_into(tokens, sa, rows, lens, every, lookup, query, limits, i0, i1, out):
     """``sampled_longest_prefix_lengths`` for starts i0..i1-1 into out[i0:i1], on this thread: for
     callers that spread a cold shard's starts over more threads than cores (the disk reads, not
     the CPU, are the cost). Returns False when a suffix-array entry was out of range."""
     t = query.shape[0]
     ok = True
     for i in range(i0, i1):
-        out[i] = longest_at(tokens, sa, rows, lens, every, query, i, min(limits[i], t) - i)
+        out[i] = longest_at(tokens, sa, rows, lens, every, lookup, query, i, min(limits[i], t) - i)
         if out[i] < 0:
             ok = False
     return ok
@@ -353,12 +379,12 @@ def sampled_longest_into(tokens, sa, rows, lens, every, query, limits, i0, i1, o
 
 def longest_prefix_lengths(tokens, sa, query, limits):
     """``sampled_longest_prefix_lengths`` without a sample."""
-    rows, lens, every = EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0
-    return sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, query, limits)
+    rows, lens, every, lookup = EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0, EMPTY_LOOKUP
+    return sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, lookup, query, limits)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def sampled_ranges_of_spans(tokens, sa, rows, lens, every, query, starts, lengths):
+def sampled_ranges_of_spans(tokens, sa, rows, lens, every, lookup, query, starts, lengths):
     """SA ranges [lo, hi) of query[starts[j]:starts[j]+lengths[j]] for every j (empty span -> (0, 0))."""
     m = starts.shape[0]
     lo = np.zeros(m, dtype=np.int64)
@@ -366,7 +392,7 @@ def sampled_ranges_of_spans(tokens, sa, rows, lens, every, query, starts, length
     for j in prange(m):
         if lengths[j] <= 0:
             continue
-        a, b = sampled_checked_range(tokens, sa, rows, lens, every, query, starts[j], lengths[j])
+        a, b = sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, starts[j], lengths[j])
         lo[j] = a
         hi[j] = b
     for j in range(m):
@@ -376,13 +402,13 @@ def sampled_ranges_of_spans(tokens, sa, rows, lens, every, query, starts, length
 
 
 @njit(cache=True, nogil=True)
-def sampled_spans_into(tokens, sa, rows, lens, every, query, starts, lengths, j0, j1, lo, hi):
+def sampled_spans_into(tokens, sa, rows, lens, every, lookup, query, starts, lengths, j0, j1, lo, hi):
     """``sampled_ranges_of_spans`` for spans j0..j1-1 into lo/hi, on this thread (see
     ``sampled_longest_into``). Returns False when a suffix-array entry was out of range."""
     for j in range(j0, j1):
         if lengths[j] <= 0:
             continue
-        a, b = sampled_checked_range(tokens, sa, rows, lens, every, query, starts[j], lengths[j])
+        a, b = sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, starts[j], lengths[j])
         if a < 0:
             return False
         lo[j] = a
@@ -392,8 +418,8 @@ def sampled_spans_into(tokens, sa, rows, lens, every, query, starts, lengths, j0
 
 def ranges_of_spans(tokens, sa, query, starts, lengths):
     """``sampled_ranges_of_spans`` without a sample."""
-    rows, lens, every = EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0
-    return sampled_ranges_of_spans(tokens, sa, rows, lens, every, query, starts, lengths)
+    rows, lens, every, lookup = EMPTY_ROWS.astype(query.dtype), EMPTY_LENS, 0, EMPTY_LOOKUP
+    return sampled_ranges_of_spans(tokens, sa, rows, lens, every, lookup, query, starts, lengths)
 
 
 @njit(cache=True, nogil=True)

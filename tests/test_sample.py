@@ -36,7 +36,9 @@ def _corpus(dtype, seed: int, n: int = 600) -> np.ndarray:
     """Few symbols (long repeats), documents ended by the separator, as the builder lays them out."""
     rng = np.random.default_rng(seed)
     sep = np.iinfo(dtype).max
-    alpha = np.asarray([0, 1, 2, 3] if dtype == np.uint8 else [0, 1, 0x0100, 0xFF00], dtype=dtype)
+    alpha = {np.uint8: [0, 1, 2, 3], np.uint16: [0, 1, 0x0100, 0xFF00],
+             np.uint32: [0, 1, 0xFFFF, 0x12345]}[dtype]  # u32: ids past the lookup's 16-bit cap
+    alpha = np.asarray(alpha, dtype=dtype)
     tokens = rng.choice(alpha, size=n).astype(dtype)
     tokens[rng.integers(0, n, 12)] = sep
     tokens[-1] = sep
@@ -59,19 +61,19 @@ def _queries(tokens: np.ndarray, rows: np.ndarray, lens: np.ndarray, seed: int) 
     return [q[q != sep] for q in out if len(q[q != sep])]
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize(("every", "prefix"), [(1, 1), (4, 3), (7, 2), (16, 5), (1000, 4)])
 def test_sampled_kernels_equal_full_search_and_brute_force(dtype, every, prefix):
     tokens = _corpus(dtype, seed=every * 7 + prefix)
     sa = suffix_array(tokens)
-    rows, lens, k = _sample(tokens, sa, every, prefix)
+    rows, lens, k, lookup = _sample(tokens, sa, every, prefix)
     assert rows.shape == (-(-len(sa) // every), prefix) and k == every
     for q in _queries(tokens, rows, lens, seed=every + prefix):
         q = np.ascontiguousarray(q)
         want = _brute(tokens, q)
         assert tn.sa_range(tokens, sa, q, 0, len(q)) == want
-        assert tn.sampled_range(tokens, sa, rows, lens, k, q, 0, len(q)) == want, (q, every, prefix)
-        la, lb, ha, hb = tn.sample_bounds(rows, lens, k, len(sa), q, 0, len(q))
+        assert tn.sampled_range(tokens, sa, rows, lens, k, lookup, q, 0, len(q)) == want, (q, every, prefix)
+        la, lb, ha, hb = tn.sample_bounds(rows, lens, k, lookup, len(sa), q, 0, len(q))
         assert la <= want[0] <= lb and ha <= want[1] <= hb
         if len(q) <= prefix:  # the query fits in a row: one block per side
             assert lb - la <= every and hb - ha <= every
@@ -79,32 +81,60 @@ def test_sampled_kernels_equal_full_search_and_brute_force(dtype, every, prefix)
     qs = _queries(tokens, rows, lens, seed=99)
     flat = np.concatenate(qs).astype(dtype)
     offsets = np.concatenate([[0], np.cumsum([len(q) for q in qs])]).astype(np.int64)
-    assert tn.sampled_count_batch(tokens, sa, rows, lens, k, flat, offsets).tolist() == [
+    assert tn.sampled_count_batch(tokens, sa, rows, lens, k, lookup, flat, offsets).tolist() == [
         _brute(tokens, q)[1] - _brute(tokens, q)[0] for q in qs]
     limits = np.minimum(np.arange(len(flat)) + np.random.default_rng(1).integers(1, 20, len(flat)), len(flat))
-    got = tn.sampled_longest_prefix_lengths(tokens, sa, rows, lens, k, flat, limits)
+    got = tn.sampled_longest_prefix_lengths(tokens, sa, rows, lens, k, lookup, flat, limits)
     assert got.tolist() == tn.longest_prefix_lengths(tokens, sa, flat, limits).tolist()
     starts = np.arange(len(flat), dtype=np.int64)
-    a = tn.sampled_ranges_of_spans(tokens, sa, rows, lens, k, flat, starts, got)
+    a = tn.sampled_ranges_of_spans(tokens, sa, rows, lens, k, lookup, flat, starts, got)
     b = tn.ranges_of_spans(tokens, sa, flat, starts, got)
     assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()
     # the ∞-gram kernels, whose searches from the root go through the sample
     sep = int(np.iinfo(dtype).max)
     assert all(np.array_equal(x, y) for x, y in zip(
-        tn.sampled_infgram_scan(tokens, sa, rows, lens, k, flat, sep, -1), tn.infgram_scan(tokens, sa, flat, sep, -1),
+        tn.sampled_infgram_scan(tokens, sa, rows, lens, k, lookup, flat, sep, -1), tn.infgram_scan(tokens, sa, flat, sep, -1),
         strict=True))
     segs = np.asarray([0, len(flat) // 2, len(flat)], dtype=np.int64)
     st = np.asarray([0] * (len(flat) // 2) + [len(flat) // 2] * (len(flat) - len(flat) // 2), dtype=np.int64)
     st = np.minimum(st, np.arange(len(flat)))
     assert all(np.array_equal(x, y) for x, y in zip(
-        tn.sampled_backoff_counts(tokens, sa, rows, lens, k, flat, st, segs), tn.backoff_counts(tokens, sa, flat, st, segs),
+        tn.sampled_backoff_counts(tokens, sa, rows, lens, k, lookup, flat, st, segs), tn.backoff_counts(tokens, sa, flat, st, segs),
         strict=True))
+
+
+@pytest.mark.parametrize(("dtype", "prefix"), [(np.uint8, 1), (np.uint8, 3), (np.uint16, 2), (np.uint32, 2)])
+def test_lookup_table_holds_each_row_under_its_key(dtype, prefix):
+    """Every row lies in its key's bucket, and a query's bucket holds exactly the rows that share
+    its key (brute force over the rows): the row search may start there."""
+    tokens = _corpus(dtype, seed=11, n=400)
+    sa = suffix_array(tokens)
+    rows, lens, _, lookup = _sample(tokens, sa, 3, prefix)
+    two = dtype == np.uint8 and prefix >= 2
+
+    def key(row: list[int]) -> int:
+        if dtype == np.uint8:
+            return (row[0] << 8) | (row[1] if two and len(row) > 1 else 0)
+        return min(row[0], 0xFFFF)
+
+    keys = [key(rows[j, : lens[j]].tolist()) for j in range(len(rows))]
+    assert len(lookup) == (1 << 16) + 1 and lookup[0] == 0 and lookup[-1] == len(rows)
+    for j, k in enumerate(keys):
+        assert lookup[k] <= j < lookup[k + 1]
+    for q in _queries(tokens, rows, lens, seed=5):
+        r0, r1 = tn.search.bucket_rows(rows, lookup, q, 0, len(q))
+        head = q.tolist()
+        if dtype == np.uint8 and (not two or len(q) < 2):  # the second byte is unknown: all 256 keys
+            want = [j for j, k in enumerate(keys) if k >> 8 == head[0]]
+        else:
+            want = [j for j, k in enumerate(keys) if k == key(head)]
+        assert list(range(r0, r1)) == want
 
 
 def test_sample_rows_are_the_suffix_prefixes():
     tokens = _corpus(np.uint16, seed=3, n=200)
     sa = suffix_array(tokens)
-    rows, lens, _ = _sample(tokens, sa, 5, 4)
+    rows, lens, _, _ = _sample(tokens, sa, 5, 4)
     for j, p in enumerate(sa[::5].tolist()):
         real = tokens[p : p + 4]
         assert lens[j] == len(real) and rows[j, : lens[j]].tolist() == real.tolist()

@@ -7,6 +7,7 @@ import numpy as np
 from tracer.index.reader import IndexReader
 from tracer.query.shards import map_shards, sa_checked, shard_count
 from tracer.query.tokens import Query, query_variants
+from tracer.tokenize.bytes_tokenizer import BytesTokenizer
 from tracer_native import ids_searchable, sampled_count_batch
 
 
@@ -23,10 +24,26 @@ def _ready_ids(index: IndexReader, query: Query) -> np.ndarray | None:
     return None
 
 
+def _plain_bytes(index: IndexReader, query: Query) -> np.ndarray | None:
+    """A text query's ids on a byte-level index without normalization: its UTF-8 bytes, the one
+    variant ``query_variants`` would give (skipping its generic checks saves ~2 µs of a ~5 µs warm
+    count). None for anything else, which then takes the general path (and its error messages)."""
+    if type(query) is not str or not query or type(index.tokenizer) is not BytesTokenizer:
+        return None
+    try:
+        return np.frombuffer(query.encode("utf-8"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        return None
+
+
 def count(index: IndexReader, query: Query) -> int:
+    shards = index.shards
+    if len(shards) == 1:
+        ids = _plain_bytes(index, query)
+        if ids is not None:  # the common warm case: one kernel call
+            return shard_count(shards[0], ids)
     ready = _ready_ids(index, query)
     variants = [ready] if ready is not None else query_variants(index, query)
-    shards = index.shards
     if len(shards) == 1:  # the common warm case, a few µs: no fan-out machinery
         return sum(shard_count(shards[0], ids) for ids in variants)
     # threads only when asked ("on"): measured on 2 shards, they saved 0.3 ms of a 1.5 ms cold count and

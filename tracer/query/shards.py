@@ -99,9 +99,9 @@ def map_shards(index: IndexReader, fn: Callable[[Shard], T], parallel_ok: bool =
 # -- the sampled kernels on one shard, errors named -----------------------------------------
 def shard_range(shard: Shard, ids: np.ndarray, start: int = 0, length: int | None = None) -> tuple[int, int]:
     """SA range [lo, hi) of ids[start:start+length] in the shard (narrowed by its sample)."""
-    rows, lens, every = shard.sample_args
+    rows, lens, every, lookup = shard.sample_args
     try:  # not sa_checked: a context manager costs ~1.5 µs, a third of a warm count
-        lo, hi = sampled_range(shard.tokens, shard.sa, rows, lens, every, ids, start,
+        lo, hi = sampled_range(shard.tokens, shard.sa, rows, lens, every, lookup, ids, start,
                                len(ids) - start if length is None else length)
     except CorruptArrayError:
         raise shard.bad_sa() from None
@@ -110,9 +110,9 @@ def shard_range(shard: Shard, ids: np.ndarray, start: int = 0, length: int | Non
 
 def shard_count(shard: Shard, ids: np.ndarray) -> int:
     """Occurrences of ``ids`` in the shard."""
-    rows, lens, every = shard.sample_args
+    rows, lens, every, lookup = shard.sample_args
     try:
-        return int(sampled_count(shard.tokens, shard.sa, rows, lens, every, ids))
+        return int(sampled_count(shard.tokens, shard.sa, rows, lens, every, lookup, ids))
     except CorruptArrayError:
         raise shard.bad_sa() from None
 
@@ -133,25 +133,25 @@ def _spread(shard: Shard, run: Callable[[int, int], bool], n: int) -> None:
 def shard_longest(shard: Shard, ids: np.ndarray, limits: np.ndarray, spread: bool = False) -> np.ndarray:
     """Longest prefix of ids[i:limits[i]] in the shard for every i; ``spread``: over the io pool's
     threads (a cold shard) rather than numba's one thread per core."""
-    rows, lens, every = shard.sample_args
+    rows, lens, every, lookup = shard.sample_args
     if spread and len(ids) >= 2 * MIN_CHUNK:
         out = np.zeros(len(ids), dtype=np.int64)
-        _spread(shard, lambda i0, i1: sampled_longest_into(shard.tokens, shard.sa, rows, lens, every, ids, limits,
+        _spread(shard, lambda i0, i1: sampled_longest_into(shard.tokens, shard.sa, rows, lens, every, lookup, ids, limits,
                                                            i0, i1, out), len(ids))
         return out
     with sa_checked(shard):
-        return sampled_longest_prefix_lengths(shard.tokens, shard.sa, rows, lens, every, ids, limits)
+        return sampled_longest_prefix_lengths(shard.tokens, shard.sa, rows, lens, every, lookup, ids, limits)
 
 
 def shard_spans(shard: Shard, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
                 spread: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """SA ranges of ids[starts[j]:starts[j]+lengths[j]] in the shard (``spread``: see shard_longest)."""
-    rows, lens, every = shard.sample_args
+    rows, lens, every, lookup = shard.sample_args
     if spread and len(starts) >= 2 * MIN_CHUNK:
         lo = np.zeros(len(starts), dtype=np.int64)
         hi = np.zeros(len(starts), dtype=np.int64)
-        _spread(shard, lambda j0, j1: sampled_spans_into(shard.tokens, shard.sa, rows, lens, every, ids, starts,
+        _spread(shard, lambda j0, j1: sampled_spans_into(shard.tokens, shard.sa, rows, lens, every, lookup, ids, starts,
                                                          lengths, j0, j1, lo, hi), len(starts))
         return lo, hi
     with sa_checked(shard):
-        return sampled_ranges_of_spans(shard.tokens, shard.sa, rows, lens, every, ids, starts, lengths)
+        return sampled_ranges_of_spans(shard.tokens, shard.sa, rows, lens, every, lookup, ids, starts, lengths)
