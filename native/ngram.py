@@ -18,7 +18,14 @@ import numpy as np
 from numba import njit, prange
 
 from tracer_native.errors import CorruptArrayError
-from tracer_native.search import BAD_ENTRY, EMPTY_LENS, EMPTY_LOOKUP, EMPTY_ROWS, sa_entry, sampled_checked_range
+from tracer_native.search import (
+    BAD_ENTRY,
+    EMPTY_LENS,
+    EMPTY_LOOKUP,
+    EMPTY_ROWS,
+    sa_entry,
+    sampled_checked_range,
+)
 
 BAD = -2  # what _token_at reads from a suffix-array entry past the shard's tokens
 
