@@ -16,24 +16,32 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 
+def _is_indexed_array(arr, i) -> bool:
+    return isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(i, types.Integer)
+
+
+def _element_pointer(context, builder, signature, args):
+    """The address of arr[i] (no bounds check: the callers' contracts say why none is needed)."""
+    aryty = signature.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    return cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False, boundscheck=False)
+
+
 @intrinsic
 def prefetch(typingctx, arr, i):
     """Prefetch the element ``arr[i]`` of a 1-D array for reading (``i`` must be in range)."""
-    if not isinstance(arr, types.Array) or arr.ndim != 1 or not isinstance(i, types.Integer):
+    if not _is_indexed_array(arr, i):
         return None
     sig = types.void(arr, i)
 
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False,
-                                       boundscheck=False)
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        ptr = builder.bitcast(_element_pointer(context, builder, signature, args), i8p)
         # (address, read, locality 3 = keep in all cache levels, data cache)
-        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
         return context.get_dummy_value()
 
     return sig, codegen
@@ -45,17 +53,12 @@ def load_u64(typingctx, arr, i):
     as a little-endian u64, in one unaligned load; that they lie inside the array is the caller's
     to check. Typed for every dtype so that a kernel compiled for wider tokens still types a
     byte-only branch it never takes."""
-    if not isinstance(arr, types.Array) or arr.ndim != 1 or not isinstance(i, types.Integer):
+    if not _is_indexed_array(arr, i):
         return None
     sig = types.uint64(arr, i)
 
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False,
-                                       boundscheck=False)
-        i64 = ir.IntType(64)
-        load = builder.load(builder.bitcast(ptr, i64.as_pointer()), align=1)
-        return load
+        ptr = _element_pointer(context, builder, signature, args)
+        return builder.load(builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
 
     return sig, codegen
