@@ -58,7 +58,7 @@ def default_prefix(itemsize: int) -> int:
     return max(1, DEFAULT_ROW_BYTES // itemsize)
 
 
-BUCKETS = 1 << 16
+BUCKETS = 1 << 16  # tracer_native.search.BUCKETS: kept apart so that building never imports numba
 
 
 def bucket_lookup(rows: np.ndarray, lens: np.ndarray) -> np.ndarray:

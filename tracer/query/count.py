@@ -38,11 +38,9 @@ def _plain_bytes(index: IndexReader, query: Query) -> np.ndarray | None:
 
 def count(index: IndexReader, query: Query) -> int:
     shards = index.shards
-    if len(shards) == 1:
-        ids = _plain_bytes(index, query)
-        if ids is not None:  # the common warm case: one kernel call
-            return shard_count(shards[0], ids)
-    ready = _ready_ids(index, query)
+    ready = _plain_bytes(index, query)
+    if ready is None:
+        ready = _ready_ids(index, query)
     variants = [ready] if ready is not None else query_variants(index, query)
     if len(shards) == 1:  # the common warm case, a few µs: no fan-out machinery
         return sum(shard_count(shards[0], ids) for ids in variants)
