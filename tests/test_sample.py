@@ -267,3 +267,24 @@ def test_sample_of_40_bit_pointers_equals_the_u32_one():
     b = b"".join(bytes(p) for p in encode_sample(tokens, u40, every=4, prefix=3))
     c = b"".join(bytes(p) for p in encode_sample(tokens, lambda i, j, k: sa[i:j:k], len(sa), every=4, prefix=3))
     assert a == b == c
+
+
+@pytest.mark.parametrize("width", [4, 5])
+def test_sample_read_from_the_file_equals_the_in_memory_one(tmp_path, width, monkeypatch):
+    """file_source (merges and `tracer sample` read the suffix array in chunks, not mapped whole)
+    gives the same sample as the in-memory array, chunk edges included; a short file is refused."""
+    import tracer.index.sample as sample_mod
+
+    monkeypatch.setattr(sample_mod, "CHUNK_ROWS", 7)  # many chunks, one of them partial
+    tokens = _corpus(np.uint8, seed=9, n=500)
+    sa = suffix_array(tokens)
+    stored = np.zeros((len(sa), 8), dtype=np.uint8)
+    stored[:] = sa.astype("<u8").view(np.uint8).reshape(-1, 8)
+    (tmp_path / "sa.bin").write_bytes(stored[:, :width].tobytes())
+    read = sample_mod.file_source(tmp_path / "sa.bin", width)
+    a = b"".join(bytes(p) for p in encode_sample(tokens, sa, every=3, prefix=4))
+    b = b"".join(bytes(p) for p in encode_sample(tokens, read, len(sa), every=3, prefix=4))
+    assert a == b
+    (tmp_path / "sa.bin").write_bytes(stored[:-2, :width].tobytes())
+    with pytest.raises(CorruptIndexError, match="sa.bin: shorter"):
+        encode_sample(tokens, read, len(sa), every=3, prefix=4)

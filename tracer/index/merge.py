@@ -42,7 +42,7 @@ from tracer.index.format import (
     write_array,
     write_json_atomic,
 )
-from tracer.index.sample import SAMPLE, write_sample
+from tracer.index.sample import SAMPLE, file_source, write_sample
 from tracer.index.shard_job import finish_shard
 
 STATE = "merge-state.json"
@@ -323,10 +323,8 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
     finally:
         os.close(fd)
     files["sa.bin"] = {"size": n_tokens * width, "sha256": sha256_file(sa_path)}
-    sa_map = np.memmap(sa_path, dtype=np.uint32 if width == 4 else np.uint8, mode="r") if n_tokens else None
-    if sa_map is not None:  # the in-RAM sample for cold lookups, as every shard job writes one
-        files[SAMPLE] = write_sample(tmp, tokens, pointers.view(sa_map, width))
-        del sa_map
+    if n_tokens:  # the in-RAM sample for cold lookups, as every shard job writes one
+        files[SAMPLE] = write_sample(tmp, tokens, file_source(sa_path, width), n_tokens)
     (tmp / STATE).unlink()
     blocks = finish_shard(tmp, files)
     shutil.rmtree(final, ignore_errors=True)
