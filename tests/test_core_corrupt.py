@@ -13,7 +13,7 @@ import pytest
 from conftest import make_texts, write_jsonl
 
 import tracer
-from tracer.errors import IndexFormatError
+from tracer.errors import CorruptIndexError, IndexFormatError
 from tracer.index.suffix import suffix_array
 from tracer.index.verify import verify
 from tracer_native import CorruptArrayError, sa_range
@@ -199,3 +199,24 @@ def test_corrupt_metadata_and_raw_text_are_refused_cleanly(index, tmp_path, trac
     _flip(raw, 12, 0xFF)
     with pytest.raises(IndexFormatError, match="raw.bin"):
         tracer.open(str(tmp_path / "n")).document(0)
+
+
+def test_one_shard_text_count_refuses_a_corrupt_suffix_array(tmp_path):
+    """A text count on a one-shard byte index takes the bound-kernel fast path
+    (tracer.query.shards.byte_count): a suffix-array entry past the tokens is refused there too,
+    naming the file, and the same call on the intact index answers like a substring scan."""
+    texts = make_texts(60, seed=12)
+    corpus = write_jsonl(tmp_path / "c.jsonl", [{"id": i, "text": t} for i, t in enumerate(texts)])
+    tracer.build([str(corpus)], str(tmp_path / "index"), id_field="id", progress=False)
+    ix = tracer.open(str(tmp_path / "index"))
+    assert len(ix.shards) == 1
+    blob = "\uffff".join(texts)
+    for q in ("the", "e ", "zqx", texts[3][5:17]):
+        assert ix.count(q) == sum(1 for i in range(len(blob)) if blob.startswith(q, i))
+    file = ix.shards[0].path / "sa.bin"
+    del ix
+    sa = np.fromfile(file, dtype=np.uint32)
+    sa[::3] |= np.uint32(0xF0000000)
+    sa.tofile(file)
+    with pytest.raises(CorruptIndexError, match="sa.bin.*corrupt"):
+        tracer.open(str(tmp_path / "index"), verify="off").count("the")

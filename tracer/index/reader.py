@@ -7,6 +7,7 @@ import mmap
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,8 @@ class Shard:
         # built before samples have none and search the whole suffix array
         self.sample: Sample | None = load_sample(root, entry, dtype) if samples else None
         self.sample_args = self.sample.args if self.sample is not None else no_sample(dtype)
+        # compiled kernels bound to this part's arrays, made on first use (tracer.query.shards.byte_count)
+        self.bound_kernels: dict[str, Callable] = {}
 
     def _check_sizes(self, dtype: np.dtype, has_raw: bool) -> None:
         expected = {
