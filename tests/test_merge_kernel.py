@@ -64,3 +64,25 @@ def test_last_piece_without_separator():
     tokens = np.concatenate([tokens[: b - 1], np.zeros(KEY_WORDS * 8 + 3, dtype=np.uint8)])
     bounds[-1] = (a, len(tokens))
     _check(tokens, bounds, sep)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16], ids=lambda d: np.dtype(d).name)
+def test_merge_of_duplicated_documents_equals_brute_force(dtype):
+    """Whole documents repeated within and across 6-9 runs (a tree with empty padding leaves):
+    suffixes equal through their separator in many runs at once, and long shared prefixes that
+    the LCP-aware tree decides from its stored LCPs, must come out in brute-force order."""
+    rng = np.random.default_rng(np.dtype(dtype).itemsize + 40)
+    sep = int(np.iinfo(dtype).max)
+    for trial in range(6):
+        docs = [rng.integers(0, 2 + trial % 3, size=int(rng.integers(1, 90))).tolist() for _ in range(5)]
+        toks: list[int] = []
+        bounds = []
+        for _ in range(int(rng.integers(6, 10))):
+            start = len(toks)
+            for _ in range(int(rng.integers(1, 5))):
+                doc = list(docs[int(rng.integers(0, len(docs)))])
+                if rng.random() < 0.3:  # a near-duplicate: one token changed
+                    doc[int(rng.integers(0, len(doc)))] = int(rng.integers(0, 3))
+                toks += doc + [sep]
+            bounds.append((start, len(toks)))
+        _check(np.asarray(toks, dtype=dtype), bounds, sep)
