@@ -111,7 +111,9 @@ def test_u40_shards_answer_like_u32(corpus, plain, tmp_path):
     for s in manifest["shards"]:
         assert s["pointer_bytes"] == 5
         assert (out / s["path"] / "sa.bin").stat().st_size == 5 * s["n_tokens"]
-    assert _answers(tracer.open(str(out)), corpus[1]) == plain
+    index = tracer.open(str(out))
+    assert {s.sample.every for s in index.shards} == {128}  # u40 shards sample every 128th suffix
+    assert _answers(index, corpus[1]) == plain
 
 
 def test_merged_build_is_one_shard_with_the_same_answers(corpus, plain, tmp_path, monkeypatch):
@@ -124,6 +126,7 @@ def test_merged_build_is_one_shard_with_the_same_answers(corpus, plain, tmp_path
         assert manifest["shards"][0].get("pointer_bytes", 4) == width
         assert [p.name for p in (out / "shards").iterdir() if p.is_dir()] == ["00000-merged"]  # parts removed
         index = tracer.open(str(out), verify="startup")
+        assert index.shards[0].sample.every == (64 if width == 4 else 128)
         assert _answers(index, corpus[1]) == plain
         sa = index.shards[0].sa
         positions = np.sort(tracer_positions(sa))

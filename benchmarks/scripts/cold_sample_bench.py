@@ -28,7 +28,7 @@ from pathlib import Path
 
 import tracer
 from benchmarks.suites.bench_trace import model_like_text
-from tracer.index.sample import DEFAULT_EVERY, decode_sample, encode_sample, no_sample
+from tracer.index.sample import DEFAULT_EVERY, decode_sample, encode_sample, file_source, no_sample
 
 ARMS = ("sample", "nosample", "serial")
 
@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     texts = [model_like_text(idx, 450, seed=100 + i) for i in range(args.traces)]
     if args.every or args.prefix:
         for shard in idx.shards:
-            parts = encode_sample(shard.tokens, shard.sa, len(shard.sa), args.every or DEFAULT_EVERY, args.prefix)
+            sa = file_source(shard.path / "sa.bin", shard.entry.pointer_bytes)  # chunks, not the whole array mapped
+            parts = encode_sample(shard.tokens, sa, len(shard.sa), args.every or DEFAULT_EVERY, args.prefix)
             OVERRIDE.append(decode_sample(shard.path / "sample.bin", b"".join(bytes(p) for p in parts), idx.dtype,
                                           len(shard.sa)))
         out_params = {"every": args.every or DEFAULT_EVERY, "prefix": OVERRIDE[0].rows.shape[1]}

@@ -13,7 +13,10 @@ array's pointer width.
     rows  dtype[n_rows, prefix] the tokens, zero-padded past lens
 
 Defaults: every 64th suffix, 8 bytes of tokens per row (8 byte tokens, 4 u16, 2 u32): 9 bytes
-per 64 tokens, 0.14 B/token against the index's >= 5 B/token, under 3% of the index.
+per 64 tokens, 0.14 B/token against the index's >= 5 B/token, under 3% of the index. Shards with
+40-bit pointers (past 2^32 tokens) sample every 128th: a 4.5G-token shard's sample is then 0.32 GB
+of RAM instead of 0.64, its block of 128 entries is still 640 bytes (one or two pages), and the
+shard stays at 6.09 B/token instead of 6.16 (benchmarks/RESULTS.md, session 5).
 
 The file is listed in the manifest and covered by the shard's block checksums when the build
 writes it; ``tracer sample DIR`` adds it to an index built before samples (the manifest,
@@ -48,6 +51,12 @@ SAMPLE = "sample.bin"
 MAGIC = b"TRSMPL01"
 HEADER = 64
 DEFAULT_EVERY = 64
+WIDE_EVERY = 128  # shards with 40-bit pointers
+
+
+def default_every(pointer_bytes: int) -> int:
+    """The sampling interval a shard gets by default: DEFAULT_EVERY, WIDE_EVERY for u40 shards."""
+    return WIDE_EVERY if pointer_bytes > 4 else DEFAULT_EVERY
 DEFAULT_ROW_BYTES = 8
 
 SaSource = np.ndarray | Callable[[int, int, int], np.ndarray]
@@ -252,9 +261,10 @@ def missing(manifest: Manifest) -> list[str]:
     return [e.name for e in manifest.shards if SAMPLE not in e.files]
 
 
-def add_samples(root: str | Path, every: int = DEFAULT_EVERY, prefix: int | None = None,
+def add_samples(root: str | Path, every: int | None = None, prefix: int | None = None,
                 progress: Callable[[str], None] | None = None, repair: bool = False) -> list[str]:
     """Add sample.bin to every shard part of an existing index that lacks one; return their names.
+    ``every``: None = ``default_every`` of each shard's pointer width.
     ``repair``: also rewrite samples that are missing or fail their checksum.
 
     Safe to interrupt and rerun: each sample file is written and fsynced first, then (repair of a
@@ -275,7 +285,8 @@ def add_samples(root: str | Path, every: int = DEFAULT_EVERY, prefix: int | None
         sa = file_source(folder / "sa.bin", entry.pointer_bytes)
         path = folder / SAMPLE
         tmp = path.with_name(SAMPLE + ".tmp")
-        record = _write_parts(tmp, encode_sample(tokens, sa, entry.n_tokens, every, prefix), durable=True)
+        interval = every if every is not None else default_every(entry.pointer_bytes)
+        record = _write_parts(tmp, encode_sample(tokens, sa, entry.n_tokens, interval, prefix), durable=True)
         os.replace(tmp, path)
         fsync_dir(folder)
         if entry.blocks is not None and SAMPLE in entry.files:  # the table covers the old one: rewrite its line
