@@ -117,15 +117,33 @@ def byte_ids(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-8"), BYTES)
 
 
+_ENTRY_POINTS: dict[tuple, Callable] = {}  # (kernel, argument type keys) -> compiled entry point
+
+
+def _type_key(value) -> tuple:
+    """What numba's type of an argument depends on, read without numba (``numba.typeof`` of a
+    shard's arrays costs ~0.1 ms each, paid on a cold index's first count otherwise)."""
+    if isinstance(value, np.ndarray):
+        f = value.flags
+        return value.dtype.str, value.ndim, f.c_contiguous, f.f_contiguous, f.writeable, f.aligned
+    return (type(value),)
+
+
 def _compiled_for(kernel, args: tuple) -> Callable:
     """The machine code numba compiled (or loaded) for exactly these arguments' types, callable
     without the dispatcher's per-call typing of each argument: ~0.5 µs of a ~2 µs warm count with
     seven arguments. It does not check types, so it is only for calls whose argument types cannot
-    change: one shard's own arrays plus ids made by ``byte_ids``."""
-    from numba import typeof
+    change: one shard's own arrays plus ids made by ``byte_ids``. Resolved once per process and
+    type combination, so a freshly opened shard finds it with a dictionary lookup."""
+    key = (kernel, *(_type_key(a) for a in args))
+    call = _ENTRY_POINTS.get(key)
+    if call is None:
+        from numba import typeof
 
-    kernel.compile(tuple(typeof(a) for a in args))  # or loads it from numba's cache; runs nothing
-    return kernel.overloads[tuple(typeof(a) for a in args)].entry_point
+        signature = tuple(typeof(a) for a in args)
+        kernel.compile(signature)  # or loads it from numba's cache; runs nothing
+        call = _ENTRY_POINTS[key] = kernel.overloads[signature].entry_point
+    return call
 
 
 def byte_count(shard: Shard, ids: np.ndarray) -> int:
