@@ -53,13 +53,14 @@ HEADER = 64
 DEFAULT_EVERY = 64
 WIDE_EVERY = 128  # shards with 40-bit pointers
 
+DEFAULT_ROW_BYTES = 8
+
+SaSource = np.ndarray | Callable[[int, int, int], np.ndarray]
+
 
 def default_every(pointer_bytes: int) -> int:
     """The sampling interval a shard gets by default: DEFAULT_EVERY, WIDE_EVERY for u40 shards."""
     return WIDE_EVERY if pointer_bytes > 4 else DEFAULT_EVERY
-DEFAULT_ROW_BYTES = 8
-
-SaSource = np.ndarray | Callable[[int, int, int], np.ndarray]
 
 
 def default_prefix(itemsize: int) -> int:
