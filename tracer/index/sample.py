@@ -52,7 +52,6 @@ MAGIC = b"TRSMPL01"
 HEADER = 64
 DEFAULT_EVERY = 64
 WIDE_EVERY = 128  # shards with 40-bit pointers
-
 DEFAULT_ROW_BYTES = 8
 
 SaSource = np.ndarray | Callable[[int, int, int], np.ndarray]
