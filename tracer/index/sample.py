@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from tracer.errors import CorruptIndexError, IndexFormatError
-from tracer.index import blocks
+from tracer.index import blocks, pointers
 from tracer.index.format import (
     SHARDS,
     JobRecord,
@@ -127,8 +127,7 @@ def file_source(path: Path, width: int) -> Callable[[int, int, int], np.ndarray]
         raw = np.fromfile(path, dtype=np.uint8, count=count * width, offset=start * width)
         if raw.size != count * width:
             raise CorruptIndexError(f"{path}: shorter than its {stop} entries of {width} bytes (truncated)")
-        b = raw.reshape(count, width)[::step].astype(np.int64)
-        return sum((b[:, i] << (8 * i) for i in range(1, width)), b[:, 0])
+        return pointers.decode(pointers.view(raw, width)[::step])
     return read
 
 
