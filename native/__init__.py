@@ -8,6 +8,7 @@ from tracer_native.docs import (
 from tracer_native.errors import CorruptArrayError
 from tracer_native.infgram import infgram_scan, sampled_infgram_scan
 from tracer_native.join import JOIN_BAD_A, JOIN_BAD_B, JOIN_OK, join_prefix_lengths
+from tracer_native.lf_merge import interleave
 from tracer_native.merge import compare_suffixes, merge_runs, rank_in_run
 from tracer_native.ngram import (
     backoff_counts,
@@ -53,6 +54,7 @@ __all__ = [
     # two-suffix-array join (join.py)
     "JOIN_BAD_A", "JOIN_BAD_B", "JOIN_OK", "join_prefix_lengths",
     "compare_suffixes", "merge_runs", "rank_in_run",  # suffix-array merges (merge.py)
+    "interleave",  # the LF-ranked merge's last step (lf_merge.py)
     # in-RAM suffix-array samples (tracer/index/sample.py) and the kernels they narrow
     "EMPTY_LENS", "EMPTY_LOOKUP", "EMPTY_ROWS", "bounded_range", "sample_bounds", "sampled_backoff_counts",
     "sampled_checked_range", "sampled_count", "sampled_count_batch", "sampled_infgram_scan",

@@ -16,6 +16,8 @@ import pytest
 from conftest import write_jsonl
 
 import tracer
+from tracer.index.lf_rank import KILL_AFTER_ENV as KILL_AFTER_RANKS_ENV
+from tracer.index.lf_rank import LABELS, MAX_RUNS
 from tracer.index.merge import KILL_AFTER_ENV, SEGMENT_ENV
 
 WORDS = ["alpha", "beta", "gamma", "delta", "the", "cat", "sat", "on", "mat", "x", "yy", "zzz"]
@@ -116,13 +118,16 @@ def test_u40_shards_answer_like_u32(corpus, plain, tmp_path):
     assert _answers(index, corpus[1]) == plain
 
 
-def test_merged_build_is_one_shard_with_the_same_answers(corpus, plain, tmp_path, monkeypatch):
+@pytest.mark.parametrize("sort_tokens", [3000, 12000], ids=["compare-merge", "ranked-merge"])
+def test_merged_build_is_one_shard_with_the_same_answers(corpus, plain, tmp_path, monkeypatch, sort_tokens):
+    """~21 parts: the compare merge; ~6 parts of bytes: the LF-ranked merge (tracer/index/lf_rank.py)."""
     monkeypatch.setenv(SEGMENT_ENV, "1000")  # several segments
     for width in (4, 5):
-        out = _build(corpus, tmp_path / f"m{width}", shard_tokens=10**6, sort_tokens=3000, pointer_bytes=width)
+        out = _build(corpus, tmp_path / f"m{width}", shard_tokens=10**6, sort_tokens=sort_tokens, pointer_bytes=width)
         manifest = json.loads((out / "manifest.json").read_text())
         parts = [p for j in (out / "shards").glob("job-*.json") for p in json.loads(j.read_text())["parts"]]
         assert len(manifest["shards"]) == 1 and len(parts) > 3
+        assert (len(parts) <= MAX_RUNS) == (sort_tokens == 12000)
         assert manifest["shards"][0].get("pointer_bytes", 4) == width
         assert [p.name for p in (out / "shards").iterdir() if p.is_dir()] == ["00000-merged"]  # parts removed
         index = tracer.open(str(out), verify="startup")
@@ -197,6 +202,29 @@ def test_killed_merge_resumes_byte_identical(corpus, tmp_path):
     r = _cli("build", path, "--out", killed, *flags, env=seg)
     assert r.returncode == 0, r.stderr
     assert _files(killed) == _files(whole)
+
+
+def test_killed_ranking_resumes_byte_identical(corpus, tmp_path):
+    """kill -9 between two runs' LF ranks, and again mid-way through the segments: same files."""
+    path, _ = corpus
+    flags = ["--id-field", "id", "--shard-tokens", "1000000", "--sort-tokens", "12000", "--quiet"]
+    seg = {SEGMENT_ENV: "5000"}
+    whole = tmp_path / "whole"
+    assert _cli("build", path, "--out", whole, *flags, env=seg).returncode == 0
+    killed = tmp_path / "killed"
+    r = _cli("build", path, "--out", killed, *flags, env={**seg, KILL_AFTER_RANKS_ENV: "2"})
+    assert r.returncode == -9, r.stderr
+    tmp = killed / "shards" / "00000-merged.tmp"
+    state = json.loads((tmp / "merge-state.json").read_text())
+    assert len(state["ranked"]) == 2 and "cuts" not in state and (tmp / LABELS).exists()
+    r = _cli("build", path, "--out", killed, *flags, env={**seg, KILL_AFTER_ENV: "2"})
+    assert r.returncode == -9, r.stderr
+    state = json.loads((tmp / "merge-state.json").read_text())
+    assert len(state["ranked"]) == len(state["cuts"]) and len(state["done"]) == 2
+    r = _cli("build", path, "--out", killed, *flags, env=seg)
+    assert r.returncode == 0, r.stderr
+    assert _files(killed) == _files(whole)
+    assert not (killed / "shards" / "00000-merged" / LABELS).exists()
 
 
 def test_killed_compaction_resumes_byte_identical(corpus, tmp_path):

@@ -1,12 +1,14 @@
-"""The suffix-array merge kernel against a brute-force sort: every token width, long ties past
-the cached keys, separators inside and past the keys, and a last piece cut without a separator."""
+"""The suffix-array merges against a brute-force sort: the compare kernel for every token width
+(long ties past the cached keys, separators inside and past the keys, a last piece cut without a
+separator), and the LF-ranked merge of byte runs (tracer/index/lf_rank.py) on the same inputs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tracer_native import merge_runs
+from tracer.index import lf_rank
+from tracer_native import interleave, merge_runs
 from tracer_native.merge import KEY_WORDS
 
 
@@ -45,6 +47,28 @@ def _check(tokens: np.ndarray, bounds: list[tuple[int, int]], sep: int) -> None:
     out = np.empty(len(src), dtype=np.int64)
     merge_runs(tokens, sep, src, offsets, out)
     assert out.tolist() == expected
+    runs = [lf_rank.Run(a, b - a) for a, b in bounds]
+    if lf_rank.applies(tokens, sep, runs):
+        assert _lf_merge(tokens, runs, src, offsets).tolist() == expected
+    else:  # only byte runs that each end with the separator, 2..MAX_RUNS of them, are ranked
+        assert (tokens.dtype != np.uint8 or tokens[-1] != sep
+                or not 2 <= sum(1 for r in runs if r.size) <= lf_rank.MAX_RUNS)
+
+
+def _lf_merge(tokens: np.ndarray, runs: list, src: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The LF-ranked merge in memory: labels from every run's ranks, then the interleave."""
+    from tracer_native.lf_merge import place_run
+
+    labels = np.full(len(src), 255, dtype=np.uint8)
+    for j, run in enumerate(runs):
+        if run.size:
+            hist = lf_rank.rank_run(tokens, runs, j, lambda m, lo, hi: src[offsets[m] + lo : offsets[m] + hi])
+            assert int(hist.sum()) == len(src) - run.size  # every other entry counted once
+            place_run(hist, j, labels)
+    assert (labels < len(runs)).all()  # every position labelled
+    out = np.empty(len(src), dtype=np.int64)
+    interleave(labels, src, offsets, out)
+    return out
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32], ids=lambda d: np.dtype(d).name)

@@ -1,9 +1,11 @@
 """A merge job: shard folders (sorted parts of a build, or an index's shards) -> one larger shard.
 
-Documents and tokens are concatenated in the sources' order, so document numbers do not change;
-the suffix arrays are merged by the numba kernel ``tracer_native.merge_runs`` (why it stays fast
-on repetitive data: see native/merge.py). The output's suffix array is u32 when its positions
-fit, u40 past 2^32 tokens (or as forced).
+Documents and tokens are concatenated in the sources' order, so document numbers do not change.
+The suffix arrays are merged in one of two ways, with byte-identical results: a few byte-token
+sources (a build's sorted parts) are ranked against each other by LF-mapping, whose cost does
+not depend on how repetitive the text is (tracer/index/lf_rank.py, native/lf_merge.py); any
+other sources by the compare kernel ``tracer_native.merge_runs`` (native/merge.py). The output's
+suffix array is u32 when its positions fit, u40 past 2^32 tokens (or as forced).
 
 Bounded memory and resumable: the merged suffix array is cut into segments of about
 ``segment_entries`` entries by pivot suffixes (each source run is binary-searched for a pivot's
@@ -13,6 +15,9 @@ merges them and writes its entries at their final offset in sa.bin, fsynced, and
 done in ``merge-state.json`` beside the output. A killed merge resumes at the first segment not
 marked; segments are a pure function of the sources, so the result is byte-identical to an
 uninterrupted run. Memory: the tokens (mapped) plus ~30 bytes per entry of the segments in flight.
+A ranked merge first writes its run labels (one byte per entry; each ranked run is recorded in
+the state, so a kill re-ranks only the others) and cuts its segments from their counts; its
+segments then interleave the runs by label instead of comparing suffixes.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from tracer.errors import IndexFormatError
-from tracer.index import pointers
+from tracer.index import lf_rank, pointers
 from tracer.index.format import (
     SHARDS,
     MergeJob,
@@ -237,6 +242,26 @@ class _State:
         write_json_atomic(self.path, self.data)
 
 
+def _rank_runs(tokens: np.ndarray, sources: list[Source], runs: list[lf_rank.Run], labels: Path,
+               state: _State, workers: int) -> None:
+    """The merge order as run labels (tracer/index/lf_rank.py), each ranked run recorded in the state."""
+    from tracer.index.builder import available_memory
+
+    state.data.setdefault("ranked", [])
+    state.save()
+
+    def record(j: int) -> None:
+        with state.lock:
+            state.data["ranked"] = sorted(set(state.data["ranked"]) | {j})
+            state.save()
+
+    def read(m: int, lo: int, hi: int) -> np.ndarray:
+        return _read_run(sources[m], lo, hi)
+
+    lf_rank.write_labels(tokens, runs, labels, set(state.data["ranked"]), record, read, workers,
+                         int(available_memory() * 0.8))
+
+
 def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator: int, dtype: np.dtype,
                  pointer_bytes: int | None = None, workers: int = 1, segment_entries: int = 1 << 24,
                  decode: Callable[[np.ndarray], str] | None = None,
@@ -248,7 +273,7 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
     from the last, and every source is truncated below the lowest segment done), so the disk holds
     about one copy of the data at a time instead of two.
     """
-    from tracer_native import merge_runs
+    from tracer_native import interleave, merge_runs
 
     sources = _sources(root, entries)
     n_tokens = sum(e.n_tokens for e in entries)
@@ -270,10 +295,17 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
             (s.path / "tokens.bin").unlink(missing_ok=True)
     files = dict(state.data["files"])
     tokens = np.asarray(np.memmap(tmp / "tokens.bin", dtype=dtype, mode="r")) if n_tokens else np.zeros(0, dtype)
+    labels_path = tmp / lf_rank.LABELS
     if "cuts" not in state.data:
-        state.data["cuts"] = plan_cuts(tokens, separator, sources, segment_entries).tolist()
+        runs = [lf_rank.Run(s.token_offset, s.entry.n_tokens) for s in sources]
+        if lf_rank.applies(tokens, separator, runs):
+            _rank_runs(tokens, sources, runs, labels_path, state, workers)
+            state.data["cuts"] = lf_rank.cuts_from_labels(labels_path, len(sources), segment_entries).tolist()
+        else:
+            state.data["cuts"] = plan_cuts(tokens, separator, sources, segment_entries).tolist()
         state.save()
     cuts = np.asarray(state.data["cuts"], dtype=np.int64)
+    by_labels = labels_path.exists() and "ranked" in state.data
     sa_path = tmp / "sa.bin"
     if not sa_path.exists() or sa_path.stat().st_size != n_tokens * width:
         with open(sa_path, "ab") as f:
@@ -289,7 +321,11 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
         sizes = cuts[:, j + 1] - cuts[:, j]
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         out = np.empty(src.shape[0], dtype=np.int64)
-        merge_runs(tokens, separator, src, bounds, out)
+        if by_labels:
+            lo = int(cuts[:, j].sum())
+            interleave(lf_rank.segment_labels(labels_path, lo, lo + src.shape[0]), src, bounds, out)
+        else:
+            merge_runs(tokens, separator, src, bounds, out)
         del src
         data = memoryview(pointers.encode(out, width)).cast("B")
         start = int(cuts[:, j].sum()) * width
@@ -325,6 +361,7 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
     files["sa.bin"] = {"size": n_tokens * width, "sha256": sha256_file(sa_path)}
     if n_tokens:  # the in-RAM sample for cold lookups, as every shard job writes one
         files[SAMPLE] = write_sample(tmp, tokens, file_source(sa_path, width), n_tokens, default_every(width))
+    labels_path.unlink(missing_ok=True)
     (tmp / STATE).unlink()
     blocks = finish_shard(tmp, files)
     shutil.rmtree(final, ignore_errors=True)

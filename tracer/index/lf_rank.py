@@ -1,0 +1,164 @@
+"""The merge order of a few byte-token runs, found by LF ranks (see native/lf_merge.py for why).
+
+The result is a labels file beside the merge's output: one byte per merged suffix-array entry,
+the run it comes from. Runs are ranked one at a time (each against every other run), each run's
+labels are written and flushed, and the merge state records the run as ranked, so a killed merge
+re-ranks only the runs not yet recorded; a run's labels are a pure function of the sources, so
+the file comes out the same either way. The merge then cuts its segments from label counts and
+fills each one by a sequential interleave of the runs, with no suffix compared.
+
+Used when every source's tokens are bytes ending with the separator 0xFF and there are at most
+``MAX_RUNS`` of them (a build's sorted parts, a small compaction); otherwise the compare merge of
+native/merge.py runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LABELS = "merge-labels.bin"
+MAX_RUNS = 8  # each entry is ranked against every other run: (k - 1) table lookups per entry
+LANES = 32  # documents ranked side by side, so their table misses overlap
+CHUNK = 1 << 24  # suffix-array entries read at a time while the BWT is written
+LANE_SEARCH = 1 << 20  # tokens searched for a separator to start a lane at
+KILL_AFTER_ENV = "TRACER_MERGE_KILL_AFTER_RANKS"  # tests: SIGKILL this process after K runs are ranked
+
+
+@dataclass(frozen=True)
+class Run:
+    """One sorted run as the ranking reads it: its tokens are tokens[start:start + size]."""
+
+    start: int
+    size: int
+
+
+def applies(tokens: np.ndarray, separator: int, runs: list[Run]) -> bool:
+    """Whether the LF ranking can order these runs: bytes, separator 0xFF, 2..MAX_RUNS non-empty
+    runs, each ending with the separator (a piece cut without one needs the compare merge)."""
+    sized = [r for r in runs if r.size]
+    if tokens.dtype != np.uint8 or separator != 0xFF or not 2 <= len(sized) <= MAX_RUNS:
+        return False
+    return all(int(tokens[r.start + r.size - 1]) == 0xFF for r in sized)
+
+
+def _bytes_below(tokens: np.ndarray, run: Run) -> np.ndarray:
+    """below[c] = how many of the run's tokens are less than c (c = 0..256)."""
+    counts = np.zeros(256, dtype=np.int64)
+    for a in range(run.start, run.start + run.size, CHUNK):
+        chunk = np.asarray(tokens[a : min(a + CHUNK, run.start + run.size)])
+        counts += np.bincount(chunk, minlength=256)
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def _lanes(tokens: np.ndarray, run: Run, lanes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``lanes`` consecutive ranges covering the run, each ending with a separator."""
+    end = run.start + run.size
+    cuts = [run.start]
+    for g in range(1, lanes):
+        at = run.start + run.size * g // lanes
+        window = np.asarray(tokens[at : min(at + LANE_SEARCH, end)])
+        hits = np.flatnonzero(window == 0xFF)
+        if hits.size and cuts[-1] < at + int(hits[0]) + 1 < end:
+            cuts.append(at + int(hits[0]) + 1)
+    bounds = np.asarray(cuts + [end], dtype=np.int64)
+    return bounds[:-1].copy(), bounds[1:].copy()
+
+
+def rank_run(tokens: np.ndarray, runs: list[Run], j: int,
+             read: Callable[[int, int, int], np.ndarray]) -> np.ndarray:
+    """hist[g] = how many entries of the other runs come just before run j's g-th entry (g < n)
+    or after its last (g = n). ``read(m, lo, hi)``: run m's entries [lo, hi) as global positions."""
+    from tracer_native.lf_merge import PAD, bwt_chunk, occ_rows, occurrence_tables, rank_lanes
+
+    run = runs[j]
+    n = run.size
+    bwt = np.zeros(n + PAD, dtype=np.uint8)
+    for lo in range(0, n, CHUNK):
+        bwt_chunk(tokens, read(j, lo, min(lo + CHUNK, n)), run.start, bwt, lo)
+    rows, super_rows = occ_rows(n)
+    rel = np.empty((rows, 256), dtype=np.uint16)
+    sup = np.zeros((super_rows, 256), dtype=np.uint64)
+    occurrence_tables(bwt, n, rel, sup)
+    below = _bytes_below(tokens, run)
+    hist = np.zeros(n + 1, dtype=_hist_dtype(runs, j))
+    for i, other in enumerate(runs):
+        if i == j or not other.size:
+            continue
+        at_sep = below[0xFF] if i < j else n  # a run before j goes first among equals
+        starts, ends = _lanes(tokens, other, LANES)
+        rank_lanes(tokens, starts, ends, bwt, n, rel, sup, below, at_sep, hist)
+    return hist
+
+
+def _hist_dtype(runs: list[Run], j: int) -> np.dtype:
+    """u32 counts unless the other runs together could put 2^32 entries in one gap."""
+    others = sum(r.size for r in runs) - runs[j].size
+    return np.dtype(np.uint32 if others < 1 << 32 else np.uint64)
+
+
+def phase_bytes(runs: list[Run]) -> int:
+    """Memory the largest run's ranking needs: BWT, occurrence tables, histogram, read buffers."""
+    return max(r.size * (1 + 2 + _hist_dtype(runs, j).itemsize) for j, r in enumerate(runs)) + (CHUNK * 24)
+
+
+def write_labels(tokens: np.ndarray, runs: list[Run], path: Path, ranked: set[int],
+                 record: Callable[[int], None], read: Callable[[int, int, int], np.ndarray],
+                 workers: int, memory: int) -> None:
+    """Rank every run not in ``ranked`` and write its labels into ``path`` (created at the merged
+    size); ``record(j)`` is called once run j's labels are on disk."""
+    from tracer_native.lf_merge import place_run
+
+    total = sum(r.size for r in runs)
+    if not path.exists() or path.stat().st_size != total:
+        with open(path, "ab") as f:
+            f.truncate(total)
+    labels = np.memmap(path, dtype=np.uint8, mode="r+", shape=(total,))
+    kill_after = int(os.environ.get(KILL_AFTER_ENV, "0") or 0)
+    todo = [j for j, r in enumerate(runs) if r.size and j not in ranked]
+    done: list[int] = []
+
+    def rank(j: int) -> None:
+        place_run(rank_run(tokens, runs, j, read), j, labels)
+        labels.flush()
+        record(j)
+        done.append(j)
+        if kill_after and len(done) >= kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    fit = max(1, min(workers, memory // phase_bytes(runs)))
+    if fit <= 1 or len(todo) <= 1:
+        for j in todo:
+            rank(j)
+    else:
+        with ThreadPoolExecutor(max_workers=fit) as pool:
+            list(pool.map(rank, todo))
+
+
+def cuts_from_labels(path: Path, k: int, segment_entries: int) -> np.ndarray:
+    """(runs, segments + 1) cut indexes: segment s takes run m's entries [cuts[m, s], cuts[m, s+1]),
+    the merged entries [s * total // segments, (s + 1) * total // segments)."""
+    labels = np.memmap(path, dtype=np.uint8, mode="r")
+    total = labels.shape[0]
+    segments = max(1, -(-total // max(1, segment_entries)))
+    cuts = np.zeros((k, segments + 1), dtype=np.int64)
+    for s in range(segments):
+        a, b = s * total // segments, (s + 1) * total // segments
+        counts = np.zeros(k, dtype=np.int64)
+        for lo in range(a, b, CHUNK):
+            counts += np.bincount(np.asarray(labels[lo : min(lo + CHUNK, b)]), minlength=k)[:k]
+        cuts[:, s + 1] = cuts[:, s] + counts
+    return cuts
+
+
+def segment_labels(path: Path, lo: int, hi: int) -> np.ndarray:
+    """The labels of merged entries [lo, hi) (a read, not a map)."""
+    with open(path, "rb") as f:
+        f.seek(lo)
+        return np.fromfile(f, dtype=np.uint8, count=hi - lo)
