@@ -16,8 +16,9 @@ label there for every run makes the merged order a string of run labels, and the
 sequential interleave of the runs. Each run is ranked against every other: (k - 1) lookups per
 entry, so this suits a handful of large runs (a build's sorted parts), not hundreds of shards.
 
-Memory per ranked run j of n entries: its BWT (n bytes), its occurrence counts (2n bytes: u16
-counts every 256 entries relative to u64 counts every 65,536) and the histogram (4 or 8 n bytes).
+Memory per ranked run j of n entries: its BWT with occurrence counts (3n bytes: every 256 BWT
+bytes follow their block's u16 counts of each byte value, relative to u64 counts every 65,536
+entries, so one step's lookups share a page) and the histogram (4 or 8 n bytes).
 """
 
 from __future__ import annotations
@@ -28,48 +29,57 @@ from numba import njit
 from tracer_native.intrinsics import load_u64, prefetch
 
 SEP = 0xFF
-BLOCK_SHIFT = 8  # occurrence counts every 256 BWT entries
-SUPER_SHIFT = 16  # u64 counts every 65,536 entries, u16 counts relative to them in between
-PAD = 8  # bytes after the BWT, so an 8-byte load at its last entry stays inside the array
+BLOCK = 256  # BWT entries per block
+ROW = 3 * BLOCK  # bytes per block: 256 u16 counts (the bytes before the block), then its 256 BWT bytes
+SUPER_SHIFT = 16  # u64 counts every 65,536 entries; the u16 block counts are relative to them
 
 
-def occ_rows(n: int) -> tuple[int, int]:
-    """Rows of the (relative, super) occurrence tables for a BWT of ``n`` entries."""
-    rows = (n >> BLOCK_SHIFT) + 2
-    return rows, (((rows - 1) << BLOCK_SHIFT) >> SUPER_SHIFT) + 1
+def block_rows(n: int) -> tuple[int, int]:
+    """Rows of the (blocks, super) tables for a BWT of ``n`` entries: a count row for every block
+    start up to n and one past it (read by the step at rank n), plus one so 8-byte loads stay inside."""
+    rows = n // BLOCK + 3
+    return rows, (((rows - 1) * BLOCK) >> SUPER_SHIFT) + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bwt_at(r):
+    """Byte offset of BWT entry r in the flat block table."""
+    return (r >> 8) * ROW + 2 * BLOCK + (r & (BLOCK - 1))
 
 
 @njit(cache=True, nogil=True)
-def bwt_chunk(tokens, positions, run_start, bwt, at):
-    """bwt[at + r] = the token before the suffix at global ``positions[r]``; SEP for the run's first
-    suffix (its predecessor lies in another run, and SEP is never looked up)."""
+def bwt_chunk(tokens, positions, run_start, flat, at):
+    """BWT entries at..at + len(positions): the token before the suffix at global ``positions[r]``;
+    SEP for the run's first suffix (its predecessor lies in another run; SEP is never looked up)."""
     m = positions.shape[0]
     for r in range(m):
         if r + 32 < m:
             q = positions[r + 32]
             prefetch(tokens, q - 1 if q > 0 else 0)
         p = positions[r]
-        bwt[at + r] = tokens[p - 1] if p > run_start else SEP
+        flat[_bwt_at(at + r)] = tokens[p - 1] if p > run_start else SEP
 
 
 @njit(cache=True, nogil=True)
-def occurrence_tables(bwt, n, rel, sup):
-    """rel[b, c] + sup[(b << 8) >> 16, c] = occurrences of c in bwt[:min(b << 8, n)]."""
+def occurrence_tables(blocks, n, sup):
+    """Fill each block's counts: blocks[b, c] + sup[(b * 256) >> 16, c] = occurrences of c in the
+    BWT's first min(b * 256, n) entries (the BWT bytes are already in place)."""
+    flat = blocks.reshape(-1).view(np.uint8)
     counts = np.zeros(256, dtype=np.uint64)
-    for b in range(rel.shape[0]):
-        start = b << BLOCK_SHIFT
+    for b in range(blocks.shape[0]):
+        start = b * BLOCK
         s = start >> SUPER_SHIFT
         if start & ((1 << SUPER_SHIFT) - 1) == 0:
             sup[s, :] = counts
         for c in range(256):
-            rel[b, c] = counts[c] - sup[s, c]
-        for r in range(start, min(start + (1 << BLOCK_SHIFT), n)):
-            counts[bwt[r]] += 1
+            blocks[b, c] = counts[c] - sup[s, c]
+        for r in range(start, min(start + BLOCK, n)):
+            counts[flat[_bwt_at(r)]] += 1
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _count_byte(bwt, c, lo, hi):
-    """How many of bwt[lo:hi] equal ``c`` (hi - lo <= 256), eight per load."""
+def _count_byte(flat, c, lo, hi):
+    """How many of flat[lo:hi] equal ``c`` (hi - lo <= 256), eight per load."""
     ones = np.uint64(0x0101010101010101)
     low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
     highs = np.uint64(0x8080808080808080)
@@ -77,7 +87,7 @@ def _count_byte(bwt, c, lo, hi):
     total = np.int64(0)
     k = lo
     while k < hi:
-        x = load_u64(bwt, k) ^ pattern
+        x = load_u64(flat, k) ^ pattern
         zero = ~(((x & low7) + low7) | x) & highs  # the high bit of every zero byte of x
         left = hi - k
         if left < 8:
@@ -88,36 +98,42 @@ def _count_byte(bwt, c, lo, hi):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def occ(bwt, n, rel, sup, c, r):
-    """Occurrences of byte ``c`` in bwt[:r], from the nearer of the two count rows around r."""
-    b = r >> BLOCK_SHIFT
-    lo = b << BLOCK_SHIFT
-    hi = min(lo + (1 << BLOCK_SHIFT), n)
-    if r - lo <= hi - r:
-        return np.int64(sup[lo >> SUPER_SHIFT, c] + rel[b, c]) + _count_byte(bwt, c, lo, r)
-    up = (b + 1) << BLOCK_SHIFT
-    return np.int64(sup[up >> SUPER_SHIFT, c] + rel[b + 1, c]) - _count_byte(bwt, c, r, hi)
+def occ(blocks, flat, n, sup, c, r):
+    """Occurrences of byte ``c`` in the BWT's first r entries, from the nearer block count."""
+    b = r >> 8
+    off = r & (BLOCK - 1)
+    size = min(BLOCK, n - b * BLOCK)
+    base = b * ROW + 2 * BLOCK
+    if off <= size - off:
+        return np.int64(sup[(b * BLOCK) >> SUPER_SHIFT, c] + blocks[b, c]) + _count_byte(flat, c, base, base + off)
+    up = (b + 1) * BLOCK
+    return np.int64(sup[up >> SUPER_SHIFT, c] + blocks[b + 1, c]) - _count_byte(flat, c, base + off, base + size)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _prefetch_step(bwt, n, rel, c, r):
+def _prefetch_step(flat, n, sup, c, r):
     """Ask for what ``occ(.., c, r)`` will read, so that many lanes' misses are in flight at once."""
-    b = r >> BLOCK_SHIFT
-    if r - (b << BLOCK_SHIFT) <= (min((b << BLOCK_SHIFT) + (1 << BLOCK_SHIFT), n) - r):
-        prefetch(rel[b], c)
-        prefetch(bwt, b << BLOCK_SHIFT)
+    b = r >> 8
+    off = r & (BLOCK - 1)
+    size = min(BLOCK, n - b * BLOCK)
+    if off <= size - off:
+        prefetch(flat, b * ROW + 2 * c)
+        prefetch(flat, b * ROW + 2 * BLOCK)
+        prefetch(sup[(b * BLOCK) >> SUPER_SHIFT], c)
     else:
-        prefetch(rel[b + 1], c)
-        prefetch(bwt, min((b << BLOCK_SHIFT) + (1 << BLOCK_SHIFT) - 1, n - 1))
-    prefetch(bwt, min(r, n - 1))
+        prefetch(flat, (b + 1) * ROW + 2 * c)
+        prefetch(flat, b * ROW + ROW - 1)
+        prefetch(sup[((b + 1) * BLOCK) >> SUPER_SHIFT], c)
+    prefetch(flat, b * ROW + 2 * BLOCK + off)
 
 
 @njit(cache=True, nogil=True)
-def rank_lanes(tokens, starts, ends, bwt, n, rel, sup, below, at_sep, hist):
+def rank_lanes(tokens, starts, ends, blocks, n, sup, below, at_sep, hist):
     """Rank every suffix of tokens[starts[g]:ends[g]] (each range ends with SEP) among run j's
-    (given by its BWT ``bwt[:n]``, tables, and ``below[c]`` = its suffixes starting below c) and
-    count each rank in ``hist``. ``at_sep``: the rank of a suffix that starts with SEP. The lanes
-    advance in turn, one step each, so their table misses overlap."""
+    (given by its block table of n BWT entries, ``sup``, and ``below[c]`` = its suffixes starting
+    below c) and count each rank in ``hist``. ``at_sep``: the rank of a suffix that starts with
+    SEP. The lanes advance in turn, one step each, so that their table misses overlap."""
+    flat = blocks.reshape(-1).view(np.uint8)
     lanes = starts.shape[0]
     pos = ends - 1
     rank = np.zeros(lanes, dtype=np.int64)
@@ -134,14 +150,14 @@ def rank_lanes(tokens, starts, ends, bwt, n, rel, sup, below, at_sep, hist):
                 continue
             live += 1
             c = tokens[p]
-            r = at_sep if c == SEP else below[c] + occ(bwt, n, rel, sup, c, rank[g])
+            r = at_sep if c == SEP else below[c] + occ(blocks, flat, n, sup, c, rank[g])
             rank[g] = r
             pending[g] = r
             prefetch(hist, r)
             if p > starts[g]:
                 nxt = tokens[p - 1]
                 if nxt != SEP:
-                    _prefetch_step(bwt, n, rel, nxt, r)
+                    _prefetch_step(flat, n, sup, nxt, r)
             pos[g] = p - 1
 
 

@@ -110,3 +110,32 @@ def test_merge_of_duplicated_documents_equals_brute_force(dtype):
                 toks += doc + [sep]
             bounds.append((start, len(toks)))
         _check(np.asarray(toks, dtype=dtype), bounds, sep)
+
+
+def test_ranked_merge_equals_compare_merge_past_superblocks():
+    """Runs of 60-200K byte tokens (the ranked merge's u64 counts every 65,536 entries, block
+    counts relative to them, runs whose sizes fall on and beside those boundaries), each sorted by
+    the build's sorter: the same merged order as the compare kernel."""
+    from tracer.index.suffix import suffix_array
+
+    rng = np.random.default_rng(11)
+    passage = rng.integers(97, 100, size=300).tolist()
+    for sizes in ([65536, 70000], [131072, 65535, 61000], [200000, 64000, 65537]):
+        toks: list[int] = []
+        bounds = []
+        for size in sizes:
+            start = len(toks)
+            while len(toks) - start < size - 1:
+                doc = rng.integers(97, 100 + int(rng.integers(0, 20)), size=int(rng.integers(1, 400))).tolist()
+                if rng.random() < 0.4:
+                    doc += passage[int(rng.integers(0, 300)):]
+                toks += doc[: size - 1 - (len(toks) - start)] + [255]
+            bounds.append((start, len(toks)))
+        tokens = np.asarray(toks, dtype=np.uint8)
+        runs = [lf_rank.Run(a, b - a) for a, b in bounds]
+        assert lf_rank.applies(tokens, 255, runs)
+        src = np.concatenate([suffix_array(tokens[a:b]).astype(np.int64) + a for a, b in bounds])
+        offsets = np.asarray([0] + np.cumsum([b - a for a, b in bounds]).tolist(), dtype=np.int64)
+        out = np.empty(len(src), dtype=np.int64)
+        merge_runs(tokens, 255, src, offsets, out)
+        assert (_lf_merge(tokens, runs, src, offsets) == out).all()

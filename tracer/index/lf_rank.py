@@ -75,17 +75,17 @@ def rank_run(tokens: np.ndarray, runs: list[Run], j: int,
              read: Callable[[int, int, int], np.ndarray]) -> np.ndarray:
     """hist[g] = how many entries of the other runs come just before run j's g-th entry (g < n)
     or after its last (g = n). ``read(m, lo, hi)``: run m's entries [lo, hi) as global positions."""
-    from tracer_native.lf_merge import PAD, bwt_chunk, occ_rows, occurrence_tables, rank_lanes
+    from tracer_native.lf_merge import BLOCK, block_rows, bwt_chunk, occurrence_tables, rank_lanes
 
     run = runs[j]
     n = run.size
-    bwt = np.zeros(n + PAD, dtype=np.uint8)
+    rows, super_rows = block_rows(n)
+    blocks = np.zeros((rows, 3 * BLOCK // 2), dtype=np.uint16)  # per block: 256 counts, 256 BWT bytes
+    flat = blocks.reshape(-1).view(np.uint8)
     for lo in range(0, n, CHUNK):
-        bwt_chunk(tokens, read(j, lo, min(lo + CHUNK, n)), run.start, bwt, lo)
-    rows, super_rows = occ_rows(n)
-    rel = np.empty((rows, 256), dtype=np.uint16)
+        bwt_chunk(tokens, read(j, lo, min(lo + CHUNK, n)), run.start, flat, lo)
     sup = np.zeros((super_rows, 256), dtype=np.uint64)
-    occurrence_tables(bwt, n, rel, sup)
+    occurrence_tables(blocks, n, sup)
     below = _bytes_below(tokens, run)
     hist = np.zeros(n + 1, dtype=_hist_dtype(runs, j))
     for i, other in enumerate(runs):
@@ -93,7 +93,7 @@ def rank_run(tokens: np.ndarray, runs: list[Run], j: int,
             continue
         at_sep = below[0xFF] if i < j else n  # a run before j goes first among equals
         starts, ends = _lanes(tokens, other, LANES)
-        rank_lanes(tokens, starts, ends, bwt, n, rel, sup, below, at_sep, hist)
+        rank_lanes(tokens, starts, ends, blocks, n, sup, below, at_sep, hist)
     return hist
 
 
@@ -104,8 +104,8 @@ def _hist_dtype(runs: list[Run], j: int) -> np.dtype:
 
 
 def phase_bytes(runs: list[Run]) -> int:
-    """Memory the largest run's ranking needs: BWT, occurrence tables, histogram, read buffers."""
-    return max(r.size * (1 + 2 + _hist_dtype(runs, j).itemsize) for j, r in enumerate(runs)) + (CHUNK * 24)
+    """Memory the largest run's ranking needs: BWT with its counts, histogram, read buffers."""
+    return max(r.size * (3 + _hist_dtype(runs, j).itemsize) for j, r in enumerate(runs)) + (CHUNK * 24)
 
 
 def write_labels(tokens: np.ndarray, runs: list[Run], path: Path, ranked: set[int],
