@@ -131,8 +131,9 @@ def _prefetch_step(flat, n, sup, c, r):
 def rank_lanes(tokens, starts, ends, blocks, n, sup, below, at_sep, hist):
     """Rank every suffix of tokens[starts[g]:ends[g]] (each range ends with SEP) among run j's
     (given by its block table of n BWT entries, ``sup``, and ``below[c]`` = its suffixes starting
-    below c) and count each rank in ``hist``. ``at_sep``: the rank of a suffix that starts with
-    SEP. The lanes advance in turn, one step each, so that their table misses overlap."""
+    below c) and count each rank in ``hist``. ``at_sep[g]``: the rank of lane g's suffixes that
+    start with SEP (it depends on whether the lane's run comes before run j). The lanes advance in
+    turn, one step each, so that their table misses overlap."""
     flat = blocks.reshape(-1).view(np.uint8)
     lanes = starts.shape[0]
     pos = ends - 1
@@ -150,7 +151,7 @@ def rank_lanes(tokens, starts, ends, blocks, n, sup, below, at_sep, hist):
                 continue
             live += 1
             c = tokens[p]
-            r = at_sep if c == SEP else below[c] + occ(blocks, flat, n, sup, c, rank[g])
+            r = at_sep[g] if c == SEP else below[c] + occ(blocks, flat, n, sup, c, rank[g])
             rank[g] = r
             pending[g] = r
             prefetch(hist, r)

@@ -1,4 +1,5 @@
-"""Merging sorted suffix-array runs into one suffix array (shard merges and compaction).
+"""Merging sorted suffix-array runs into one suffix array by comparing suffixes (shard merges and
+compactions that the LF ranking of native/lf_merge.py does not take: wider tokens, many runs).
 
 The runs are suffix arrays of consecutive pieces of one ``tokens`` array, each piece ending with
 the document separator (the largest token value), given here as global int64 positions. Suffixes

@@ -55,14 +55,15 @@ def _check(tokens: np.ndarray, bounds: list[tuple[int, int]], sep: int) -> None:
                 or not 2 <= sum(1 for r in runs if r.size) <= lf_rank.MAX_RUNS)
 
 
-def _lf_merge(tokens: np.ndarray, runs: list, src: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """The LF-ranked merge in memory: labels from every run's ranks, then the interleave."""
+def _lf_merge(tokens: np.ndarray, runs: list, src: np.ndarray, offsets: np.ndarray, threads: int = 1) -> np.ndarray:
+    """The LF-ranked merge in memory: labels from every run's ranks (the other runs' documents
+    split over ``threads`` threads), then the interleave."""
     from tracer_native.lf_merge import place_run
 
     labels = np.full(len(src), 255, dtype=np.uint8)
     for j, run in enumerate(runs):
         if run.size:
-            hist = lf_rank.rank_run(tokens, runs, j, lambda m, lo, hi: src[offsets[m] + lo : offsets[m] + hi])
+            hist = lf_rank.rank_run(tokens, runs, j, lambda m, lo, hi: src[offsets[m] + lo : offsets[m] + hi], threads)
             assert int(hist.sum()) == len(src) - run.size  # every other entry counted once
             place_run(hist, j, labels)
     assert (labels < len(runs)).all()  # every position labelled
@@ -138,4 +139,4 @@ def test_ranked_merge_equals_compare_merge_past_superblocks():
         offsets = np.asarray([0] + np.cumsum([b - a for a, b in bounds]).tolist(), dtype=np.int64)
         out = np.empty(len(src), dtype=np.int64)
         merge_runs(tokens, 255, src, offsets, out)
-        assert (_lf_merge(tokens, runs, src, offsets) == out).all()
+        assert (_lf_merge(tokens, runs, src, offsets, threads=3) == out).all()

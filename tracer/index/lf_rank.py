@@ -71,10 +71,34 @@ def _lanes(tokens: np.ndarray, run: Run, lanes: int) -> tuple[np.ndarray, np.nda
     return bounds[:-1].copy(), bounds[1:].copy()
 
 
+def _lane_groups(tokens: np.ndarray, runs: list[Run], j: int, below: np.ndarray, threads: int
+                 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The other runs' lanes (starts, ends, rank of a suffix starting with the separator) dealt
+    into ``threads`` groups of about equal tokens."""
+    lanes = []
+    for i, other in enumerate(runs):
+        if i == j or not other.size:
+            continue
+        at_sep = int(below[0xFF]) if i < j else runs[j].size  # a run before j goes first among equals
+        starts, ends = _lanes(tokens, other, LANES * threads)
+        lanes += [(int(a), int(b), at_sep) for a, b in zip(starts, ends, strict=True)]
+    lanes.sort(key=lambda lane: lane[0] - lane[1])  # longest first, each to the lightest group
+    groups: list[list[tuple[int, int, int]]] = [[] for _ in range(threads)]
+    loads = [0] * threads
+    for lane in lanes:
+        g = loads.index(min(loads))
+        groups[g].append(lane)
+        loads[g] += lane[1] - lane[0]
+    return [tuple(np.asarray(col, dtype=np.int64) for col in zip(*group, strict=True))
+            for group in groups if group]
+
+
 def rank_run(tokens: np.ndarray, runs: list[Run], j: int,
-             read: Callable[[int, int, int], np.ndarray]) -> np.ndarray:
+             read: Callable[[int, int, int], np.ndarray], threads: int = 1) -> np.ndarray:
     """hist[g] = how many entries of the other runs come just before run j's g-th entry (g < n)
-    or after its last (g = n). ``read(m, lo, hi)``: run m's entries [lo, hi) as global positions."""
+    or after its last (g = n). ``read(m, lo, hi)``: run m's entries [lo, hi) as global positions.
+    ``threads``: the other runs' documents are ranked on that many threads, each counting into a
+    histogram of its own (summed at the end)."""
     from tracer_native.lf_merge import BLOCK, block_rows, bwt_chunk, occurrence_tables, rank_lanes
 
     run = runs[j]
@@ -87,14 +111,22 @@ def rank_run(tokens: np.ndarray, runs: list[Run], j: int,
     sup = np.zeros((super_rows, 256), dtype=np.uint64)
     occurrence_tables(blocks, n, sup)
     below = _bytes_below(tokens, run)
-    hist = np.zeros(n + 1, dtype=_hist_dtype(runs, j))
-    for i, other in enumerate(runs):
-        if i == j or not other.size:
-            continue
-        at_sep = below[0xFF] if i < j else n  # a run before j goes first among equals
-        starts, ends = _lanes(tokens, other, LANES)
-        rank_lanes(tokens, starts, ends, blocks, n, sup, below, at_sep, hist)
-    return hist
+    groups = _lane_groups(tokens, runs, j, below, max(1, threads))
+    hists = [np.zeros(n + 1, dtype=_hist_dtype(runs, j)) for _ in groups]
+
+    def rank(g: int) -> None:
+        starts, ends, at_sep = groups[g]
+        rank_lanes(tokens, starts, ends, blocks, n, sup, below, at_sep, hists[g])
+
+    if len(groups) <= 1:
+        for g in range(len(groups)):
+            rank(g)
+    else:
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            list(pool.map(rank, range(len(groups))))
+    for extra in hists[1:]:
+        hists[0] += extra
+    return hists[0] if hists else np.zeros(n + 1, dtype=_hist_dtype(runs, j))
 
 
 def _hist_dtype(runs: list[Run], j: int) -> np.dtype:
@@ -103,16 +135,19 @@ def _hist_dtype(runs: list[Run], j: int) -> np.dtype:
     return np.dtype(np.uint32 if others < 1 << 32 else np.uint64)
 
 
-def phase_bytes(runs: list[Run]) -> int:
-    """Memory the largest run's ranking needs: BWT with its counts, histogram, read buffers."""
-    return max(r.size * (3 + _hist_dtype(runs, j).itemsize) for j, r in enumerate(runs)) + (CHUNK * 24)
+def ranking_threads(runs: list[Run], workers: int, memory: int) -> int:
+    """Threads ranking at once: ``workers``, fewer when the largest run's BWT with its counts (3
+    bytes per entry) and one histogram per thread (4-8) would not fit in ``memory``."""
+    need = [(r.size * 3 + (CHUNK * 24), r.size * _hist_dtype(runs, j).itemsize) for j, r in enumerate(runs)]
+    table, hist = max(need)
+    return max(1, min(workers, (memory - table) // max(1, hist)))
 
 
 def write_labels(tokens: np.ndarray, runs: list[Run], path: Path, ranked: set[int],
                  record: Callable[[int], None], read: Callable[[int, int, int], np.ndarray],
                  workers: int, memory: int) -> None:
-    """Rank every run not in ``ranked`` and write its labels into ``path`` (created at the merged
-    size); ``record(j)`` is called once run j's labels are on disk."""
+    """Rank every run not in ``ranked``, one at a time, and write its labels into ``path`` (created
+    at the merged size); ``record(j)`` is called once run j's labels are on disk."""
     from tracer_native.lf_merge import place_run
 
     total = sum(r.size for r in runs)
@@ -121,24 +156,13 @@ def write_labels(tokens: np.ndarray, runs: list[Run], path: Path, ranked: set[in
             f.truncate(total)
     labels = np.memmap(path, dtype=np.uint8, mode="r+", shape=(total,))
     kill_after = int(os.environ.get(KILL_AFTER_ENV, "0") or 0)
-    todo = [j for j, r in enumerate(runs) if r.size and j not in ranked]
-    done: list[int] = []
-
-    def rank(j: int) -> None:
-        place_run(rank_run(tokens, runs, j, read), j, labels)
+    threads = ranking_threads(runs, workers, memory)
+    for done, j in enumerate(j for j, r in enumerate(runs) if r.size and j not in ranked):
+        place_run(rank_run(tokens, runs, j, read, threads), j, labels)
         labels.flush()
         record(j)
-        done.append(j)
-        if kill_after and len(done) >= kill_after:
+        if kill_after and done + 1 >= kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
-
-    fit = max(1, min(workers, memory // phase_bytes(runs)))
-    if fit <= 1 or len(todo) <= 1:
-        for j in todo:
-            rank(j)
-    else:
-        with ThreadPoolExecutor(max_workers=fit) as pool:
-            list(pool.map(rank, todo))
 
 
 def cuts_from_labels(path: Path, k: int, segment_entries: int) -> np.ndarray:
