@@ -10,11 +10,12 @@ Walking each document of run i backwards therefore ranks every one of its suffix
 in one table lookup each, whatever prefix they share: duplicated files and long repeats, which
 make a compare merge slow, cost nothing extra here.
 
-Counting those ranks (``hist[g]`` = how many suffixes of the other runs fall just before run j's
-g-th one) gives every run-j entry its final position, ``g + sum(hist[:g + 1])``; writing run j's
-label there for every run makes the merged order a string of run labels, and the merge itself a
-sequential interleave of the runs. Each run is ranked against every other: (k - 1) lookups per
-entry, so this suits a handful of large runs (a build's sorted parts), not hundreds of shards.
+Counting those ranks (``hist[g]`` = how many suffixes of run i fall just before run j's g-th one)
+gives the merged order of the pair as a bit string (both runs' entries come in their own sorted
+order, so the counts alone place them). Every pair i < j is ranked once, run i walking over run
+j's BWT: (k - 1) / 2 lookups per entry on average, so this suits a handful of large runs (a
+build's sorted parts), not hundreds of shards. A k-way pass then reads the pairs' bits to write
+the merged order as a string of run labels, and the merge itself is a sequential interleave.
 
 Memory per ranked run j of n entries: its BWT with occurrence counts (3n bytes: every 256 BWT
 bytes follow their block's u16 counts of each byte value, relative to u64 counts every 65,536
@@ -163,12 +164,38 @@ def rank_lanes(tokens, starts, ends, blocks, n, sup, below, at_sep, hist):
 
 
 @njit(cache=True, nogil=True)
-def place_run(hist, label, labels):
-    """labels[g + sum(hist[:g + 1])] = label for each of the run's n = len(hist) - 1 entries."""
-    before = np.int64(0)
-    for g in range(hist.shape[0] - 1):
-        before += hist[g]
-        labels[g + before] = label
+def pair_bits(hist, words):
+    """The merged order of two runs as bits (0: the walking run's entry, 1: run j's), from
+    hist[g] = walking-run entries just before run j's g-th entry (g = n: after its last).
+    ``words`` (zeroed) holds sum(hist) + n bits."""
+    pos = np.int64(0)
+    last = hist.shape[0] - 1
+    for g in range(last + 1):
+        pos += np.int64(hist[g])
+        if g < last:
+            words[pos >> 6] |= np.uint64(1) << np.uint64(pos & 63)
+            pos += 1
+
+
+@njit(cache=True, nogil=True)
+def label_chunk(words, offsets, sizes, heads, labels):
+    """The next len(labels) entries of the k-way merge: labels[o] = the run whose head comes first,
+    decided between two runs a < b by their pair's bit at heads[a] + heads[b] (pair (a, b)'s bits
+    start at words[offsets[a * k + b]]). ``heads`` (entries taken per run) advances in place."""
+    k = sizes.shape[0]
+    for o in range(labels.shape[0]):
+        m = -1
+        for x in range(k):
+            if heads[x] >= sizes[x]:
+                continue
+            if m < 0:
+                m = x
+                continue
+            at = heads[m] + heads[x]  # m < x: runs are scanned in order
+            if (words[offsets[m * k + x] + (at >> 6)] >> np.uint64(at & 63)) & np.uint64(1):
+                m = x
+        labels[o] = m
+        heads[m] += 1
 
 
 @njit(cache=True, nogil=True)

@@ -17,7 +17,7 @@ from conftest import write_jsonl
 
 import tracer
 from tracer.index.lf_rank import KILL_AFTER_ENV as KILL_AFTER_RANKS_ENV
-from tracer.index.lf_rank import LABELS, MAX_RUNS
+from tracer.index.lf_rank import LABELS, MAX_RUNS, PAIRS
 from tracer.index.merge import KILL_AFTER_ENV, SEGMENT_ENV
 
 WORDS = ["alpha", "beta", "gamma", "delta", "the", "cat", "sat", "on", "mat", "x", "yy", "zzz"]
@@ -205,7 +205,7 @@ def test_killed_merge_resumes_byte_identical(corpus, tmp_path):
 
 
 def test_killed_ranking_resumes_byte_identical(corpus, tmp_path):
-    """kill -9 between two runs' LF ranks, and again mid-way through the segments: same files."""
+    """kill -9 between two pairs' LF ranks, and again mid-way through the segments: same files."""
     path, _ = corpus
     flags = ["--id-field", "id", "--shard-tokens", "1000000", "--sort-tokens", "12000", "--quiet"]
     seg = {SEGMENT_ENV: "5000"}
@@ -216,15 +216,17 @@ def test_killed_ranking_resumes_byte_identical(corpus, tmp_path):
     assert r.returncode == -9, r.stderr
     tmp = killed / "shards" / "00000-merged.tmp"
     state = json.loads((tmp / "merge-state.json").read_text())
-    assert len(state["ranked"]) == 2 and "cuts" not in state and (tmp / LABELS).exists()
+    assert len(state["pairs"]) == 2 and "cuts" not in state and len(list((tmp / PAIRS).iterdir())) == 2
     r = _cli("build", path, "--out", killed, *flags, env={**seg, KILL_AFTER_ENV: "2"})
     assert r.returncode == -9, r.stderr
     state = json.loads((tmp / "merge-state.json").read_text())
-    assert len(state["ranked"]) == len(state["cuts"]) and len(state["done"]) == 2
+    k = len(state["cuts"])
+    assert len(state["pairs"]) == k * (k - 1) // 2 and len(state["done"]) == 2 and (tmp / LABELS).exists()
     r = _cli("build", path, "--out", killed, *flags, env=seg)
     assert r.returncode == 0, r.stderr
     assert _files(killed) == _files(whole)
     assert not (killed / "shards" / "00000-merged" / LABELS).exists()
+    assert not (killed / "shards" / "00000-merged" / PAIRS).exists()
 
 
 def test_killed_compaction_resumes_byte_identical(corpus, tmp_path):

@@ -56,17 +56,11 @@ def _check(tokens: np.ndarray, bounds: list[tuple[int, int]], sep: int) -> None:
 
 
 def _lf_merge(tokens: np.ndarray, runs: list, src: np.ndarray, offsets: np.ndarray, threads: int = 1) -> np.ndarray:
-    """The LF-ranked merge in memory: labels from every run's ranks (the other runs' documents
-    split over ``threads`` threads), then the interleave."""
-    from tracer_native.lf_merge import place_run
-
-    labels = np.full(len(src), 255, dtype=np.uint8)
-    for j, run in enumerate(runs):
-        if run.size:
-            hist = lf_rank.rank_run(tokens, runs, j, lambda m, lo, hi: src[offsets[m] + lo : offsets[m] + hi], threads)
-            assert int(hist.sum()) == len(src) - run.size  # every other entry counted once
-            place_run(hist, j, labels)
-    assert (labels < len(runs)).all()  # every position labelled
+    """The LF-ranked merge in memory: every pair ranked (the walking run's documents split over
+    ``threads`` threads), the labels from the pairs' bits, then the interleave."""
+    labels = lf_rank.merge_labels(tokens, runs, lambda m, lo, hi: src[offsets[m] + lo : offsets[m] + hi], threads)
+    sizes = [r.size for r in runs]
+    assert np.bincount(labels, minlength=len(runs)).tolist() == sizes  # every entry placed once
     out = np.empty(len(src), dtype=np.int64)
     interleave(labels, src, offsets, out)
     return out

@@ -5,8 +5,8 @@ usage: python -m benchmarks.scripts.merge_ab ROOT [ROOT ...]
 Each ROOT is a one-shard byte index (e.g. parts built with `tracer build --shard-tokens N` on
 consecutive slices of a corpus); their shards are the runs, concatenated in the order given. Times,
 on one thread each: the compare merge (``merge_runs`` over the segments ``plan_cuts`` makes, as
-tracer/index/merge.py runs it) and the LF-ranked merge (``lf_rank.rank_run`` for every run, then
-``interleave``), and checks that both give the same suffix array (sha256 of the int64 output).
+tracer/index/merge.py runs it) and the LF-ranked merge (``lf_rank.merge_labels``: every pair
+ranked, then the labels; then ``interleave``), and checks that both give the same suffix array (sha256 of the int64 output).
 """
 
 from __future__ import annotations
@@ -53,21 +53,18 @@ def compare_merge(tokens: np.ndarray, sources: list[Source]) -> tuple[float, str
     return seconds, digest.hexdigest()
 
 
-def ranked_merge(tokens: np.ndarray, sources: list[Source]) -> tuple[float, float, str]:
+def ranked_merge(tokens: np.ndarray, sources: list[Source], threads: int) -> tuple[float, float, str]:
     from tracer_native import interleave
-    from tracer_native.lf_merge import place_run
 
     runs = [lf_rank.Run(s.token_offset, s.entry.n_tokens) for s in sources]
     assert lf_rank.applies(tokens, 0xFF, runs), "runs must be bytes ending with 0xFF, at most MAX_RUNS"
     n = sum(r.size for r in runs)
-    labels = np.empty(n, dtype=np.uint8)
 
     def read(m: int, lo: int, hi: int) -> np.ndarray:
         return _read_run(sources[m], lo, hi)
 
     t = time.perf_counter()
-    for j in range(len(runs)):
-        place_run(lf_rank.rank_run(tokens, runs, j, read), j, labels)
+    labels = lf_rank.merge_labels(tokens, runs, read, threads)
     ranking = time.perf_counter() - t
     digest, seconds = hashlib.sha256(), 0.0
     heads = np.zeros(len(runs), dtype=np.int64)
@@ -89,8 +86,8 @@ def main(argv: list[str]) -> None:
     tokens, sources = _sources([Path(a) for a in argv])
     n = tokens.shape[0]
     print(f"{len(sources)} runs, {n:,} entries", flush=True)
-    ranking, filling, ranked_sha = ranked_merge(tokens, sources)
-    print(f"LF-ranked merge: ranks {ranking:.1f} s + interleave {filling:.1f} s = "
+    ranking, filling, ranked_sha = ranked_merge(tokens, sources, threads=1)
+    print(f"LF-ranked merge: ranks and labels {ranking:.1f} s + interleave {filling:.1f} s = "
           f"{(ranking + filling) / n * 1e9:.0f} ns/entry  sha {ranked_sha[:16]}", flush=True)
     seconds, compare_sha = compare_merge(tokens, sources)
     print(f"compare merge: {seconds:.1f} s = {seconds / n * 1e9:.0f} ns/entry  sha {compare_sha[:16]}", flush=True)

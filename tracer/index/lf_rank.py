@@ -1,11 +1,12 @@
 """The merge order of a few byte-token runs, found by LF ranks (see native/lf_merge.py for why).
 
 The result is a labels file beside the merge's output: one byte per merged suffix-array entry,
-the run it comes from. Runs are ranked one at a time (each against every other run), each run's
-labels are written and flushed, and the merge state records the run as ranked, so a killed merge
-re-ranks only the runs not yet recorded; a run's labels are a pure function of the sources, so
-the file comes out the same either way. The merge then cuts its segments from label counts and
-fills each one by a sequential interleave of the runs, with no suffix compared.
+the run it comes from. Each pair of runs i < j is ranked once (run i's documents walked over run
+j's BWT, which is built once for all its pairs) into the pair's merged order as a bit string,
+written to its own file and recorded in the merge state, so a killed merge ranks only the pairs
+not yet recorded; a k-way pass over the pairs' bits then writes the labels. Everything is a pure
+function of the sources, so the files come out the same either way. The merge cuts its segments
+from label counts and fills each one by a sequential interleave of the runs, no suffix compared.
 
 Used when every source's tokens are bytes ending with the separator 0xFF and there are at most
 ``MAX_RUNS`` of them (a build's sorted parts, a small compaction); otherwise the compare merge of
@@ -23,12 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
+from tracer.index.format import naming, write_bytes_atomic
+
 LABELS = "merge-labels.bin"
-MAX_RUNS = 8  # each entry is ranked against every other run: (k - 1) table lookups per entry
+PAIRS = "merge-pairs"  # folder of the ranked pairs' bit strings, beside the labels
+MAX_RUNS = 8  # every pair is ranked: (k - 1) / 2 table lookups per entry on average
 LANES = 32  # documents ranked side by side, so their table misses overlap
 CHUNK = 1 << 24  # suffix-array entries read at a time while the BWT is written
 LANE_SEARCH = 1 << 20  # tokens searched for a separator to start a lane at
-KILL_AFTER_ENV = "TRACER_MERGE_KILL_AFTER_RANKS"  # tests: SIGKILL this process after K runs are ranked
+KILL_AFTER_ENV = "TRACER_MERGE_KILL_AFTER_RANKS"  # tests: SIGKILL this process after K pairs are ranked
 
 
 @dataclass(frozen=True)
@@ -71,37 +75,34 @@ def _lanes(tokens: np.ndarray, run: Run, lanes: int) -> tuple[np.ndarray, np.nda
     return bounds[:-1].copy(), bounds[1:].copy()
 
 
-def _lane_groups(tokens: np.ndarray, runs: list[Run], j: int, below: np.ndarray, threads: int
+def _lane_groups(tokens: np.ndarray, walker: Run, at_sep: int, threads: int
                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The other runs' lanes (starts, ends, rank of a suffix starting with the separator) dealt
-    into ``threads`` groups of about equal tokens."""
-    lanes = []
-    for i, other in enumerate(runs):
-        if i == j or not other.size:
-            continue
-        at_sep = int(below[0xFF]) if i < j else runs[j].size  # a run before j goes first among equals
-        starts, ends = _lanes(tokens, other, LANES * threads)
-        lanes += [(int(a), int(b), at_sep) for a, b in zip(starts, ends, strict=True)]
-    lanes.sort(key=lambda lane: lane[0] - lane[1])  # longest first, each to the lightest group
-    groups: list[list[tuple[int, int, int]]] = [[] for _ in range(threads)]
+    """The walking run's lanes (starts, ends, rank of a suffix that starts with the separator)
+    dealt into ``threads`` groups of about equal tokens."""
+    starts, ends = _lanes(tokens, walker, LANES * threads)
+    lanes = sorted(zip(starts.tolist(), ends.tolist(), strict=True), key=lambda lane: lane[0] - lane[1])
+    groups: list[list[tuple[int, int]]] = [[] for _ in range(threads)]
     loads = [0] * threads
-    for lane in lanes:
+    for lane in lanes:  # longest first, each to the lightest group
         g = loads.index(min(loads))
         groups[g].append(lane)
         loads[g] += lane[1] - lane[0]
-    return [tuple(np.asarray(col, dtype=np.int64) for col in zip(*group, strict=True))
-            for group in groups if group]
+    return [(np.asarray([a for a, _ in group], dtype=np.int64), np.asarray([b for _, b in group], dtype=np.int64),
+             np.full(len(group), at_sep, dtype=np.int64)) for group in groups if group]
 
 
-def rank_run(tokens: np.ndarray, runs: list[Run], j: int,
-             read: Callable[[int, int, int], np.ndarray], threads: int = 1) -> np.ndarray:
-    """hist[g] = how many entries of the other runs come just before run j's g-th entry (g < n)
-    or after its last (g = n). ``read(m, lo, hi)``: run m's entries [lo, hi) as global positions.
-    ``threads``: the other runs' documents are ranked on that many threads, each counting into a
-    histogram of its own (summed at the end)."""
-    from tracer_native.lf_merge import BLOCK, block_rows, bwt_chunk, occurrence_tables, rank_lanes
+@dataclass
+class _Tables:
+    """Run j's BWT with its block counts, superblock counts and ``below[c]``."""
 
-    run = runs[j]
+    blocks: np.ndarray
+    sup: np.ndarray
+    below: np.ndarray
+
+
+def _tables(tokens: np.ndarray, run: Run, j: int, read: Callable[[int, int, int], np.ndarray]) -> _Tables:
+    from tracer_native.lf_merge import BLOCK, block_rows, bwt_chunk, occurrence_tables
+
     n = run.size
     rows, super_rows = block_rows(n)
     blocks = np.zeros((rows, 3 * BLOCK // 2), dtype=np.uint16)  # per block: 256 counts, 256 BWT bytes
@@ -110,13 +111,23 @@ def rank_run(tokens: np.ndarray, runs: list[Run], j: int,
         bwt_chunk(tokens, read(j, lo, min(lo + CHUNK, n)), run.start, flat, lo)
     sup = np.zeros((super_rows, 256), dtype=np.uint64)
     occurrence_tables(blocks, n, sup)
-    below = _bytes_below(tokens, run)
-    groups = _lane_groups(tokens, runs, j, below, max(1, threads))
-    hists = [np.zeros(n + 1, dtype=_hist_dtype(runs, j)) for _ in groups]
+    return _Tables(blocks, sup, _bytes_below(tokens, run))
+
+
+def rank_pair(tokens: np.ndarray, walker: Run, owner: Run, tables: _Tables, threads: int = 1) -> np.ndarray:
+    """The merged order of two runs (``walker`` before ``owner`` in run order) as bits: 0 for a
+    walker entry, 1 for an owner entry; the walker's documents are ranked over the owner's BWT
+    on ``threads`` threads, each counting into a histogram of its own."""
+    from tracer_native.lf_merge import pair_bits, rank_lanes
+
+    n = owner.size
+    dtype = np.uint32 if walker.size < 1 << 32 else np.uint64
+    groups = _lane_groups(tokens, walker, int(tables.below[0xFF]), max(1, threads))
+    hists = [np.zeros(n + 1, dtype=dtype) for _ in groups] or [np.zeros(n + 1, dtype=dtype)]
 
     def rank(g: int) -> None:
         starts, ends, at_sep = groups[g]
-        rank_lanes(tokens, starts, ends, blocks, n, sup, below, at_sep, hists[g])
+        rank_lanes(tokens, starts, ends, tables.blocks, n, tables.sup, tables.below, at_sep, hists[g])
 
     if len(groups) <= 1:
         for g in range(len(groups)):
@@ -126,43 +137,91 @@ def rank_run(tokens: np.ndarray, runs: list[Run], j: int,
             list(pool.map(rank, range(len(groups))))
     for extra in hists[1:]:
         hists[0] += extra
-    return hists[0] if hists else np.zeros(n + 1, dtype=_hist_dtype(runs, j))
-
-
-def _hist_dtype(runs: list[Run], j: int) -> np.dtype:
-    """u32 counts unless the other runs together could put 2^32 entries in one gap."""
-    others = sum(r.size for r in runs) - runs[j].size
-    return np.dtype(np.uint32 if others < 1 << 32 else np.uint64)
+    words = np.zeros((walker.size + n + 63) // 64, dtype=np.uint64)
+    pair_bits(hists[0], words)
+    return words
 
 
 def ranking_threads(runs: list[Run], workers: int, memory: int) -> int:
     """Threads ranking at once: ``workers``, fewer when the largest run's BWT with its counts (3
     bytes per entry) and one histogram per thread (4-8) would not fit in ``memory``."""
-    need = [(r.size * 3 + (CHUNK * 24), r.size * _hist_dtype(runs, j).itemsize) for j, r in enumerate(runs)]
-    table, hist = max(need)
+    table = max(r.size for r in runs) * 3 + CHUNK * 24
+    hist = max(r.size for r in runs) * (4 if sum(r.size for r in runs) < 1 << 32 else 8)
     return max(1, min(workers, (memory - table) // max(1, hist)))
 
 
-def write_labels(tokens: np.ndarray, runs: list[Run], path: Path, ranked: set[int],
-                 record: Callable[[int], None], read: Callable[[int, int, int], np.ndarray],
-                 workers: int, memory: int) -> None:
-    """Rank every run not in ``ranked``, one at a time, and write its labels into ``path`` (created
-    at the merged size); ``record(j)`` is called once run j's labels are on disk."""
-    from tracer_native.lf_merge import place_run
+def _pairs(runs: list[Run]) -> list[tuple[int, int]]:
+    return [(i, j) for j in range(len(runs)) for i in range(j) if runs[i].size and runs[j].size]
 
-    total = sum(r.size for r in runs)
-    if not path.exists() or path.stat().st_size != total:
-        with open(path, "ab") as f:
-            f.truncate(total)
-    labels = np.memmap(path, dtype=np.uint8, mode="r+", shape=(total,))
+
+def labels_from_pairs(runs: list[Run], bits: dict[tuple[int, int], np.ndarray], out: Callable[[int, np.ndarray], None]
+                      ) -> None:
+    """The k-way merge order from every pair's bits, handed to ``out(start, labels)`` in chunks."""
+    from tracer_native.lf_merge import label_chunk
+
+    k = len(runs)
+    offsets = np.zeros(k * k, dtype=np.int64)
+    at = 0
+    for (i, j), words in sorted(bits.items()):
+        offsets[i * k + j] = at
+        at += words.shape[0]
+    words = np.concatenate([bits[p] for p in sorted(bits)] or [np.zeros(1, dtype=np.uint64)])
+    sizes = np.asarray([r.size for r in runs], dtype=np.int64)
+    heads = np.zeros(k, dtype=np.int64)
+    total = int(sizes.sum())
+    for lo in range(0, total, CHUNK):
+        labels = np.empty(min(CHUNK, total - lo), dtype=np.uint8)
+        label_chunk(words, offsets, sizes, heads, labels)
+        out(lo, labels)
+
+
+def merge_labels(tokens: np.ndarray, runs: list[Run], read: Callable[[int, int, int], np.ndarray],
+                 threads: int = 1) -> np.ndarray:
+    """The run labels of the merged order, all in memory (tests, benchmarks)."""
+    bits: dict[tuple[int, int], np.ndarray] = {}
+    for j in range(len(runs)):
+        walkers = [i for i, jj in _pairs(runs) if jj == j]
+        if walkers:
+            tables = _tables(tokens, runs[j], j, read)
+            for i in walkers:
+                bits[i, j] = rank_pair(tokens, runs[i], runs[j], tables, threads)
+    labels = np.empty(sum(r.size for r in runs), dtype=np.uint8)
+
+    def out(lo: int, chunk: np.ndarray) -> None:
+        labels[lo : lo + chunk.shape[0]] = chunk
+
+    labels_from_pairs(runs, bits, out)
+    return labels
+
+
+def write_labels(tokens: np.ndarray, runs: list[Run], path: Path, ranked: set[tuple[int, int]],
+                 record: Callable[[tuple[int, int]], None], read: Callable[[int, int, int], np.ndarray],
+                 workers: int, memory: int) -> None:
+    """Rank every pair not in ``ranked`` into its file (``record(pair)`` once it is on disk), then
+    write the labels into ``path``. A kill anywhere leaves recorded pairs to reuse."""
+    folder = path.parent / PAIRS
+    folder.mkdir(exist_ok=True)
     kill_after = int(os.environ.get(KILL_AFTER_ENV, "0") or 0)
     threads = ranking_threads(runs, workers, memory)
-    for done, j in enumerate(j for j, r in enumerate(runs) if r.size and j not in ranked):
-        place_run(rank_run(tokens, runs, j, read, threads), j, labels)
-        labels.flush()
-        record(j)
-        if kill_after and done + 1 >= kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)
+    done = 0
+    for j in range(len(runs)):
+        walkers = [i for i, jj in _pairs(runs) if jj == j and (i, jj) not in ranked]
+        if not walkers:
+            continue
+        tables = _tables(tokens, runs[j], j, read)
+        for i in walkers:
+            words = rank_pair(tokens, runs[i], runs[j], tables, threads)
+            write_bytes_atomic(folder / f"{i}-{j}.bits", memoryview(words).cast("B"))
+            record((i, j))
+            done += 1
+            if kill_after and done >= kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+        del tables
+    bits = {(i, j): np.fromfile(folder / f"{i}-{j}.bits", dtype=np.uint64) for i, j in _pairs(runs)}
+    with naming(path), open(path, "wb") as f:
+        labels_from_pairs(runs, bits, lambda lo, chunk: f.write(chunk.tobytes()))
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def cuts_from_labels(path: Path, k: int, segment_entries: int) -> np.ndarray:

@@ -15,9 +15,10 @@ merges them and writes its entries at their final offset in sa.bin, fsynced, and
 done in ``merge-state.json`` beside the output. A killed merge resumes at the first segment not
 marked; segments are a pure function of the sources, so the result is byte-identical to an
 uninterrupted run. Memory: the tokens (mapped) plus ~30 bytes per entry of the segments in flight.
-A ranked merge first writes its run labels (one byte per entry; each ranked run is recorded in
-the state, so a kill re-ranks only the others) and cuts its segments from their counts; its
-segments then interleave the runs by label instead of comparing suffixes.
+A ranked merge first ranks every pair of sources (each pair recorded in the state once its bits
+are on disk, so a kill re-ranks only the others), writes the run labels (one byte per entry) and
+cuts its segments from their counts; its segments then interleave the runs by label instead of
+comparing suffixes.
 """
 
 from __future__ import annotations
@@ -247,19 +248,19 @@ def _rank_runs(tokens: np.ndarray, sources: list[Source], runs: list[lf_rank.Run
     """The merge order as run labels (tracer/index/lf_rank.py), each ranked run recorded in the state."""
     from tracer.index.builder import available_memory
 
-    state.data.setdefault("ranked", [])
+    state.data.setdefault("pairs", [])
     state.save()
 
-    def record(j: int) -> None:
+    def record(pair: tuple[int, int]) -> None:
         with state.lock:
-            state.data["ranked"] = sorted(set(state.data["ranked"]) | {j})
+            state.data["pairs"] = sorted(set(map(tuple, state.data["pairs"])) | {pair})
             state.save()
 
     def read(m: int, lo: int, hi: int) -> np.ndarray:
         return _read_run(sources[m], lo, hi)
 
-    lf_rank.write_labels(tokens, runs, labels, set(state.data["ranked"]), record, read, workers,
-                         int(available_memory() * 0.8))
+    ranked = {(int(i), int(j)) for i, j in state.data["pairs"]}
+    lf_rank.write_labels(tokens, runs, labels, ranked, record, read, workers, int(available_memory() * 0.8))
 
 
 def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator: int, dtype: np.dtype,
@@ -305,7 +306,7 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
             state.data["cuts"] = plan_cuts(tokens, separator, sources, segment_entries).tolist()
         state.save()
     cuts = np.asarray(state.data["cuts"], dtype=np.int64)
-    by_labels = labels_path.exists() and "ranked" in state.data
+    by_labels = labels_path.exists() and "pairs" in state.data
     sa_path = tmp / "sa.bin"
     if not sa_path.exists() or sa_path.stat().st_size != n_tokens * width:
         with open(sa_path, "ab") as f:
@@ -362,6 +363,7 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
     if n_tokens:  # the in-RAM sample for cold lookups, as every shard job writes one
         files[SAMPLE] = write_sample(tmp, tokens, file_source(sa_path, width), n_tokens, default_every(width))
     labels_path.unlink(missing_ok=True)
+    shutil.rmtree(tmp / lf_rank.PAIRS, ignore_errors=True)
     (tmp / STATE).unlink()
     blocks = finish_shard(tmp, files)
     shutil.rmtree(final, ignore_errors=True)
