@@ -100,15 +100,21 @@ class _Tables:
     below: np.ndarray
 
 
-def _tables(tokens: np.ndarray, run: Run, j: int, read: Callable[[int, int, int], np.ndarray]) -> _Tables:
+def _tables(tokens: np.ndarray, run: Run, j: int, read: Callable[[int, int, int], np.ndarray],
+            threads: int = 1) -> _Tables:
+    """Run j's ranking tables; its BWT gathered chunk by chunk on ``threads`` threads."""
     from tracer_native.lf_merge import BLOCK, block_rows, bwt_chunk, occurrence_tables
 
     n = run.size
     rows, super_rows = block_rows(n)
     blocks = np.zeros((rows, 3 * BLOCK // 2), dtype=np.uint16)  # per block: 256 counts, 256 BWT bytes
     flat = blocks.reshape(-1).view(np.uint8)
-    for lo in range(0, n, CHUNK):
+
+    def gather(lo: int) -> None:  # chunks are multiples of 256 entries: no two write one block
         bwt_chunk(tokens, read(j, lo, min(lo + CHUNK, n)), run.start, flat, lo)
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        list(pool.map(gather, range(0, n, CHUNK)))
     sup = np.zeros((super_rows, 256), dtype=np.uint64)
     occurrence_tables(blocks, n, sup)
     return _Tables(blocks, sup, _bytes_below(tokens, run))
@@ -182,7 +188,7 @@ def merge_labels(tokens: np.ndarray, runs: list[Run], read: Callable[[int, int, 
     for j in range(len(runs)):
         walkers = [i for i, jj in _pairs(runs) if jj == j]
         if walkers:
-            tables = _tables(tokens, runs[j], j, read)
+            tables = _tables(tokens, runs[j], j, read, threads)
             for i in walkers:
                 bits[i, j] = rank_pair(tokens, runs[i], runs[j], tables, threads)
     labels = np.empty(sum(r.size for r in runs), dtype=np.uint8)
@@ -208,7 +214,7 @@ def write_labels(tokens: np.ndarray, runs: list[Run], path: Path, ranked: set[tu
         walkers = [i for i, jj in _pairs(runs) if jj == j and (i, jj) not in ranked]
         if not walkers:
             continue
-        tables = _tables(tokens, runs[j], j, read)
+        tables = _tables(tokens, runs[j], j, read, threads)
         for i in walkers:
             words = rank_pair(tokens, runs[i], runs[j], tables, threads)
             write_bytes_atomic(folder / f"{i}-{j}.bits", memoryview(words).cast("B"))
