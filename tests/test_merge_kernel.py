@@ -134,3 +134,14 @@ def test_ranked_merge_equals_compare_merge_past_superblocks():
         out = np.empty(len(src), dtype=np.int64)
         merge_runs(tokens, 255, src, offsets, out)
         assert (_lf_merge(tokens, runs, src, offsets, threads=3) == out).all()
+
+
+def test_ranking_threads_fit_the_memory():
+    """Threads rank with a histogram each (4 bytes per entry of the largest run, beside its 3-byte
+    BWT table): as many as the memory holds, at least one, at most the workers asked for."""
+    runs = [lf_rank.Run(0, 10**9), lf_rank.Run(10**9, 5 * 10**8)]
+    table = 3 * 10**9 + lf_rank.CHUNK * 24
+    assert lf_rank.ranking_threads(runs, 8, table + 2 * 4 * 10**9) == 2
+    assert lf_rank.ranking_threads(runs, 8, table + 2 * 4 * 10**9 - 1) == 1
+    assert lf_rank.ranking_threads(runs, 1, 10**12) == 1
+    assert lf_rank.ranking_threads(runs, 4, 0) == 1

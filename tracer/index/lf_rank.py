@@ -151,8 +151,9 @@ def rank_pair(tokens: np.ndarray, walker: Run, owner: Run, tables: _Tables, thre
 def ranking_threads(runs: list[Run], workers: int, memory: int) -> int:
     """Threads ranking at once: ``workers``, fewer when the largest run's BWT with its counts (3
     bytes per entry) and one histogram per thread (4-8) would not fit in ``memory``."""
-    table = max(r.size for r in runs) * 3 + CHUNK * 24
-    hist = max(r.size for r in runs) * (4 if sum(r.size for r in runs) < 1 << 32 else 8)
+    largest = max(r.size for r in runs)
+    table = largest * 3 + CHUNK * 24
+    hist = largest * (4 if largest < 1 << 32 else 8)  # counts of walker entries: as rank_pair sizes them
     return max(1, min(workers, (memory - table) // max(1, hist)))
 
 
