@@ -18,7 +18,8 @@ uninterrupted run. Memory: the tokens (mapped) plus ~30 bytes per entry of the s
 A ranked merge first ranks every pair of sources (each pair recorded in the state once its bits
 are on disk, so a kill re-ranks only the others), writes the run labels (one byte per entry) and
 cuts its segments from their counts; its segments then interleave the runs by label instead of
-comparing suffixes.
+comparing suffixes. While it ranks it also holds one source's BWT table (3 bytes per entry) and a
+4-byte histogram per thread.
 """
 
 from __future__ import annotations
