@@ -188,15 +188,20 @@ def _cli(*args, env=None) -> subprocess.CompletedProcess:
                           text=True, env={**os.environ, **(env or {})}, timeout=300)
 
 
+def _whole_and_killed(tmp_path: Path, path: Path, flags: list[str], seg: dict, kill: dict) -> tuple[Path, Path]:
+    """The same merged build run to the end ("whole") and killed by ``kill``'s setting ("killed")."""
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    assert _cli("build", path, "--out", whole, *flags, env=seg).returncode == 0
+    r = _cli("build", path, "--out", killed, *flags, env={**seg, **kill})
+    assert r.returncode == -9, r.stderr
+    return whole, killed
+
+
 def test_killed_merge_resumes_byte_identical(corpus, tmp_path):
     path, _ = corpus
     flags = ["--id-field", "id", "--shard-tokens", "1000000", "--sort-tokens", "3000", "--quiet"]
     seg = {SEGMENT_ENV: "900"}
-    whole = tmp_path / "whole"
-    assert _cli("build", path, "--out", whole, *flags, env=seg).returncode == 0
-    killed = tmp_path / "killed"
-    r = _cli("build", path, "--out", killed, *flags, env={**seg, KILL_AFTER_ENV: "3"})
-    assert r.returncode == -9, r.stderr
+    whole, killed = _whole_and_killed(tmp_path, path, flags, seg, {KILL_AFTER_ENV: "3"})
     state = json.loads((killed / "shards" / "00000-merged.tmp" / "merge-state.json").read_text())
     assert len(state["done"]) == 3 and len(state["cuts"][0]) > 5  # stopped mid-merge
     r = _cli("build", path, "--out", killed, *flags, env=seg)
@@ -209,11 +214,7 @@ def test_killed_ranking_resumes_byte_identical(corpus, tmp_path):
     path, _ = corpus
     flags = ["--id-field", "id", "--shard-tokens", "1000000", "--sort-tokens", "12000", "--quiet"]
     seg = {SEGMENT_ENV: "5000"}
-    whole = tmp_path / "whole"
-    assert _cli("build", path, "--out", whole, *flags, env=seg).returncode == 0
-    killed = tmp_path / "killed"
-    r = _cli("build", path, "--out", killed, *flags, env={**seg, KILL_AFTER_RANKS_ENV: "2"})
-    assert r.returncode == -9, r.stderr
+    whole, killed = _whole_and_killed(tmp_path, path, flags, seg, {KILL_AFTER_RANKS_ENV: "2"})
     tmp = killed / "shards" / "00000-merged.tmp"
     state = json.loads((tmp / "merge-state.json").read_text())
     assert len(state["pairs"]) == 2 and "cuts" not in state and len(list((tmp / PAIRS).iterdir())) == 2
