@@ -246,7 +246,7 @@ class _State:
 
 def _rank_runs(tokens: np.ndarray, sources: list[Source], runs: list[lf_rank.Run], labels: Path,
                state: _State, workers: int) -> None:
-    """The merge order as run labels (tracer/index/lf_rank.py), each ranked run recorded in the state."""
+    """The merge order as run labels (tracer/index/lf_rank.py), each ranked pair recorded in the state."""
     from tracer.index.builder import available_memory
 
     state.data.setdefault("pairs", [])
@@ -306,6 +306,7 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
         else:
             state.data["cuts"] = plan_cuts(tokens, separator, sources, segment_entries).tolist()
         state.save()
+        shutil.rmtree(tmp / lf_rank.PAIRS, ignore_errors=True)  # the labels hold what the pairs said
     cuts = np.asarray(state.data["cuts"], dtype=np.int64)
     by_labels = labels_path.exists() and "pairs" in state.data
     sa_path = tmp / "sa.bin"
@@ -323,14 +324,14 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
         sizes = cuts[:, j + 1] - cuts[:, j]
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         out = np.empty(src.shape[0], dtype=np.int64)
+        first = int(cuts[:, j].sum())  # the segment's first merged entry
         if by_labels:
-            lo = int(cuts[:, j].sum())
-            interleave(lf_rank.segment_labels(labels_path, lo, lo + src.shape[0]), src, bounds, out)
+            interleave(lf_rank.segment_labels(labels_path, first, first + src.shape[0]), src, bounds, out)
         else:
             merge_runs(tokens, separator, src, bounds, out)
         del src
         data = memoryview(pointers.encode(out, width)).cast("B")
-        start = int(cuts[:, j].sum()) * width
+        start = first * width
         with naming(sa_path):
             view = data
             while view.nbytes:
@@ -364,7 +365,7 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
     if n_tokens:  # the in-RAM sample for cold lookups, as every shard job writes one
         files[SAMPLE] = write_sample(tmp, tokens, file_source(sa_path, width), n_tokens, default_every(width))
     labels_path.unlink(missing_ok=True)
-    shutil.rmtree(tmp / lf_rank.PAIRS, ignore_errors=True)
+    shutil.rmtree(tmp / lf_rank.PAIRS, ignore_errors=True)  # also after a kill right after the cuts
     (tmp / STATE).unlink()
     blocks = finish_shard(tmp, files)
     shutil.rmtree(final, ignore_errors=True)
