@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from tracer.index.format import naming, write_bytes_atomic
+from tracer.index.shard_job import token_counts
 
 LABELS = "merge-labels.bin"
 PAIRS = "merge-pairs"  # folder of the ranked pairs' bit strings, beside the labels
@@ -54,10 +55,7 @@ def applies(tokens: np.ndarray, separator: int, runs: list[Run]) -> bool:
 
 def _bytes_below(tokens: np.ndarray, run: Run) -> np.ndarray:
     """below[c] = how many of the run's tokens are less than c (c = 0..256)."""
-    counts = np.zeros(256, dtype=np.int64)
-    for a in range(run.start, run.start + run.size, CHUNK):
-        chunk = np.asarray(tokens[a : min(a + CHUNK, run.start + run.size)])
-        counts += np.bincount(chunk, minlength=256)
+    counts = token_counts(tokens[run.start : run.start + run.size], 256)
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
@@ -182,16 +180,22 @@ def labels_from_pairs(runs: list[Run], bits: dict[tuple[int, int], np.ndarray], 
         out(lo, labels)
 
 
-def merge_labels(tokens: np.ndarray, runs: list[Run], read: Callable[[int, int, int], np.ndarray],
-                 threads: int = 1) -> np.ndarray:
-    """The run labels of the merged order, all in memory (tests, benchmarks)."""
-    bits: dict[tuple[int, int], np.ndarray] = {}
+def _ranked_pairs(tokens: np.ndarray, runs: list[Run], read: Callable[[int, int, int], np.ndarray],
+                  threads: int, skip: set[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], np.ndarray]]:
+    """((i, j), bits) for every pair not in ``skip``, each later run's BWT built once for its pairs."""
     for j in range(len(runs)):
-        walkers = [i for i, jj in _pairs(runs) if jj == j]
+        walkers = [i for i, jj in _pairs(runs) if jj == j and (i, jj) not in skip]
         if walkers:
             tables = _tables(tokens, runs[j], j, read, threads)
             for i in walkers:
-                bits[i, j] = rank_pair(tokens, runs[i], runs[j], tables, threads)
+                yield (i, j), rank_pair(tokens, runs[i], runs[j], tables, threads)
+            del tables
+
+
+def merge_labels(tokens: np.ndarray, runs: list[Run], read: Callable[[int, int, int], np.ndarray],
+                 threads: int = 1) -> np.ndarray:
+    """The run labels of the merged order, all in memory (tests, benchmarks)."""
+    bits = dict(_ranked_pairs(tokens, runs, read, threads, set()))
     labels = np.empty(sum(r.size for r in runs), dtype=np.uint8)
 
     def out(lo: int, chunk: np.ndarray) -> None:
@@ -210,20 +214,11 @@ def write_labels(tokens: np.ndarray, runs: list[Run], path: Path, ranked: set[tu
     folder.mkdir(exist_ok=True)
     kill_after = int(os.environ.get(KILL_AFTER_ENV, "0") or 0)
     threads = ranking_threads(runs, workers, memory)
-    done = 0
-    for j in range(len(runs)):
-        walkers = [i for i, jj in _pairs(runs) if jj == j and (i, jj) not in ranked]
-        if not walkers:
-            continue
-        tables = _tables(tokens, runs[j], j, read, threads)
-        for i in walkers:
-            words = rank_pair(tokens, runs[i], runs[j], tables, threads)
-            write_bytes_atomic(folder / f"{i}-{j}.bits", memoryview(words).cast("B"))
-            record((i, j))
-            done += 1
-            if kill_after and done >= kill_after:
-                os.kill(os.getpid(), signal.SIGKILL)
-        del tables
+    for done, ((i, j), words) in enumerate(_ranked_pairs(tokens, runs, read, threads, ranked), start=1):
+        write_bytes_atomic(folder / f"{i}-{j}.bits", memoryview(words).cast("B"))
+        record((i, j))
+        if kill_after and done >= kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
     bits = {(i, j): np.fromfile(folder / f"{i}-{j}.bits", dtype=np.uint64) for i, j in _pairs(runs)}
     with naming(path), open(path, "wb") as f:
         labels_from_pairs(runs, bits, lambda lo, chunk: f.write(chunk.tobytes()))

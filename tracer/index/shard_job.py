@@ -65,7 +65,7 @@ class _PartBuffer:
 COUNT_CHUNK = 1 << 22  # tokens per np.bincount call (32 MB of int64 at a time)
 
 
-def _token_counts(tokens: np.ndarray, minlength: int, skip: int | None = None) -> np.ndarray:
+def token_counts(tokens: np.ndarray, minlength: int, skip: int | None = None) -> np.ndarray:
     """np.bincount in chunks: on a whole part it casts the tokens to int64 first, 8 bytes per
     token, which was the build's memory peak (1.2 GB for 150M byte tokens, above the sort's)."""
     total = np.zeros(minlength, dtype=np.uint64)
@@ -138,9 +138,9 @@ def _write_side_files(tmp: Path, tokens: np.ndarray, tok: _Vocab, buf: _PartBuff
     order = np.argsort(hashes, kind="stable")
     files["ids.bin"] = write_array(tmp / "ids.bin", np.stack([hashes[order], order.astype(np.uint64)], axis=1))
     if tok.dtype.itemsize <= 2:
-        counts = _token_counts(tokens, tok.separator + 1)
+        counts = token_counts(tokens, tok.separator + 1)
     else:
-        counts = _token_counts(tokens, tok.vocab_size, skip=tok.separator)
+        counts = token_counts(tokens, tok.vocab_size, skip=tok.separator)
     counts = counts[: tok.vocab_size].copy()
     if tok.separator < tok.vocab_size:
         counts[tok.separator] = 0
