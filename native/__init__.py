@@ -9,6 +9,7 @@ from tracer_native.errors import CorruptArrayError
 from tracer_native.infgram import infgram_scan, sampled_infgram_scan
 from tracer_native.join import JOIN_BAD_A, JOIN_BAD_B, JOIN_OK, join_prefix_lengths
 from tracer_native.lf_merge import interleave
+from tracer_native.longest import longest_prefix_lengths, sampled_longest_into, sampled_longest_prefix_lengths
 from tracer_native.merge import compare_suffixes, merge_runs, rank_in_run
 from tracer_native.ngram import (
     backoff_counts,
@@ -23,14 +24,12 @@ from tracer_native.search import (
     EMPTY_LENS,
     EMPTY_LOOKUP,
     EMPTY_ROWS,
-    bounded_range,
     checked_range,
     common_prefix,
     compare_suffix,
     count_batch,
     count_sequence,
     ids_searchable,
-    longest_prefix_lengths,
     positions_in_range,
     ranges_of_spans,
     sa_entry,
@@ -39,8 +38,6 @@ from tracer_native.search import (
     sampled_checked_range,
     sampled_count,
     sampled_count_batch,
-    sampled_longest_into,
-    sampled_longest_prefix_lengths,
     sampled_range,
     sampled_ranges_of_spans,
     sampled_spans_into,
@@ -56,7 +53,7 @@ __all__ = [
     "compare_suffixes", "merge_runs", "rank_in_run",  # suffix-array merges (merge.py)
     "interleave",  # the LF-ranked merge's last step (lf_merge.py)
     # in-RAM suffix-array samples (tracer/index/sample.py) and the kernels they narrow
-    "EMPTY_LENS", "EMPTY_LOOKUP", "EMPTY_ROWS", "bounded_range", "sample_bounds", "sampled_backoff_counts",
+    "EMPTY_LENS", "EMPTY_LOOKUP", "EMPTY_ROWS", "sample_bounds", "sampled_backoff_counts",
     "sampled_checked_range", "sampled_count", "sampled_count_batch", "sampled_infgram_scan",
     "sampled_longest_into", "sampled_longest_prefix_lengths", "sampled_range", "sampled_ranges_of_spans",
     "sampled_spans_into",

@@ -1,6 +1,6 @@
 """Two machine-level helpers for numba kernels: a software prefetch, and an unaligned 8-byte load.
 
-``prefetch(arr, i)`` asks the CPU to start loading arr[i] into cache now.
+``prefetch(arr, i)`` asks the CPU to start loading arr[i] (a row of a 2-D array) into cache now.
 Kernels that read many independent random places of a large array (the merge's per-entry keys)
 wait on one cache miss at a time when the loop body has branches; prefetching the entry a few
 dozen iterations ahead keeps that many misses in flight (measured on the 1.49G-byte Linux text:
@@ -16,21 +16,24 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 
-def _is_indexed_array(arr, i) -> bool:
-    return isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(i, types.Integer)
+def _is_indexed_array(arr, i, ndims=(1,)) -> bool:
+    return isinstance(arr, types.Array) and arr.ndim in ndims and isinstance(i, types.Integer)
 
 
 def _element_pointer(context, builder, signature, args):
-    """The address of arr[i] (no bounds check: the callers' contracts say why none is needed)."""
+    """The address of arr[i] (arr[i, 0] for a 2-D array; no bounds check: the callers' contracts
+    say why none is needed)."""
     aryty = signature.args[0]
     ary = context.make_array(aryty)(context, builder, args[0])
-    return cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False, boundscheck=False)
+    index = [args[1]] if aryty.ndim == 1 else [args[1], context.get_constant(signature.args[1], 0)]
+    return cgutils.get_item_pointer(context, builder, aryty, ary, index, wraparound=False, boundscheck=False)
 
 
 @intrinsic
 def prefetch(typingctx, arr, i):
-    """Prefetch the element ``arr[i]`` of a 1-D array for reading (``i`` must be in range)."""
-    if not _is_indexed_array(arr, i):
+    """Prefetch the element ``arr[i]`` of a 1-D array, or the row ``arr[i]`` of a 2-D one (its first
+    cache line), for reading (``i`` must be in range)."""
+    if not _is_indexed_array(arr, i, (1, 2)):
         return None
     sig = types.void(arr, i)
 

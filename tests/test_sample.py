@@ -15,7 +15,7 @@ from conftest import make_texts, write_jsonl
 import tracer
 import tracer_native as tn
 from tracer.errors import CorruptIndexError
-from tracer.index.sample import SAMPLE, decode_sample, encode_sample
+from tracer.index.sample import FENCE, SAMPLE, decode_sample, encode_sample
 from tracer.index.suffix import suffix_array
 
 
@@ -118,7 +118,8 @@ def test_lookup_table_holds_each_row_under_its_key(dtype, prefix):
         return min(row[0], 0xFFFF)
 
     keys = [key(rows[j, : lens[j]].tolist()) for j in range(len(rows))]
-    assert len(lookup) == (1 << 16) + 1 and lookup[0] == 0 and lookup[-1] == len(rows)
+    fence = -(-len(rows) // FENCE) if dtype == np.uint8 else 0  # byte rows: the fence keys follow the buckets
+    assert len(lookup) == (1 << 16) + 1 + fence and lookup[0] == 0 and lookup[1 << 16] == len(rows)
     for j, k in enumerate(keys):
         assert lookup[k] <= j < lookup[k + 1]
     for q in _queries(tokens, rows, lens, seed=5):
@@ -129,6 +130,65 @@ def test_lookup_table_holds_each_row_under_its_key(dtype, prefix):
         else:
             want = [j for j, k in enumerate(keys) if k == key(head)]
         assert list(range(r0, r1)) == want
+
+
+def _row_bounds_brute(rows: np.ndarray, lens: np.ndarray, q: np.ndarray) -> tuple[int, int]:
+    """(first row >= q, first row > q) comparing as far as a row goes (a row that ends first is less)."""
+    m = min(len(q), rows.shape[1])
+    head = q[:m].tolist()
+    below = sum(1 for j in range(len(rows)) if rows[j, : min(lens[j], m)].tolist() + [-1] * int(lens[j] < m) < head)
+    equal = sum(1 for j in range(len(rows)) if lens[j] >= m and rows[j, :m].tolist() == head)
+    return below, below + equal
+
+
+@pytest.mark.parametrize(("every", "prefix"), [(1, 8), (2, 8), (1, 3), (3, 12)])
+def test_fence_pins_rows_and_answers_exactly(every, prefix):
+    """Byte shards search their sample's fence keys (every FENCE-th row's first 8 bytes) before the
+    rows: the windows hold the brute-force row bounds, FENCE rows wide when the compared length
+    fits in 8 bytes; counts and longest matches equal brute force and the unsampled search. The
+    corpus has NUL bytes (a query holding one must not trust the zero-padded keys of rows cut
+    short at the shard's end) and runs that make rows equal past 8 bytes."""
+    rng = np.random.default_rng(every * 10 + prefix)
+    n = 2000
+    tokens = rng.choice(np.asarray([0, 7, 97, 98, 99, 200], dtype=np.uint8), size=n, p=[.02, .08, .3, .3, .2, .1])
+    tokens[rng.integers(0, n, 20)] = 0xFF
+    tokens[300:340] = 97  # equal rows past any width
+    tokens[-1] = 0xFF
+    sa = suffix_array(tokens)
+    rows, lens, k, lookup = _sample(tokens, sa, every, prefix)
+    assert len(lookup) > (1 << 16) + 1 + 2  # a fence of several keys
+    qs = [tokens[s : s + m] for s, m in zip(rng.integers(0, n, 150), rng.integers(1, 20, 150), strict=True)]
+    qs += [rows[j, : lens[j]] for j in rng.integers(0, len(rows), 40)] + [tokens[-4:], tokens[-2:]]
+    qs += [rng.choice(np.asarray([7, 97, 98, 99, 200], dtype=np.uint8), size=int(m)) for m in rng.integers(1, 12, 40)]
+    pinned = 0
+    for q in (np.ascontiguousarray(q) for q in qs if len(q) and 0xFF not in q.tolist()[:-1]):
+        want = _brute(tokens, q)
+        assert tn.sampled_range(tokens, sa, rows, lens, k, lookup, q, 0, len(q)) == want, q.tolist()
+        assert tn.sa_range(tokens, sa, q, 0, len(q)) == want
+        ok, a0, a1, c0, c1 = tn.search.fence_windows(rows, lens, lookup, q, 0, len(q))
+        a, c = _row_bounds_brute(rows, lens, q)
+        assert ok == (0 not in q[: min(len(q), prefix, 8)].tolist())
+        if ok:
+            assert a0 <= a <= a1 and c0 <= c <= c1, (q.tolist(), a, c, (a0, a1, c0, c1))
+            if min(len(q), prefix) <= 8:
+                assert a1 - a0 <= FENCE and c1 - c0 <= FENCE
+                pinned += 1
+    assert pinned > 50
+    flat = np.concatenate(qs).astype(np.uint8)
+    limits = np.minimum(np.arange(len(flat)) + rng.integers(1, 24, len(flat)), len(flat))
+    got = tn.sampled_longest_prefix_lengths(tokens, sa, rows, lens, k, lookup, flat, limits)
+    assert got.tolist() == _brute_longest(tokens, flat, limits)
+
+
+def _brute_longest(tokens: np.ndarray, query: np.ndarray, limits: np.ndarray) -> list[int]:
+    text = tokens.tobytes()
+    out = []
+    for i in range(len(query)):
+        m = 0
+        while i + m < limits[i] and query[i : i + m + 1].tobytes() in text:
+            m += 1
+        out.append(m)
+    return out
 
 
 def test_sample_rows_are_the_suffix_prefixes():
