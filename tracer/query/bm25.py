@@ -31,17 +31,13 @@ def bm25_scores(query: str, texts: list[str], k1: float = 1.2, b: float = 0.75) 
     q_terms = Counter(words(query))
     docs = [Counter(words(t)) for t in texts]
     n_docs = len(docs)
-    lengths = [sum(d.values()) for d in docs]
+    lengths = [d.total() for d in docs]
     avg_len = (sum(lengths) / n_docs) or 1.0
-    df = Counter(term for d in docs for term in d.keys() & q_terms.keys())
+    shared = [sorted(d.keys() & q_terms.keys()) for d in docs]  # only these terms score; sorted: a fixed sum order
+    df = Counter(term for terms in shared for term in terms)
     idf = {t: math.log(1.0 + (n_docs - n + 0.5) / (n + 0.5)) for t, n in df.items()}
     scores = []
-    for d, length in zip(docs, lengths, strict=True):
+    for d, length, terms in zip(docs, lengths, shared, strict=True):
         norm = k1 * (1.0 - b + b * length / avg_len)
-        s = 0.0
-        for term, tf in d.items():
-            w = idf.get(term)
-            if w is not None:
-                s += w * q_terms[term] * tf * (k1 + 1.0) / (tf + norm)
-        scores.append(s)
+        scores.append(sum(idf[t] * q_terms[t] * d[t] * (k1 + 1.0) / (d[t] + norm) for t in terms))
     return scores

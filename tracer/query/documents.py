@@ -105,10 +105,13 @@ def _raw_range(text: str, enc: Encoding, t0: int, t1: int) -> tuple[int, int]:
     return cs, max(cs, ce)
 
 
-def doc_span(index: IndexReader, shard_no: int, position: int, length: int, context: int = SNIPPET_CONTEXT) -> DocSpan:
-    """Describe the occurrence of ``length`` tokens at ``position`` of shard ``shard_no``."""
+def doc_span(index: IndexReader, shard_no: int, position: int, length: int, context: int = SNIPPET_CONTEXT,
+             local: int | None = None) -> DocSpan:
+    """Describe the occurrence of ``length`` tokens at ``position`` of shard ``shard_no`` (in its
+    document ``local`` when the caller has looked that up already)."""
     shard = index.shards[shard_no]
-    local = int(positions_to_docs(shard, np.asarray([position]))[0])
+    if local is None:
+        local = int(positions_to_docs(shard, np.asarray([position]))[0])
     a, b = shard.doc_range(local)
     t0, t1 = position - a, min(position + length, b) - a
     doc_tokens = shard.tokens[a:b]

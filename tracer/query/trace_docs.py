@@ -48,25 +48,27 @@ def span_documents(
     """
     if max_docs <= 0:
         return []
-    sizes = np.asarray([hi - lo for lo, hi in ranges], dtype=np.int64)
-    total = int(sizes.sum())
+    sizes = [hi - lo for lo, hi in ranges]
+    total = sum(sizes)
     if total == 0:
         return []
     picks = sample_evenly(total, min(total, MAX_OCCURRENCES_EXAMINED))
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    shard_of = np.searchsorted(bounds, picks, side="right") - 1
-    found: list[tuple[int, int, int]] = []  # (global doc, shard, position)
-    for s in np.unique(shard_of):
-        shard = index.shards[int(s)]
-        lo = ranges[int(s)][0]
-        positions = np.sort(sa_take(shard.sa, lo + picks[shard_of == s] - bounds[s]))
-        docs = positions_to_docs(shard, positions).astype(np.int64)
-        first = np.unique(docs, return_index=True)[1]
-        found.extend((shard.doc_base + int(docs[i]), int(s), int(positions[i])) for i in first)
+    cuts = np.searchsorted(picks, np.cumsum([0, *sizes])).tolist()  # picks sorted: shard s holds picks[cuts[s]:cuts[s+1]]
+    found: list[tuple[int, int, int, int]] = []  # (global doc, shard, local doc, position)
+    base = 0
+    for s, (lo, _) in enumerate(ranges):
+        if cuts[s + 1] > cuts[s]:
+            shard = index.shards[s]
+            positions = np.sort(sa_take(shard.sa, picks[cuts[s]:cuts[s + 1]] + (lo - base)))
+            docs = positions_to_docs(shard, positions).astype(np.int64)
+            first = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))  # sorted: each document's first
+            found.extend((shard.doc_base + d, s, d, p)
+                         for d, p in zip(docs[first].tolist(), positions[first].tolist(), strict=True))
+        base += sizes[s]
     found.sort()
-    chosen = [found[i] for i in sample_evenly(len(found), max_docs)]
     out = []
-    for _, s, pos in chosen:
-        d = doc_span(index, s, pos, length, context)
+    for i in sample_evenly(len(found), max_docs).tolist():
+        _, s, local, pos = found[i]
+        d = doc_span(index, s, pos, length, context, local=local)
         out.append(TracedDocument(d.doc_index, d.doc_id, d.meta, d.char_start, d.char_end, d.snippet, d.snippet_start))
     return out

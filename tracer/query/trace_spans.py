@@ -49,14 +49,11 @@ def delimiter_limits(text: str, starts: np.ndarray, ends: np.ndarray, delimiters
     is_delim_char = delimiter_after(text, delimiters)
     csum = np.zeros(len(text) + 1, dtype=np.int64)
     np.cumsum(is_delim_char, out=csum[1:])
-    s = np.clip(starts, 0, len(text))
-    e = np.clip(np.maximum(ends, starts), 0, len(text))
-    delim_tokens = np.flatnonzero(csum[e] - csum[s] > 0)
-    nxt = np.searchsorted(delim_tokens, np.arange(t), side="left")
-    limits = np.full(t, t, dtype=np.int64)
-    has = nxt < len(delim_tokens)
-    limits[has] = delim_tokens[nxt[has]] + 1
-    return limits
+    s = np.minimum(starts, len(text))  # offsets are >= 0; np.clip costs ~10 µs on arrays this small
+    e = np.minimum(np.maximum(ends, starts), len(text))
+    # one past each delimiter token, t elsewhere; the running minimum from the right gives each i the first >= i
+    limits = np.where(csum[e] > csum[s], np.arange(1, t + 1), t)
+    return np.minimum.accumulate(limits[::-1])[::-1].copy()
 
 
 def maximal_spans(

@@ -45,7 +45,12 @@ def delimiter_after(text: str, delimiters: str) -> np.ndarray:
         return np.zeros(len(text), dtype=bool)
     cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     marks = np.frombuffer(delimiters.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return np.isin(cp, marks)
+    if len(marks) > 8:
+        return np.isin(cp, marks)
+    out = cp == marks[0]  # a few marks (the default is two): one pass each beats np.isin's sort (~40 µs)
+    for m in marks[1:]:
+        out |= cp == m
+    return out
 
 
 def token_boundaries(starts: np.ndarray, text: str, ascii_only: bool) -> np.ndarray:
