@@ -218,7 +218,10 @@ def fence_windows(rows, lens, lookup, query, start, length):
 
 @njit(cache=True, nogil=True, inline="always")
 def prefetch_rows(rows, r0, r1):
-    """Prefetch rows [r0, r1) (a fence window: a few cache lines)."""
+    """Prefetch rows [r0, r1] when that is one fence window (a few cache lines); a wider window
+    (rows equal on the keys' 8 bytes) is left to the search."""
+    if r1 - r0 > FENCE:
+        return
     step = max(1, 64 // (rows.shape[1] * rows.itemsize))
     for r in range(r0, min(r1 + 1, rows.shape[0]), step):
         prefetch(rows, r)
@@ -274,20 +277,23 @@ def sample_bounds(rows, lens, every, lookup, n, query, start, length):
 
 
 WAYS = 8  # each round of a bound's search compares WAYS - 1 pivots, read side by side
+# ... on a shard in the page cache. On one likely on disk, 2 (a binary search): a prefetch does not
+# fault a page in, so a round's pivots would be read from disk one after another, 7 reads for 1 halving
+DISK_WAYS = 2
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pivots(lo, hi, out):
-    """Fill out[:k] with k <= WAYS - 1 distinct sorted entries of [lo, hi) that cut it into WAYS
-    near-equal parts (every entry when fewer); return k."""
+def _pivots(lo, hi, ways, out):
+    """Fill out[:k] with k <= ways - 1 distinct sorted entries of [lo, hi) that cut it into ``ways``
+    near-equal parts (every entry when fewer); return k. ways=2: the midpoint."""
     span = hi - lo
-    if span <= WAYS - 1:
+    if span <= ways - 1:
         for j in range(span):
             out[j] = lo + j
         return span
-    for j in range(WAYS - 1):
-        out[j] = lo + (span * (j + 1)) // WAYS
-    return WAYS - 1
+    for j in range(ways - 1):
+        out[j] = lo + (span * (j + 1)) // ways
+    return ways - 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -305,12 +311,12 @@ def _read_pivots(tokens, sa, piv, k, pos):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb):
+def paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb, ways):
     """(lo, hi): the first entry in [la, lb) whose suffix is not before query[start:start+length]
     and the first in [ha, hb) whose suffix is after it; (-1, -1) on an out-of-range entry.
 
     A binary search waits on two dependent cache misses per halving (the entry, then its text),
-    ~0.4 µs each on a large shard here. Each round here instead reads WAYS - 1 pivots of both
+    ~0.4 µs each on a large shard here. Each round here instead reads ``ways`` - 1 pivots of both
     windows at once (all entries prefetched, then all texts) and keeps the part between the
     pivots that bracket the bound: log_8 instead of log_2 rounds of misses, for more reads in all."""
     lo, l_end, hi, h_end = la, lb, ha, hb
@@ -319,8 +325,8 @@ def paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb):
     lt = np.empty(WAYS - 1, dtype=np.int64)
     ht = np.empty(WAYS - 1, dtype=np.int64)
     while lo < l_end or hi < h_end:
-        kl = _pivots(lo, l_end, lp) if lo < l_end else 0
-        kh = _pivots(hi, h_end, hp) if hi < h_end else 0
+        kl = _pivots(lo, l_end, ways, lp) if lo < l_end else 0
+        kh = _pivots(hi, h_end, ways, hp) if hi < h_end else 0
         for j in range(kl):
             prefetch(sa, lp[j])
         for j in range(kh):
@@ -342,14 +348,20 @@ def paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb):
     return lo, hi
 
 
-@njit(cache=True, nogil=True)
-def sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, start, length):
-    """``checked_range`` narrowed first by the shard's in-RAM sample (no sample: the whole array)."""
+@njit(cache=True, nogil=True, inline="always")
+def sampled_bounds(tokens, sa, rows, lens, every, lookup, query, start, length, ways):
+    """``sampled_checked_range`` searching the suffix array ``ways`` ways a round."""
     length = min(length, query.shape[0] - start)  # never read past the query, whatever the caller says
     if start < 0 or length < 0:
         return np.int64(0), np.int64(0)
     la, lb, ha, hb = sample_bounds(rows, lens, every, lookup, sa.shape[0], query, start, length)
-    return paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb)
+    return paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb, ways)
+
+
+@njit(cache=True, nogil=True)
+def sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, start, length):
+    """``checked_range`` narrowed first by the shard's in-RAM sample (no sample: the whole array)."""
+    return sampled_bounds(tokens, sa, rows, lens, every, lookup, query, start, length, WAYS)
 
 
 @njit(cache=True, nogil=True)
@@ -359,7 +371,7 @@ def checked_range(tokens, sa, query, start, length):
     if start < 0 or length < 0:
         return np.int64(0), np.int64(0)
     n = np.int64(sa.shape[0])
-    return paired_bounds(tokens, sa, query, start, length, np.int64(0), n, np.int64(0), n)
+    return paired_bounds(tokens, sa, query, start, length, np.int64(0), n, np.int64(0), n, WAYS)
 
 
 @njit(cache=True, nogil=True)
@@ -399,6 +411,15 @@ def count_sequence(tokens, sa, query):
 def sampled_count(tokens, sa, rows, lens, every, lookup, query):
     """``count_sequence`` narrowed first by the shard's sample."""
     lo, hi = sampled_range(tokens, sa, rows, lens, every, lookup, query, 0, query.shape[0])
+    return hi - lo
+
+
+@njit(cache=True, nogil=True)
+def sampled_count_disk(tokens, sa, rows, lens, every, lookup, query):
+    """``sampled_count`` for a shard whose pages are likely on disk: binary searches (DISK_WAYS)."""
+    lo, hi = sampled_bounds(tokens, sa, rows, lens, every, lookup, query, 0, query.shape[0], DISK_WAYS)
+    if lo < 0:
+        raise CorruptArrayError(BAD_ENTRY)
     return hi - lo
 
 
@@ -444,12 +465,13 @@ def sampled_ranges_of_spans(tokens, sa, rows, lens, every, lookup, query, starts
 
 @njit(cache=True, nogil=True)
 def sampled_spans_into(tokens, sa, rows, lens, every, lookup, query, starts, lengths, j0, j1, lo, hi):
-    """``sampled_ranges_of_spans`` for spans j0..j1-1 into lo/hi, on this thread (see
-    ``sampled_longest_into``). Returns False when a suffix-array entry was out of range."""
+    """``sampled_ranges_of_spans`` for spans j0..j1-1 into lo/hi, on this thread, by binary searches
+    (the path for a shard likely on disk: see ``sampled_longest_into`` and DISK_WAYS). Returns
+    False when a suffix-array entry was out of range."""
     for j in range(j0, j1):
         if lengths[j] <= 0:
             continue
-        a, b = sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, starts[j], lengths[j])
+        a, b = sampled_bounds(tokens, sa, rows, lens, every, lookup, query, starts[j], lengths[j], DISK_WAYS)
         if a < 0:
             return False
         lo[j] = a
