@@ -283,30 +283,35 @@ DISK_WAYS = 2
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pivots(lo, hi, ways, out):
-    """Fill out[:k] with k <= ways - 1 distinct sorted entries of [lo, hi) that cut it into ``ways``
-    near-equal parts (every entry when fewer); return k. ways=2: the midpoint."""
-    span = hi - lo
-    if span <= ways - 1:
-        for j in range(span):
-            out[j] = lo + j
-        return span
-    for j in range(ways - 1):
-        out[j] = lo + (span * (j + 1)) // ways
-    return ways - 1
+def _pivot_count(lo, hi, ways):
+    """How many pivots a round takes in [lo, hi): ways - 1, or every entry when fewer."""
+    return min(hi - lo, ways - 1)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _read_pivots(tokens, sa, piv, k, pos):
-    """pos[:k] = the suffix positions at entries piv[:k], each text then prefetched; False when an
-    entry is out of range. The entries were prefetched by the caller, so their misses overlap."""
+def _pivot(lo, hi, ways, j):
+    """Pivot j of [lo, hi): the entries that cut it into ``ways`` near-equal parts, distinct and
+    sorted (every entry when the window holds fewer than ``ways``); ways=2: the midpoint."""
+    span = hi - lo
+    if span <= ways - 1:
+        return lo + j
+    return lo + (span * (j + 1)) // ways
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fetch_pivots(tokens, sa, lo, hi, ways):
+    """Prefetch the round's pivot entries, then read each and prefetch its text, so that the
+    misses of a round overlap; False when an entry is out of range. The caller reads the entries
+    again to compare (cache hits): no scratch arrays to allocate per lookup."""
     nt = tokens.shape[0]
+    k = _pivot_count(lo, hi, ways)
     for j in range(k):
-        p = sa_entry(sa, piv[j], nt)
+        prefetch(sa, _pivot(lo, hi, ways, j))
+    for j in range(k):
+        p = sa_entry(sa, _pivot(lo, hi, ways, j), nt)
         if p < 0:
             return False
         prefetch(tokens, p)
-        pos[j] = p
     return True
 
 
@@ -319,31 +324,28 @@ def paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb, ways):
     ~0.4 µs each on a large shard here. Each round here instead reads ``ways`` - 1 pivots of both
     windows at once (all entries prefetched, then all texts) and keeps the part between the
     pivots that bracket the bound: log_8 instead of log_2 rounds of misses, for more reads in all."""
+    nt = tokens.shape[0]
     lo, l_end, hi, h_end = la, lb, ha, hb
-    lp = np.empty(WAYS - 1, dtype=np.int64)
-    hp = np.empty(WAYS - 1, dtype=np.int64)
-    lt = np.empty(WAYS - 1, dtype=np.int64)
-    ht = np.empty(WAYS - 1, dtype=np.int64)
     while lo < l_end or hi < h_end:
-        kl = _pivots(lo, l_end, ways, lp) if lo < l_end else 0
-        kh = _pivots(hi, h_end, ways, hp) if hi < h_end else 0
-        for j in range(kl):
-            prefetch(sa, lp[j])
-        for j in range(kh):
-            prefetch(sa, hp[j])
-        if not (_read_pivots(tokens, sa, lp, kl, lt) and _read_pivots(tokens, sa, hp, kh, ht)):
+        if lo < l_end and not _fetch_pivots(tokens, sa, lo, l_end, ways):
             return np.int64(-1), np.int64(-1)
-        for j in range(kl):  # pivots before the bound sort before the query
-            if compare_suffix(tokens, lt[j], query, start, length) < 0:
-                lo = lp[j] + 1
+        if hi < h_end and not _fetch_pivots(tokens, sa, hi, h_end, ways):
+            return np.int64(-1), np.int64(-1)
+        a, b = lo, l_end
+        for j in range(_pivot_count(a, b, ways) if a < b else 0):  # pivots before the bound sort before the query
+            m = _pivot(a, b, ways, j)
+            if compare_suffix(tokens, sa_entry(sa, m, nt), query, start, length) < 0:
+                lo = m + 1
             else:
-                l_end = lp[j]
+                l_end = m
                 break
-        for j in range(kh):
-            if compare_suffix(tokens, ht[j], query, start, length) <= 0:
-                hi = hp[j] + 1
+        a, b = hi, h_end
+        for j in range(_pivot_count(a, b, ways) if a < b else 0):
+            m = _pivot(a, b, ways, j)
+            if compare_suffix(tokens, sa_entry(sa, m, nt), query, start, length) <= 0:
+                hi = m + 1
             else:
-                h_end = hp[j]
+                h_end = m
                 break
     return lo, hi
 
