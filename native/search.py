@@ -327,6 +327,23 @@ def paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb, ways):
     nt = tokens.shape[0]
     lo, l_end, hi, h_end = la, lb, ha, hb
     while lo < l_end or hi < h_end:
+        if lo == hi and l_end == h_end:  # one window for both ends (a query longer than a row): one set of compares
+            if not _fetch_pivots(tokens, sa, lo, l_end, ways):
+                return np.int64(-1), np.int64(-1)
+            a, b = lo, l_end
+            for j in range(_pivot_count(a, b, ways)):
+                m = _pivot(a, b, ways, j)
+                c = compare_suffix(tokens, sa_entry(sa, m, nt), query, start, length)
+                if c < 0:
+                    lo = m + 1
+                elif l_end == b:  # the first pivot not before the query ends the lower window
+                    l_end = m
+                if c <= 0:
+                    hi = m + 1
+                else:
+                    h_end = m
+                    break
+            continue
         if lo < l_end and not _fetch_pivots(tokens, sa, lo, l_end, ways):
             return np.int64(-1), np.int64(-1)
         if hi < h_end and not _fetch_pivots(tokens, sa, hi, h_end, ways):
