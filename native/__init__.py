@@ -38,7 +38,6 @@ from tracer_native.search import (
     sampled_checked_range,
     sampled_count,
     sampled_count_batch,
-    sampled_count_disk,
     sampled_range,
     sampled_ranges_of_spans,
     sampled_spans_into,
@@ -55,7 +54,7 @@ __all__ = [
     "interleave",  # the LF-ranked merge's last step (lf_merge.py)
     # in-RAM suffix-array samples (tracer/index/sample.py) and the kernels they narrow
     "EMPTY_LENS", "EMPTY_LOOKUP", "EMPTY_ROWS", "sample_bounds", "sampled_backoff_counts",
-    "sampled_checked_range", "sampled_count", "sampled_count_batch", "sampled_count_disk", "sampled_infgram_scan",
+    "sampled_checked_range", "sampled_count", "sampled_count_batch", "sampled_infgram_scan",
     "sampled_longest_into", "sampled_longest_prefix_lengths", "sampled_range", "sampled_ranges_of_spans",
     "sampled_spans_into",
     # n-gram / ∞-gram and AND/OR search (ngram.py)

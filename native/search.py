@@ -276,10 +276,13 @@ def sample_bounds(rows, lens, every, lookup, n, query, start, length):
     return la, lb, ha, hb
 
 
-WAYS = 8  # each round of a bound's search compares WAYS - 1 pivots, read side by side
-# ... on a shard in the page cache. On one likely on disk, 2 (a binary search): a prefetch does not
-# fault a page in, so a round's pivots would be read from disk one after another, 7 reads for 1 halving
-DISK_WAYS = 2
+# Pivots a round of a bound's search reads side by side: WIDE_WAYS - 1 in the batch kernel whose
+# callers run it only on a warm shard (a cold one goes to sampled_spans_into), else 1 (binary). A
+# prefetch does not fault a page in, so on a cold shard the 7 pivots of a round are 7 disk reads one
+# after another (cold count p50 1.0 -> 1.3 ms measured), and on a shard whose few touched lines are
+# cached (the same n-grams again) the extra compares cost more than they save (session 7, RESULTS.md).
+WAYS = 2
+WIDE_WAYS = 8
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -323,7 +326,8 @@ def paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb, ways):
     A binary search waits on two dependent cache misses per halving (the entry, then its text),
     ~0.4 µs each on a large shard here. Each round here instead reads ``ways`` - 1 pivots of both
     windows at once (all entries prefetched, then all texts) and keeps the part between the
-    pivots that bracket the bound: log_8 instead of log_2 rounds of misses, for more reads in all."""
+    pivots that bracket the bound: with 8 ways, log_8 instead of log_2 rounds of misses, for more
+    reads in all. ways=2 is a binary search; both ends still run side by side."""
     nt = tokens.shape[0]
     lo, l_end, hi, h_end = la, lb, ha, hb
     while lo < l_end or hi < h_end:
@@ -434,15 +438,6 @@ def sampled_count(tokens, sa, rows, lens, every, lookup, query):
 
 
 @njit(cache=True, nogil=True)
-def sampled_count_disk(tokens, sa, rows, lens, every, lookup, query):
-    """``sampled_count`` for a shard whose pages are likely on disk: binary searches (DISK_WAYS)."""
-    lo, hi = sampled_bounds(tokens, sa, rows, lens, every, lookup, query, 0, query.shape[0], DISK_WAYS)
-    if lo < 0:
-        raise CorruptArrayError(BAD_ENTRY)
-    return hi - lo
-
-
-@njit(cache=True, nogil=True)
 def sampled_count_batch(tokens, sa, rows, lens, every, lookup, flat, offsets):
     """Counts of queries packed as flat[offsets[i]:offsets[i+1]] (int64 result per query)."""
     q = offsets.shape[0] - 1
@@ -466,14 +461,15 @@ def count_batch(tokens, sa, flat, offsets):
 
 @njit(cache=True, nogil=True, parallel=True)
 def sampled_ranges_of_spans(tokens, sa, rows, lens, every, lookup, query, starts, lengths):
-    """SA ranges [lo, hi) of query[starts[j]:starts[j]+lengths[j]] for every j (empty span -> (0, 0))."""
+    """SA ranges [lo, hi) of query[starts[j]:starts[j]+lengths[j]] for every j (empty span -> (0, 0)),
+    8 ways a round (WIDE_WAYS): its callers send a shard that looks cold to ``sampled_spans_into``."""
     m = starts.shape[0]
     lo = np.zeros(m, dtype=np.int64)
     hi = np.zeros(m, dtype=np.int64)
     for j in prange(m):
         if lengths[j] <= 0:
             continue
-        a, b = sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, starts[j], lengths[j])
+        a, b = sampled_bounds(tokens, sa, rows, lens, every, lookup, query, starts[j], lengths[j], WIDE_WAYS)
         lo[j] = a
         hi[j] = b
     for j in range(m):
@@ -485,12 +481,12 @@ def sampled_ranges_of_spans(tokens, sa, rows, lens, every, lookup, query, starts
 @njit(cache=True, nogil=True)
 def sampled_spans_into(tokens, sa, rows, lens, every, lookup, query, starts, lengths, j0, j1, lo, hi):
     """``sampled_ranges_of_spans`` for spans j0..j1-1 into lo/hi, on this thread, by binary searches
-    (the path for a shard likely on disk: see ``sampled_longest_into`` and DISK_WAYS). Returns
-    False when a suffix-array entry was out of range."""
+    (the path for a shard likely on disk: see ``sampled_longest_into`` and WAYS). Returns False
+    when a suffix-array entry was out of range."""
     for j in range(j0, j1):
         if lengths[j] <= 0:
             continue
-        a, b = sampled_bounds(tokens, sa, rows, lens, every, lookup, query, starts[j], lengths[j], DISK_WAYS)
+        a, b = sampled_checked_range(tokens, sa, rows, lens, every, lookup, query, starts[j], lengths[j])
         if a < 0:
             return False
         lo[j] = a

@@ -98,10 +98,8 @@ def measure(index_dir: str, arm: str, counts: list[str], texts: list[str], cold:
     idx = open_arm(index_dir, arm)
     for label, method, args in ops:
         fn = getattr(idx, method)
-        for _ in range(3):  # warm passes: counts switch from the disk kernels (binary) to the warm ones (8-way)
-            # as pages arrive, and an 8-way count reads pages a binary one did not: 3 passes settle it
-            for arg in args:
-                fn(arg)
+        for arg in args:  # warm pass
+            fn(arg)
         ms = []
         for _ in range(3):
             for arg in args:

@@ -101,9 +101,6 @@ class Shard:
         self.sample_args = self.sample.args if self.sample is not None else no_sample(dtype)
         # compiled kernels bound to this part's arrays, made on first use (tracer.query.shards.byte_count)
         self.bound_kernels: dict[str, Callable] = {}
-        # whether the last count read the disk (a fresh shard's pages likely are): the next one then
-        # searches binary, one page read per probe (tracer.query.shards.byte_count)
-        self.pages_cold = True
 
     def _check_sizes(self, dtype: np.dtype, has_raw: bool) -> None:
         expected = {

@@ -26,7 +26,6 @@ from tracer.index.reader import IndexReader, Shard
 from tracer_native import (
     CorruptArrayError,
     sampled_count,
-    sampled_count_disk,
     sampled_longest_into,
     sampled_longest_prefix_lengths,
     sampled_range,
@@ -39,7 +38,6 @@ T = TypeVar("T")
 # a count slower than this fans out the next one: a cold shard costs >= 1 ms (14 disk reads), a warm
 # one ~5 µs, and a lower mark let a warm call preempted on a loaded machine send the next to threads
 PARALLEL_ABOVE_S = 1e-3
-COLD_COUNT_S = 100e-6  # a count slower than this read the disk (warm: ~5-10 µs, cold: >= 0.3 ms)
 SLOW_PER_START_S = 50e-6  # the same for a longest-match pass, per query position (warm: ~5 µs)
 MODES = ("auto", "on", "off")
 # I/O-bound lookups: more threads than cores keep more disk reads in flight
@@ -151,36 +149,26 @@ def _compiled_for(kernel, args: tuple) -> Callable:
 def byte_count(shard: Shard, ids: np.ndarray) -> int:
     """``shard_count`` on a byte-token shard for ids from ``byte_ids`` (read-only contiguous u8),
     through the kernel compiled for this shard's arrays: the warm single-count fast path."""
-    kernel = "count_disk" if shard.pages_cold else "count"
-    call = shard.bound_kernels.get(kernel)
+    call = shard.bound_kernels.get("count")
     if call is None:
         if shard.tokens.dtype != BYTES:
             raise TypeError(f"byte_count: {shard.path} holds {shard.tokens.dtype} tokens, not bytes")
-        call = _compiled_for(sampled_count_disk if shard.pages_cold else sampled_count,
-                             (shard.tokens, shard.sa, *shard.sample_args, byte_ids("a")))
-        shard.bound_kernels[kernel] = call
+        call = _compiled_for(sampled_count, (shard.tokens, shard.sa, *shard.sample_args, byte_ids("a")))
+        shard.bound_kernels["count"] = call
     rows, lens, every, lookup = shard.sample_args
-    t0 = time.perf_counter()
     try:
-        n = int(call(shard.tokens, shard.sa, rows, lens, every, lookup, ids))
+        return int(call(shard.tokens, shard.sa, rows, lens, every, lookup, ids))
     except CorruptArrayError:
         raise shard.bad_sa() from None
-    shard.pages_cold = time.perf_counter() - t0 > COLD_COUNT_S
-    return n
 
 
 def shard_count(shard: Shard, ids: np.ndarray) -> int:
-    """Occurrences of ``ids`` in the shard: 8-way searches when the last count was warm, binary
-    ones when it read the disk (DISK_WAYS in tracer_native.search)."""
+    """Occurrences of ``ids`` in the shard."""
     rows, lens, every, lookup = shard.sample_args
-    kernel = sampled_count_disk if shard.pages_cold else sampled_count
-    t0 = time.perf_counter()
     try:
-        n = int(kernel(shard.tokens, shard.sa, rows, lens, every, lookup, ids))
+        return int(sampled_count(shard.tokens, shard.sa, rows, lens, every, lookup, ids))
     except CorruptArrayError:
         raise shard.bad_sa() from None
-    shard.pages_cold = time.perf_counter() - t0 > COLD_COUNT_S
-    return n
 
 
 def _pieces(n: int) -> list[tuple[int, int]]:
