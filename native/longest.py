@@ -2,15 +2,16 @@
 
 One position's longest match is a chain of dependent reads (sample rows, then suffix-array entries
 and the text they point to), each a likely cache miss on a large shard, so a loop of one search
-after another waits on one miss at a time (~3 µs per position on a 1.5G-token shard). Here
+after another waits on one miss at a time (~6 µs per position on a 1.5G-token shard here). Here
 ``LANES`` searches are in flight: each visit advances one lane by one step and prefetches what
 that lane's next step reads, then moves on to the other lanes, so by the time a lane comes round
 again its data has arrived. Same answers as one search per position: the lower bound of
 query[i:i+L] in the suffix array is unique, and any window holding it (from the sample, or the
 whole array) leads there.
 
-Steps of a lane: rows lower bound (first sample row >= the query's first tokens), then, for a
-query longer than a row, the first row greater than them; then the suffix-array binary search
+Steps of a lane: rows lower bound (first sample row >= the query's first tokens, inside the
+group of rows its fence keys pin: search.fence_windows), then, for a query longer than a row, the
+first row greater than them; then the suffix-array binary search
 (read the entry, then compare its text); then the common prefix with the suffixes at and
 just before the lower bound.
 """
@@ -27,6 +28,7 @@ from tracer_native.search import (
     EMPTY_LENS,
     EMPTY_LOOKUP,
     EMPTY_ROWS,
+    blocks_of_rows,
     bucket_rows,
     common_prefix,
     compare_row,
@@ -42,16 +44,6 @@ CHUNK = 1024  # positions per parallel task (larger queries only: see sampled_lo
 # lane stages, and what a lane's pending step reads
 _IDLE, _ROWS_LO, _ROWS_HI, _WINDOW, _SEARCH, _ENDS = 0, 1, 2, 3, 4, 5
 _NONE, _READ, _COMPARE = 0, 1, 2
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _window_from_rows(a, c, nr, every, n, longer_than_row):
-    """Suffix-array window [la, lb] holding the lower bound, from the first row >= the query (a)
-    and, for a query longer than a row, the first row > its first tokens (c)."""
-    la = np.int64(0) if a == 0 else min(np.int64(a - 1) * every + 1, n)
-    end = c if longer_than_row else a
-    lb = n if end == nr else min(np.int64(end) * every, n)
-    return la, lb
 
 
 @njit(cache=True, nogil=True)
@@ -139,7 +131,7 @@ def longest_lanes(tokens, sa, rows, lens, every, lookup, query, limits, i0, i1, 
                             continue
                     stage[k] = _WINDOW
                 elif s == _WINDOW:
-                    lo[k], hi[k] = _window_from_rows(first_row[k], lo[k], nr, every, n, length > width)
+                    lo[k], hi[k], _, _ = blocks_of_rows(first_row[k], lo[k], nr, every, n, length > width)
                     stage[k] = _SEARCH
                 elif s == _SEARCH:
                     if pending[k] == _READ:
@@ -207,6 +199,7 @@ def sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, lookup, query,
 
 @njit(cache=True, nogil=True, parallel=True)
 def _longest_in_chunks(tokens, sa, rows, lens, every, lookup, query, limits, chunks):
+    """``longest_lanes`` over ``chunks`` equal parts of the query, one parallel task each."""
     t = query.shape[0]
     out = np.zeros(t, dtype=np.int64)
     ok = np.ones(chunks, dtype=np.bool_)

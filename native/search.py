@@ -267,12 +267,21 @@ def sample_bounds(rows, lens, every, lookup, n, query, start, length):
     if every <= 0 or nr == 0:
         return np.int64(0), np.int64(n), np.int64(0), np.int64(n)
     a, c = row_bounds(rows, lens, lookup, query, start, length)
-    la = np.int64(0) if a == 0 else min(np.int64(a - 1) * every + 1, np.int64(n))
-    hb = np.int64(n) if c == nr else min(np.int64(c) * every, np.int64(n))
-    if length > rows.shape[1]:
+    return blocks_of_rows(a, c, nr, every, n, length > rows.shape[1])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def blocks_of_rows(a, c, nr, every, n, longer_than_row):
+    """(la, lb, ha, hb) of ``sample_bounds`` from the first row >= the query (a) and the first row
+    > it (c): row j is suffix sa[j * every], so each bound lies within one block of ``every``
+    entries, or for a query longer than a row anywhere in [la, hb]."""
+    n = np.int64(n)
+    la = np.int64(0) if a == 0 else min(np.int64(a - 1) * every + 1, n)
+    hb = n if c == nr else min(np.int64(c) * every, n)
+    if longer_than_row:
         return la, hb, la, hb
-    lb = np.int64(n) if a == nr else min(np.int64(a) * every, np.int64(n))
-    ha = np.int64(0) if c == 0 else min(np.int64(c - 1) * every + 1, np.int64(n))
+    lb = n if a == nr else min(np.int64(a) * every, n)
+    ha = np.int64(0) if c == 0 else min(np.int64(c - 1) * every + 1, n)
     return la, lb, ha, hb
 
 
