@@ -62,7 +62,7 @@ def test_planted_paraphrase_found_with_its_passage(corpus):
     assert m.doc_id == "d1" and m.document == 1
     assert texts[1][m.start_char : m.end_char] == m.passage  # the document's own characters
     assert a <= m.start_char < m.end_char <= b and m.end_char - m.start_char > 0.6 * (b - a)
-    assert m.score >= CheckOptions().soft_threshold
+    assert m.score >= CheckOptions().soft_cutoff
     pairs = {tuple(p) for p in m.aligned}
     assert ("Marisol", "Marisol") in pairs and ("25", "25") in pairs
     js = r.to_json()
@@ -73,7 +73,7 @@ def test_same_template_other_numbers_is_not_soft_contaminated(corpus):
     d, _, _ = corpus
     r = check_items(tracer.open(d / "all"), _items(), CheckOptions(soft=True))[1]
     assert not r.contaminated and r.match is None
-    assert r.soft is None or r.soft.score < CheckOptions().soft_threshold
+    assert r.soft is None or r.soft.score < CheckOptions().soft_cutoff
 
 
 def test_exact_verdicts_identical_with_and_without_soft(corpus):
@@ -202,7 +202,7 @@ def test_shared_source_passage_is_not_soft_evidence(tmp_path):
     n_source = len(words(SOURCE))
     assert len(passages) == n_source - PASSAGE_NGRAM + 1 == len(shared_passages([SOURCE, SOURCE + " x", SOURCE]))
     assert not shared_passages([SOURCE, SIBLING_Q, OWN_Q])  # nothing shared by two texts
-    threshold = CheckOptions().soft_threshold
+    threshold = CheckOptions().soft_cutoff
     blind = soft_verdicts(index, [mine], threshold)[0].match
     assert blind is not None and blind.score >= 0.8  # the old behaviour: matched on the passage
     seen = soft_verdicts(index, [mine], threshold, passages=passages)[0].match

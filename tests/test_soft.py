@@ -93,7 +93,7 @@ def check_found(index, texts, item, doc_no, needle):
     assert texts[doc_no][m.start_char : m.end_char] == m.passage
     assert index.document(doc_no).text[m.start_char : m.end_char] == m.passage
     assert needle in m.passage
-    assert 0.0 < m.score <= 1.0 and m.score >= SoftOptions().threshold
+    assert 0.0 < m.score <= 1.0 and m.score >= SoftOptions().score_threshold
     assert all(d.document != 23 for d in matches), "a same-template problem with other numbers matched"
     return m
 
@@ -114,8 +114,8 @@ def test_same_template_with_other_numbers_is_not_a_match(bytes_index):
     loose = bytes_index.find_similar(ITEM, 10, threshold=0.0)
     other = [m for m in loose if m.document == 23]
     real = [m for m in loose if m.document == 11]
-    assert real and real[0].score >= SoftOptions().threshold
-    assert not other or other[0].score < SoftOptions().threshold <= real[0].score
+    assert real and real[0].score >= SoftOptions().score_threshold
+    assert not other or other[0].score < SoftOptions().score_threshold <= real[0].score
     # and queried with OTHER itself, that one is found (exactly present: highest score)
     top = bytes_index.find_similar(OTHER, 1)[0]
     assert top.document == 23 and top.score > 0.9
@@ -125,7 +125,7 @@ def test_reordering_tolerated(bytes_index, corpus):
     sentences = ITEM.split(". ")
     shuffled = ". ".join([sentences[2], sentences[0], sentences[3], sentences[1]])
     m = check_found(bytes_index, corpus[2], shuffled, 11, "16 eggs")
-    assert m.score >= SoftOptions().threshold
+    assert m.score >= SoftOptions().score_threshold
 
 
 def test_batch_equals_single(bytes_index):
@@ -151,8 +151,8 @@ def test_bad_input(bytes_index):
         SoftOptions(threshold=1.5)
     with pytest.raises(InputError, match="limit"):
         bytes_index.find_similar(ITEM, -1)
-    with pytest.raises(InputError, match="no model scorer"):
-        SoftOptions(model="/some/dir")
+    with pytest.raises(InputError, match="not a directory"):
+        bytes_index.find_similar(ITEM, model="/no/such/model-dir")
 
 
 def test_words_and_stems():

@@ -23,7 +23,8 @@ read off one run.
 
     flock /work/bench/heavy.lock python -m benchmarks.scripts.soft_eval corpus [--work DIR] [--seed 0]
     flock /work/bench/heavy.lock python -m benchmarks.scripts.soft_eval run [--work DIR] [--json OUT]
-    python -m benchmarks.scripts.soft_eval pairs [--work DIR]      # the LLM Decontaminator pair test
+    flock /work/bench/heavy.lock python -m benchmarks.scripts.soft_eval run --soft-model DIR ...   # with a sentence model
+    python -m benchmarks.scripts.soft_eval pairs [--work DIR] [--soft-model DIR]  # the LLM Decontaminator pair test
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from tracer.contamination import BenchItem, CheckOptions, check_items, read_benc
 
 DATA = benchmark_data()
 FLOOR = 0.2  # soft matches kept down to this score, so every threshold reads off one run
-GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]
+GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.62, 0.64, 0.66, 0.7, 0.75, 0.8]
 TARGETS = {"recall gsm8k": 0.8, "recall mmlu_sociology": 0.6, "recall humaneval": 0.6,
            "fpr hard": 0.005, "fpr non-injected": 0.001}
 PUBLISHED = "10-gram overlap F1 0.00; embeddings 0.985 (English MMLU); GPT-4 judge 0.94-0.99 (Yang et al. 2023)"
@@ -180,7 +181,10 @@ def groups(items: dict[str, list[BenchItem]], plan: Plan, seed: int) -> list[Gro
     for name in ("gsm8k", "humaneval", "sociology"):
         rest = [it for i, it in enumerate(items[name]) if i not in out_of[name]]
         g.append(Group(f"{'mmlu_' if name == 'sociology' else ''}{name} held out", "neg-non-injected", rest))
-    other = [it for it in items["mmlu"] if "sociology" not in it.benchmark]
+    # MMLU test files carry no subject: the sociology items (whose rephrasings are injected) are told
+    # apart by their question (the first line of the input)
+    soc_questions = {it.input.split("\n")[0].strip() for it in items["sociology"]}
+    other = [it for it in items["mmlu"] if it.input.split("\n")[0].strip() not in soc_questions]
     g.append(Group("mmlu test, other subjects", "neg-non-injected", rng.sample(other, 1000)))
     train_in = set(plan.train_in)
     train_rest = [it for i, it in enumerate(items["gsm8k_train"]) if i not in train_in]
@@ -206,9 +210,9 @@ def cmd_run(a: argparse.Namespace) -> int:
         for it in v:          # benchmark checked at once)
             by_bench.setdefault(it.benchmark, []).append(it)
     base = CheckOptions()
-    soft_opts = replace(base, soft=True, soft_threshold=a.threshold or base.soft_threshold)
+    soft_opts = replace(base, soft=True, soft_threshold=a.threshold, soft_model=a.soft_model)
     report: dict = {"index": {"path": str(work / "idx"), "n_tokens": index.n_tokens, "n_docs": index.n_docs},
-                    "floor": FLOOR, "groups": {}}
+                    "floor": FLOOR, "soft_model": a.soft_model, "groups": {}}
     print(f"index: {index.n_tokens:,} tokens, {index.n_docs:,} documents; soft floor {FLOOR}", file=sys.stderr)
     for g in groups(items, plan, meta["seed"]):
         reference = [it for b in sorted({it.benchmark for it in g.items}) for it in by_bench[b]]
@@ -230,10 +234,10 @@ def cmd_run(a: argparse.Namespace) -> int:
                                     "exact_unchanged": same_exact, "rows": rows, "located": located}
         print(f"{g.name}: {len(rows)} items, exact {t1 - t0:.1f} s, exact+soft {t2 - t1:.1f} s", file=sys.stderr)
     report["speed"] = speed(index, items["gsm8k"], soft_opts)
-    report["pairs"] = pair_test(index, items, meta["seed"])
+    report["pairs"] = pair_test(index, items, meta["seed"], a.soft_model)
     if a.json:
         Path(a.json).write_text(json.dumps(report))
-    print_report(report, a.threshold or base.soft_threshold)
+    print_report(report, soft_opts.soft_cutoff)
     return 0
 
 
@@ -253,9 +257,10 @@ def speed(index, gsm: list[BenchItem], opts: CheckOptions) -> dict:
 # -- the LLM Decontaminator pair test -------------------------------------------------------
 
 
-def pair_test(index, items: dict[str, list[BenchItem]], seed: int) -> dict:
+def pair_test(index, items: dict[str, list[BenchItem]], seed: int, model: str | None = None) -> dict:
     """Each original scored against its rephrasing and against a random other item's rephrasing of
-    the same benchmark (the verifier alone, word weights from ``index``); F1 at each threshold."""
+    the same benchmark (the verifier alone, word weights from ``index``; with ``model``, its cosine
+    mixed in as the soft search mixes it); F1 at each threshold."""
     from tracer.contamination.soft import soft_query_text
     from tracer.query.soft import too_short, verify
     from tracer.query.soft.query import WordStats, check_text, soft_query
@@ -276,11 +281,20 @@ def pair_test(index, items: dict[str, list[BenchItem]], seed: int) -> dict:
             ws = check_text(text)
             stats.prepare(ws)
             queries[i] = soft_query(text, ws, stats)
-        pos, neg = [], []
+        pos, neg, other = [], [], []
         for i in idx:
             j = rng.choice([x for x in idx if x != i])
+            other.append(j)
             pos.append(float(verify(queries[i], reph[i])[0]))
             neg.append(float(verify(queries[i], reph[j])[0]))
+        if model is not None:
+            from tracer.query.soft.model import combined_score, load_model
+
+            vq = load_model(model).embed([queries[i].text for i in idx])
+            vr = load_model(model).embed([reph[i] for i in idx])
+            at = {i: k for k, i in enumerate(idx)}
+            pos = [combined_score(s, float(vq[k] @ vr[k])) for k, s in enumerate(pos)]
+            neg = [combined_score(s, float(vq[k] @ vr[at[j]])) for k, (s, j) in enumerate(zip(neg, other, strict=True))]
         out[name] = {"pairs": len(idx), "pos": pos, "neg": neg}
     return out
 
@@ -367,7 +381,7 @@ def print_report(report: dict, threshold: float) -> None:
 def cmd_pairs(a: argparse.Namespace) -> int:
     index = tracer.open(Path(a.work) / "idx")
     items = load()
-    report = {"pairs": pair_test(index, items, 0)}
+    report = {"pairs": pair_test(index, items, 0, a.soft_model)}
     for name, p in report["pairs"].items():
         best = max((f1_at(p["pos"], p["neg"], x / 100), x / 100) for x in range(5, 96))
         print(f"{name}: {p['pairs']} pairs, best F1 {best[0]:.3f} at {best[1]:.2f}")
@@ -376,7 +390,7 @@ def cmd_pairs(a: argparse.Namespace) -> int:
 
 def cmd_show(a: argparse.Namespace) -> int:
     report = json.loads(Path(a.json).read_text())
-    print_report(report, a.threshold or CheckOptions().soft_threshold)
+    print_report(report, CheckOptions(soft_threshold=a.threshold, soft_model=report.get("soft_model")).soft_cutoff)
     return 0
 
 
@@ -390,9 +404,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run")
     p.add_argument("--work", default=default_work)
     p.add_argument("--threshold", type=float)
+    p.add_argument("--soft-model", help="a sentence model directory that re-scores soft matches")
     p.add_argument("--json")
     p = sub.add_parser("pairs")
     p.add_argument("--work", default=default_work)
+    p.add_argument("--soft-model", help="a sentence model directory mixed into the pair scores")
     p = sub.add_parser("show", help="re-print the tables of a saved --json report")
     p.add_argument("json")
     p.add_argument("--threshold", type=float)

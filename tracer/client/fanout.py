@@ -28,7 +28,7 @@ Every call goes to all groups at once (gRPC futures) and the answers are merged:
 
 - ``soft_contamination``: the soft tier of a contamination check (``CheckOptions(soft=True)``) on
   every group; per item the best soft match over the groups wins (ties: the earlier group), its
-  document numbered globally; ``contaminated`` when it reaches ``soft_threshold``.
+  document numbered globally; ``contaminated`` when it reaches ``soft_cutoff``.
 
 - ``overlap``: every group answers for all the posted documents; rows merged exactly
   (tracer.client.overlap_merge), the summary made from the merged rows.

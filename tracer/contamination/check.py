@@ -397,7 +397,7 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
     call clean are searched, and only their ``match``/``soft``/``contaminated`` change.
 
     ``floor``: keep soft matches down to this score (evaluation of thresholds); only those at or
-    above ``opts.soft_threshold`` make an item contaminated. ``passages``: the benchmarks' shared
+    above ``opts.soft_cutoff`` make an item contaminated. ``passages``: the benchmarks' shared
     passages (``benchmark_passages``), template for the soft search.
     """
     clean, clean_own = [], []
@@ -409,12 +409,12 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
         else:
             clean.append(r)
             clean_own.append(words)
-    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_threshold, floor, passages)
+    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_cutoff, floor, passages, opts.soft_model)
     for r, words, v in zip(clean, clean_own, verdicts, strict=True):
         r.soft, r.soft_note = v.match, v.note
         if v.match is not None and own_aligned(v.match, words) < OWN_WORDS:
             r.soft, r.soft_note = None, SOFT_WEAK
-        if r.soft is not None and r.soft.score >= opts.soft_threshold:
+        if r.soft is not None and r.soft.score >= opts.soft_cutoff:
             r.contaminated, r.match = True, "soft"
     for r in results:
         r.soft_checked = True

@@ -10,9 +10,11 @@ from tracer.query.options import SNIPPET_CONTEXT, flag
 METHODS = ("coverage", "skip_coverage", "ngram", "longest", "13gram")
 PARTS = ("any", "both", "input", "label")
 
-# the default least score of a soft match (tracer.contamination.soft): chosen on the development data
-# of benchmarks/scripts/soft_eval.py (see benchmarks/RESULTS.md, "Soft contamination")
+# the default least score of a soft match (tracer.contamination.soft), by the word verifier alone and
+# mixed with a sentence model (--soft-model): chosen on the development data of
+# benchmarks/scripts/soft_eval.py (see benchmarks/RESULTS.md, "Soft contamination", "Session 8")
 DEFAULT_SOFT_THRESHOLD = 0.45
+DEFAULT_SOFT_MODEL_THRESHOLD = 0.64
 
 # the default threshold of each method: the share of the item's words (or n-grams) it needs
 DEFAULT_THRESHOLDS = {"coverage": 0.4, "skip_coverage": 0.4, "ngram": 0.7, "longest": 0.5, "13gram": 1.0}
@@ -66,14 +68,23 @@ class CheckOptions:
     soft: bool = field(default=False, metadata=flag(
         "--soft", help="also search items the exact tiers call clean for paraphrased or lightly rewritten "
                        "copies (a third tier: match 'soft')"))
-    soft_threshold: float = field(default=DEFAULT_SOFT_THRESHOLD, metadata=flag(
-        "--soft-threshold", metavar="S", help="least similarity (0..1) of a soft match that makes an item "
-                                              "contaminated (default {default}, chosen on the soft evaluation)"))
+    soft_threshold: float | None = field(default=None, metadata=flag(
+        "--soft-threshold", metavar="S",
+        help=f"least similarity (0..1) of a soft match that makes an item contaminated (default "
+             f"{DEFAULT_SOFT_THRESHOLD:g}, {DEFAULT_SOFT_MODEL_THRESHOLD:g} with --soft-model; chosen on the soft evaluation)"))
+    # a local sentence-embedding model that re-scores the soft tier's passages (tracer.query.soft.model)
+    soft_model: str | None = field(default=None, metadata=flag(
+        "--soft-model", metavar="PATH",
+        help="local sentence-embedding model directory (e.g. one sentence-transformers saved) that re-scores "
+             "soft matches: fewer false positives (needs the [model] extra; never downloaded)"))
 
     def __post_init__(self) -> None:
-        if isinstance(self.soft_threshold, bool) or not isinstance(self.soft_threshold, (int, float)) \
-                or not 0 < self.soft_threshold <= 1:
+        if self.soft_threshold is not None and (
+                isinstance(self.soft_threshold, bool) or not isinstance(self.soft_threshold, (int, float))
+                or not 0 < self.soft_threshold <= 1):
             raise InputError(f"--soft-threshold must be a number in (0, 1] (got {self.soft_threshold!r})")
+        if self.soft_model is not None and (not isinstance(self.soft_model, str) or not self.soft_model.strip()):
+            raise InputError(f"--soft-model must be a directory path (got {self.soft_model!r})")
         if self.ngram < 1:
             raise InputError(f"--ngram must be >= 1 (got {self.ngram})")
         if self.skip_budget < 0:
@@ -95,7 +106,15 @@ class CheckOptions:
     def verdict_threshold(self) -> float:
         return DEFAULT_THRESHOLDS[self.method] if self.threshold is None else self.threshold
 
+    @property
+    def soft_cutoff(self) -> float:
+        """The least soft score that makes an item contaminated: the one given, else the scorer's default."""
+        if self.soft_threshold is not None:
+            return float(self.soft_threshold)
+        return DEFAULT_SOFT_MODEL_THRESHOLD if self.soft_model else DEFAULT_SOFT_THRESHOLD
+
     def to_json(self) -> dict:
         d = asdict(self)
         d["threshold"] = self.verdict_threshold
+        d["soft_threshold"] = self.soft_cutoff
         return d

@@ -122,7 +122,16 @@ def _method_line(doc: dict) -> str:
             f"{o.get('ngram')} words; categories at {o.get('clean_below')} / {o.get('dirty_from')} coverage")
     if o.get("soft"):
         line += f"; soft tier: similarity >= {o.get('soft_threshold')} for items the exact tiers call clean"
+        if o.get("soft_model"):
+            line += f" (word score mixed with sentence model `{o.get('soft_model')}`)"
     return line
+
+
+def score_parts(m: dict) -> str:
+    """" (words 0.61, model 0.92)" for a soft match a sentence model re-scored, else ""."""
+    if m.get("model_score") is None:
+        return ""
+    return f" (words {m.get('lexical_score', 0.0):.2f}, model {m['model_score']:.2f})"
 
 
 def render_markdown(doc: dict, top: int = 20) -> str:
@@ -152,7 +161,7 @@ def render_markdown(doc: dict, top: int = 20) -> str:
         for i in soft[:top]:
             m = i["soft"]
             pairs = ", ".join(a if a == b else f"{a} → {b}" for a, b in m.get("aligned", [])[:12])
-            lines.append(f"| {i['benchmark']} | {i['id']} | {m['score']:.3f} | {_md_cell(str(m['doc_id']))} | "
+            lines.append(f"| {i['benchmark']} | {i['id']} | {m['score']:.3f}{score_parts(m)} | {_md_cell(str(m['doc_id']))} | "
                          f"{m['start_char']}-{m['end_char']} | {_md_cell(pairs)} |")
     return "\n".join(lines)
 
@@ -261,7 +270,7 @@ def _soft_example(item: dict) -> str:
     aligned = m.get("aligned", [])
     text = (item.get("parts", {}).get("input") or {}).get("text") or ""
     left = [f"<h4>{html.escape(item['benchmark'])} / {html.escape(str(item['id']))} <span class='tag soft'>soft "
-            f"{m['score']:.3f}</span></h4>", f"<pre>{_highlight_words(text, {a.casefold() for a, _ in aligned})}</pre>"]
+            f"{m['score']:.3f}</span>{html.escape(score_parts(m))}</h4>", f"<pre>{_highlight_words(text, {a.casefold() for a, _ in aligned})}</pre>"]
     right = [f"<div class='meta'>document <b>{html.escape(str(m['doc_id']))}</b> (#{m['document']}), chars "
              f"{m['start_char']}-{m['end_char']}</div>",
              f"<pre>{_highlight_words(m.get('passage', ''), {b.casefold() for _, b in aligned})}</pre>"]

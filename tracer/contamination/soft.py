@@ -7,7 +7,7 @@ input (the question, the prompt), or input and label when the input alone is too
 multiple-choice item (a question and 4 option lines, the label one of them) the question and its
 correct option: a paraphrase restates the question and answer, and the 3 wrong options would
 weigh as words the passage lacks (on the development data of benchmarks/scripts/soft_eval.py the
-pair-test F1 of MMLU sociology at score 0.5 is 0.58 this way and 0.12 with all options). A best match scoring at least ``CheckOptions.soft_threshold``
+pair-test F1 of MMLU sociology at score 0.5 is 0.58 this way and 0.12 with all options). A best match scoring at least ``CheckOptions.soft_cutoff``
 makes the item contaminated with ``match = "soft"``; an exact verdict is never changed, and an
 item already contaminated exactly is not searched.
 
@@ -60,9 +60,10 @@ def _note(text: str) -> str:
     return ""
 
 
-def soft_options(threshold: float, floor: float | None = None) -> SoftOptions:
-    """The search options of the tier: its threshold (or a lower ``floor`` to see near misses)."""
-    return SoftOptions(threshold=threshold if floor is None else min(floor, threshold))
+def soft_options(threshold: float, floor: float | None = None, model: str | None = None) -> SoftOptions:
+    """The search options of the tier: its threshold (or a lower ``floor`` to see near misses) and
+    the sentence model that re-scores its passages, if any."""
+    return SoftOptions(threshold=threshold if floor is None else min(floor, threshold), model=model)
 
 
 def benchmark_passages(items: Iterable[BenchItem]) -> frozenset[tuple[str, ...]]:
@@ -80,9 +81,10 @@ def benchmark_passages(items: Iterable[BenchItem]) -> frozenset[tuple[str, ...]]
 
 def soft_verdicts(index: IndexReader, items: Sequence[BenchItem], threshold: float,
                   floor: float | None = None,
-                  passages: frozenset[tuple[str, ...]] = frozenset()) -> list[SoftVerdict]:
+                  passages: frozenset[tuple[str, ...]] = frozenset(), model: str | None = None) -> list[SoftVerdict]:
     """Best soft match per item (score >= threshold, or >= ``floor`` when given), one batched
-    search; ``passages``: shared passages of their benchmarks (``benchmark_passages``)."""
+    search; ``passages``: shared passages of their benchmarks (``benchmark_passages``); ``model``:
+    a sentence model directory that re-scores the passages (tracer.query.soft.model)."""
     out = [SoftVerdict() for _ in items]
     texts, where = [], []
     for k, item in enumerate(items):
@@ -94,7 +96,7 @@ def soft_verdicts(index: IndexReader, items: Sequence[BenchItem], threshold: flo
         texts.append(text)
         where.append(k)
     if texts:
-        found = find_similar_many(index, texts, 1, soft_options(threshold, floor), passages=passages)
+        found = find_similar_many(index, texts, 1, soft_options(threshold, floor, model), passages=passages)
         for k, matches in zip(where, found, strict=True):
             out[k].match = matches[0] if matches else None
     return out

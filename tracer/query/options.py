@@ -157,15 +157,23 @@ class SearchOptions:
         check_int("max_clause_freq", self.max_clause_freq, 1)
 
 
+# default least scores of find_similar: the word verifier alone, and mixed with a sentence model
+# (tracer.query.soft.model; chosen on benchmarks/scripts/soft_eval.py)
+SOFT_THRESHOLD = 0.4
+SOFT_MODEL_THRESHOLD = 0.6
+
+
 @dataclass(frozen=True)
 class SoftOptions:
     """Soft (similar-passage) search, ``Index.find_similar``: which of the query's words retrieve
     candidates (the ``words`` rarest, each located at most ``occurrences`` times), how many
     candidate windows are verified (``candidates``), and the score a passage needs (``threshold``,
-    0..1). ``model``: a local model directory for a stronger scorer (not built into this version)."""
+    0..1; None: 0.4, or 0.6 with a model). ``model``: a local sentence-embedding model directory
+    whose cosine is mixed into the score (tracer.query.soft.model; needs the [model] extra)."""
 
-    threshold: float = field(default=0.4, metadata=flag(
-        "--soft-threshold", metavar="S", help="least similarity (0..1) of a soft match (default {default})"))
+    threshold: float | None = field(default=None, metadata=flag(
+        "--soft-threshold", metavar="S",
+        help="least similarity (0..1) of a soft match (default 0.4; 0.6 with --soft-model)"))
     words: int = field(default=12, metadata=flag(
         "--soft-words", metavar="N", help="rarest query words that retrieve candidates (default {default})"))
     occurrences: int = field(default=5000, metadata=flag(
@@ -175,15 +183,23 @@ class SoftOptions:
         "--soft-candidates", metavar="N", help="candidate passages verified per query (default {default})"))
     model: str | None = field(default=None, metadata=flag(
         "--soft-model", metavar="PATH",
-        help="local model directory for a stronger scorer (needs the [model] extra; not available in this version)"))
+        help="local sentence-embedding model directory (e.g. one sentence-transformers saved) that re-scores "
+             "the word verifier's best passages (needs the [model] extra; never downloaded)"))
 
     def __post_init__(self) -> None:
-        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) \
-                or not 0.0 <= self.threshold <= 1.0:
+        if self.threshold is not None and (isinstance(self.threshold, bool)
+                                           or not isinstance(self.threshold, (int, float))
+                                           or not 0.0 <= self.threshold <= 1.0):
             raise InputError(f"soft threshold must be a number in [0, 1], got {self.threshold!r}")
         check_int("words", self.words, 1)
         check_int("occurrences", self.occurrences, 1)
         check_int("candidates", self.candidates, 1)
-        if self.model is not None:
-            raise InputError("--soft-model: no model scorer is available in this tracer version "
-                             "(the built-in corpus-statistics scorer is used without it)")
+        if self.model is not None and (not isinstance(self.model, str) or not self.model.strip()):
+            raise InputError(f"--soft-model must be a directory path, got {self.model!r}")
+
+    @property
+    def score_threshold(self) -> float:
+        """The least score of a match: the one given, else the default of the scorer in use."""
+        if self.threshold is not None:
+            return float(self.threshold)
+        return SOFT_MODEL_THRESHOLD if self.model else SOFT_THRESHOLD

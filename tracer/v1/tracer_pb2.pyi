@@ -348,7 +348,7 @@ class BenchItem(_message.Message):
     def __init__(self, id: _Optional[str] = ..., benchmark: _Optional[str] = ..., split: _Optional[str] = ..., input: _Optional[str] = ..., label: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class ContaminationOptions(_message.Message):
-    __slots__ = ("ngram", "skip_budget", "gpt3_ngram", "clean_below", "dirty_from", "method", "threshold", "part", "max_documents", "max_spans", "context", "template_items", "json_variants", "soft", "soft_threshold")
+    __slots__ = ("ngram", "skip_budget", "gpt3_ngram", "clean_below", "dirty_from", "method", "threshold", "part", "max_documents", "max_spans", "context", "template_items", "json_variants", "soft", "soft_threshold", "soft_model")
     NGRAM_FIELD_NUMBER: _ClassVar[int]
     SKIP_BUDGET_FIELD_NUMBER: _ClassVar[int]
     GPT3_NGRAM_FIELD_NUMBER: _ClassVar[int]
@@ -364,6 +364,7 @@ class ContaminationOptions(_message.Message):
     JSON_VARIANTS_FIELD_NUMBER: _ClassVar[int]
     SOFT_FIELD_NUMBER: _ClassVar[int]
     SOFT_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    SOFT_MODEL_FIELD_NUMBER: _ClassVar[int]
     ngram: int
     skip_budget: int
     gpt3_ngram: int
@@ -379,7 +380,8 @@ class ContaminationOptions(_message.Message):
     json_variants: bool
     soft: bool
     soft_threshold: float
-    def __init__(self, ngram: _Optional[int] = ..., skip_budget: _Optional[int] = ..., gpt3_ngram: _Optional[int] = ..., clean_below: _Optional[float] = ..., dirty_from: _Optional[float] = ..., method: _Optional[str] = ..., threshold: _Optional[float] = ..., part: _Optional[str] = ..., max_documents: _Optional[int] = ..., max_spans: _Optional[int] = ..., context: _Optional[int] = ..., template_items: _Optional[int] = ..., json_variants: _Optional[bool] = ..., soft: _Optional[bool] = ..., soft_threshold: _Optional[float] = ...) -> None: ...
+    soft_model: str
+    def __init__(self, ngram: _Optional[int] = ..., skip_budget: _Optional[int] = ..., gpt3_ngram: _Optional[int] = ..., clean_below: _Optional[float] = ..., dirty_from: _Optional[float] = ..., method: _Optional[str] = ..., threshold: _Optional[float] = ..., part: _Optional[str] = ..., max_documents: _Optional[int] = ..., max_spans: _Optional[int] = ..., context: _Optional[int] = ..., template_items: _Optional[int] = ..., json_variants: _Optional[bool] = ..., soft: _Optional[bool] = ..., soft_threshold: _Optional[float] = ..., soft_model: _Optional[str] = ...) -> None: ...
 
 class ContaminationRequest(_message.Message):
     __slots__ = ("index", "items", "options")
@@ -766,7 +768,7 @@ class AlignedWord(_message.Message):
     def __init__(self, query_word: _Optional[str] = ..., passage_word: _Optional[str] = ...) -> None: ...
 
 class SoftMatch(_message.Message):
-    __slots__ = ("score", "document", "doc_id", "start_char", "end_char", "passage", "aligned")
+    __slots__ = ("score", "document", "doc_id", "start_char", "end_char", "passage", "aligned", "lexical_score", "model_score")
     SCORE_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     DOC_ID_FIELD_NUMBER: _ClassVar[int]
@@ -774,6 +776,8 @@ class SoftMatch(_message.Message):
     END_CHAR_FIELD_NUMBER: _ClassVar[int]
     PASSAGE_FIELD_NUMBER: _ClassVar[int]
     ALIGNED_FIELD_NUMBER: _ClassVar[int]
+    LEXICAL_SCORE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_SCORE_FIELD_NUMBER: _ClassVar[int]
     score: float
     document: int
     doc_id: str
@@ -781,7 +785,9 @@ class SoftMatch(_message.Message):
     end_char: int
     passage: str
     aligned: _containers.RepeatedCompositeFieldContainer[AlignedWord]
-    def __init__(self, score: _Optional[float] = ..., document: _Optional[int] = ..., doc_id: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., passage: _Optional[str] = ..., aligned: _Optional[_Iterable[_Union[AlignedWord, _Mapping]]] = ...) -> None: ...
+    lexical_score: float
+    model_score: float
+    def __init__(self, score: _Optional[float] = ..., document: _Optional[int] = ..., doc_id: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., passage: _Optional[str] = ..., aligned: _Optional[_Iterable[_Union[AlignedWord, _Mapping]]] = ..., lexical_score: _Optional[float] = ..., model_score: _Optional[float] = ...) -> None: ...
 
 class SoftMatches(_message.Message):
     __slots__ = ("matches",)

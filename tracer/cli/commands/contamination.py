@@ -96,6 +96,8 @@ def _print_text(results, summary, share, args, opts) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from tracer.contamination.report import score_parts
+
     console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     table = Table(title=f"contamination: {opts.method} >= {opts.verdict_threshold:g} on part {opts.part}, "
                         f"spans of >= {opts.ngram} words")
@@ -113,7 +115,8 @@ def _print_text(results, summary, share, args, opts) -> None:
         line = Text(f"{r.item.benchmark}/{r.item.id}", style="bold red")
         if r.match == "soft" and r.soft is not None:
             words = ", ".join(a if a == b else f"{a}~{b}" for a, b in r.soft.aligned[:8])
-            line.append(f"  soft match {r.soft.score:.2f} in {r.soft.doc_id} chars {r.soft.start_char}-"
+            parts = score_parts(r.soft.to_json())
+            line.append(f"  soft match {r.soft.score:.2f}{parts} in {r.soft.doc_id} chars {r.soft.start_char}-"
                         f"{r.soft.end_char} ({words})", style="magenta")
             console.print(line)
             continue
@@ -126,7 +129,7 @@ def _print_text(results, summary, share, args, opts) -> None:
         console.print(f"... and {len(bad) - 20} more contaminated items (use --format jsonl or --report)")
     if opts.soft:
         soft = sum(r.match == "soft" for r in results)
-        console.print(f"soft tier (score >= {opts.soft_threshold:g}): {soft} of {len(results)} items contaminated "
+        console.print(f"soft tier (score >= {opts.soft_cutoff:g}): {soft} of {len(results)} items contaminated "
                       f"only by a paraphrase or light rewrite")
     verdict = "FAIL" if share > args.fail_above else "ok"
     console.print(f"{share:.2f}% of {len(results)} items contaminated (gate --fail-above {args.fail_above:g}%: {verdict})")

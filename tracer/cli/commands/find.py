@@ -59,9 +59,10 @@ def run_soft(args: argparse.Namespace, limit: int) -> int:
     from rich.text import Text
 
     console = Console(highlight=False, soft_wrap=True)
-    console.print(f"{len(matches)} similar passages (score >= {options.threshold})")
+    console.print(f"{len(matches)} similar passages (score >= {options.score_threshold:g})")
     for m in matches:
-        head = Text(f"{m.score:.3f} {m.doc_id} @ chars {m.start_char}-{m.end_char}: ", style="bold cyan")
+        parts = "" if m.semantic is None else f" (words {m.lexical:.2f}, model {m.semantic:.2f})"
+        head = Text(f"{m.score:.3f}{parts} {m.doc_id} @ chars {m.start_char}-{m.end_char}: ", style="bold cyan")
         head.append(m.passage.replace("\n", " "))
         console.print(head)
         pairs = Text("    aligned: ", style="dim")

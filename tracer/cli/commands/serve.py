@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tls-client-ca", metavar="F", help="require client certificates signed by this CA (PEM)")
     p.add_argument("--model", metavar="DIR",
                    help="local Hugging Face causal LM for ScoreMembership requests that send texts (tracer[model])")
+    p.add_argument("--soft-model", action="append", default=[], metavar="DIR",
+                   help="a local sentence-embedding model that soft requests may name (their model field: this "
+                        "path); loaded at startup (repeatable; needs the [model] extra)")
     p.add_argument("--device", default="cpu", help="torch device for --model (default cpu)")
     p.add_argument("--max-message-mb", type=int, default=64, metavar="MB",
                    help="largest request accepted (default 64 MiB; larger ones get RESOURCE_EXHAUSTED)")
@@ -87,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
                         _read(args.tls_client_ca, "the client CA") if args.tls_client_ca else None)
     token = read_token_file(args.auth_token_file) if args.auth_token_file else None
     config = ServerConfig(host=args.host, port=args.port, max_workers=args.max_workers, token=token, tls=tls,
-                          limits=Limits(max_receive_bytes=args.max_message_mb * MiB), grace_s=args.grace,
+                          limits=Limits(max_receive_bytes=args.max_message_mb * MiB,
+                                        soft_models=_soft_models(args.soft_model)), grace_s=args.grace,
                           allow_unauthenticated=args.allow_unauthenticated)
     check_exposure(config)  # refuse before a long startup verification or model load, not after
     specs = [parse_index_spec(s) for s in args.index]
@@ -133,6 +137,17 @@ def run(args: argparse.Namespace) -> int:
         for index in registry.indexes.values():
             index.integrity.stop()
     return 0
+
+
+def _soft_models(paths: list[str]) -> tuple[str, ...]:
+    """Each --soft-model loaded now (a bad directory stops the start, exit 2), as real paths."""
+    import os
+
+    from tracer.query.soft.model import load_model
+
+    for p in paths:
+        load_model(p)
+    return tuple(os.path.realpath(p) for p in paths)
 
 
 def _start_http(args: argparse.Namespace, registry, config, benchmarks):  # noqa: ANN001 - types imported lazily

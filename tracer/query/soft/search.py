@@ -11,7 +11,7 @@ names and rare words) scores low. Offsets are the document's own characters, as 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,11 +44,18 @@ class SoftMatch:
     end_char: int
     passage: str  # the document text between them
     aligned: list[list[str]]
+    lexical: float | None = None  # with a model: the word verifier's score and the model's cosine
+    semantic: float | None = None  # (``score`` mixes them; tracer.query.soft.model)
 
     def to_json(self) -> dict:
-        return {"score": round(self.score, 4), "document": self.document, "doc_id": self.doc_id,
-                "start_char": self.start_char, "end_char": self.end_char, "passage": self.passage,
-                "aligned": self.aligned}
+        out = {"score": round(self.score, 4), "document": self.document, "doc_id": self.doc_id,
+               "start_char": self.start_char, "end_char": self.end_char, "passage": self.passage,
+               "aligned": self.aligned}
+        if self.lexical is not None:
+            out["lexical_score"] = round(self.lexical, 4)
+        if self.semantic is not None:
+            out["model_score"] = round(self.semantic, 4)
+        return out
 
 
 def _region(index: IndexReader, q: SoftQuery, c: Candidate) -> tuple[int, str, str, int] | None:
@@ -96,7 +103,8 @@ def verify(q: SoftQuery, text: str) -> tuple[float, int, int, list[list[str]]]:
     return float(score), pw[a].start, pw[b].end, aligned
 
 
-def _search(index: IndexReader, q: SoftQuery, loc: Locator, limit: int, opts: SoftOptions) -> list[SoftMatch]:
+def _search(index: IndexReader, q: SoftQuery, loc: Locator, least: float, opts: SoftOptions) -> list[SoftMatch]:
+    """Verified candidate passages scoring at least ``least``, best first, overlaps removed."""
     found: list[SoftMatch] = []
     for c in candidates(q, loc, opts):
         region = _region(index, q, c)
@@ -104,18 +112,47 @@ def _search(index: IndexReader, q: SoftQuery, loc: Locator, limit: int, opts: So
             continue
         doc, doc_id, text, base = region
         score, s, e, aligned = verify(q, text)
-        if score < opts.threshold or e <= s:
+        if score < least or e <= s:
             continue
         found.append(SoftMatch(score, doc, doc_id, base + s, base + e, text[s:e], aligned))
+    return _best_apart(found)
+
+
+def _best_apart(found: list[SoftMatch]) -> list[SoftMatch]:
+    """Best first; of matches overlapping in one document (windows of one passage found twice) the better."""
     found.sort(key=lambda m: (-m.score, m.document, m.start_char))
     kept: list[SoftMatch] = []
-    for m in found:  # windows of one passage found twice: keep the better
+    for m in found:
         if any(k.document == m.document and m.start_char < k.end_char and k.start_char < m.end_char for k in kept):
             continue
         kept.append(m)
-        if len(kept) >= limit:
-            break
     return kept
+
+
+def _rescore(model_path: str, queries: list[SoftQuery], found: list[list[SoftMatch]], least: float,
+             limit: int) -> list[list[SoftMatch]]:
+    """Each query's best ``max(RESCORED, limit)`` passages, scored again with the sentence model's cosine mixed
+    in (one batched encoder pass for all queries and passages); kept when the mix reaches ``least``."""
+    from tracer.query.soft.model import RESCORED, combined_score, load_model
+
+    model = load_model(model_path)
+    found = [f[: max(RESCORED, limit)] for f in found]
+    busy = [i for i, f in enumerate(found) if f]
+    texts = [queries[i].text for i in busy] + [m.passage for i in busy for m in found[i]]
+    if not texts:
+        return found
+    vecs = model.embed(texts)
+    at = len(busy)
+    out: list[list[SoftMatch]] = [[] for _ in found]
+    for row, i in enumerate(busy):
+        for m in found[i]:
+            cos = float(np.dot(vecs[row], vecs[at]))
+            at += 1
+            score = combined_score(m.score, cos)
+            if score >= least:
+                out[i].append(replace(m, score=score, lexical=m.score, semantic=cos))
+        out[i].sort(key=lambda m: (-m.score, m.document, m.start_char))
+    return out
 
 
 def find_similar_many(index: IndexReader, texts: Sequence[str], limit: int = 10, options: SoftOptions | None = None,
@@ -141,10 +178,20 @@ def find_similar_many(index: IndexReader, texts: Sequence[str], limit: int = 10,
     loc = Locator(index, stats, opts.occurrences)
     queries = [soft_query(t, ws, stats) for t, ws in zip(texts, all_words, strict=True)]
     template_factors(queries, passages)
-    return [_search(index, q, loc, limit, opts) if limit > 0 else [] for q in queries]
+    if limit == 0:
+        return [[] for _ in queries]
+    least = opts.score_threshold
+    if opts.model is None:
+        return [_search(index, q, loc, least, opts)[:limit] for q in queries]
+    from tracer.query.soft.model import MODEL_FLOOR, load_model
+
+    load_model(opts.model)  # a bad model directory fails before the search runs
+    found = [_search(index, q, loc, MODEL_FLOOR, opts) for q in queries]
+    return [f[:limit] for f in _rescore(opts.model, queries, found, least, limit)]
 
 
 def find_similar(index: IndexReader, text: str, limit: int = 10, options: SoftOptions | None = None,
                  **overrides) -> list[SoftMatch]:
-    """Up to ``limit`` passages of the corpus similar to ``text``, best first (score >= threshold)."""
+    """Up to ``limit`` passages of the corpus similar to ``text``, best first (score >= threshold;
+    with ``model``, the word score and the model's cosine mixed: tracer.query.soft.model)."""
     return find_similar_many(index, [text], limit, options, **overrides)[0]
