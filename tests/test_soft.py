@@ -350,3 +350,16 @@ def test_import_lines_are_template(bytes_index):
     prose = "Import duties on granite rose sharply\nfrom the quarry owners' point of view"
     qp = soft_query(prose, check_text(prose), stats)
     assert qp.signal.sum() == len([k for k in qp.keys if not qp.first[k].stop and not qp.first[k].number])
+
+
+def test_offsets_hold_after_multibyte_text(tmp_path):
+    """A soft region cut inside a 3-byte character (Korean text just before the passage, at each of
+    the 3 byte alignments) still gives the document's own offsets: text[start:end] == passage."""
+    texts = [("설명서의 번역입니다" * 40) + "x" * k + PARAPHRASE + " 끝" for k in range(3)] + list(FILLER)
+    index_dir = tmp_path / "idx"
+    tracer.build([str(write_corpus(tmp_path, texts))], str(index_dir), id_field="id", progress=False)
+    index = tracer.open(index_dir)
+    matches = index.find_similar(ITEM, 10, threshold=0.0)
+    assert sorted(m.document for m in matches if "16 eggs" in m.passage) == [0, 1, 2]
+    for m in matches:
+        assert index.document(m.document).text[m.start_char : m.end_char] == m.passage, m

@@ -10,6 +10,7 @@ import numpy as np
 from tracer.index.reader import IndexReader, Shard
 from tracer.query.options import SNIPPET_CONTEXT
 from tracer.tokenize.base import Encoding
+from tracer.tokenize.bytes_tokenizer import BytesTokenizer
 from tracer_native import documents_of_positions
 
 
@@ -47,6 +48,29 @@ def positions_to_docs(shard: Shard, positions: np.ndarray) -> np.ndarray:
 def _byte_table(index: IndexReader):
     """The tokenizer's byte table (``HFTokenizer.byte_level``) where it has one, else None."""
     return getattr(index.tokenizer, "byte_level", None)
+
+
+def character_start(index: IndexReader, tokens: np.ndarray, t: int, limit: int) -> int:
+    """The first position in ``[t, limit]`` whose token does not begin with a UTF-8 character's tail
+    bytes (bytes or byte-level BPE tokens). A span cut at an arbitrary position (the context around
+    a soft-search window) must start there: decoding tail bytes gives stray U+FFFDs, which would
+    shift every character offset inside the decoded text."""
+    table = _byte_table(index)
+    is_bytes = getattr(index.tokenizer, "fingerprint", "") == BytesTokenizer.fingerprint
+    while t < limit:
+        tok = int(tokens[t])
+        if table is not None:
+            if table.leads[tok] < 0 or table.offsets[tok + 1] == table.offsets[tok]:
+                break
+            first = int(table.data[table.offsets[tok]])
+        elif is_bytes:
+            first = tok
+        else:
+            break
+        if first & 0xC0 != 0x80:
+            break
+        t += 1
+    return t
 
 
 def _char_offset(index: IndexReader, tokens: np.ndarray) -> int:

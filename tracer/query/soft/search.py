@@ -17,7 +17,7 @@ import numpy as np
 
 from tracer.errors import InputError
 from tracer.index.reader import IndexReader
-from tracer.query.documents import doc_span, positions_to_docs
+from tracer.query.documents import character_start, doc_span, positions_to_docs
 from tracer.query.options import SoftOptions, check_int, resolve
 from tracer.query.soft.query import SoftQuery, WordStats, check_text, soft_query, template_factors
 from tracer.query.soft.retrieve import Candidate, Locator, candidates
@@ -64,7 +64,7 @@ def _region(index: IndexReader, q: SoftQuery, c: Candidate) -> tuple[int, str, s
     local = int(positions_to_docs(shard, np.asarray([c.first]))[0])
     da, db = shard.doc_range(local)
     margin = int(REGION_FACTOR * q.n_tokens) + 8
-    t0 = max(da, c.first - margin)
+    t0 = character_start(index, shard.tokens, max(da, c.first - margin), c.first)
     t1 = min(db, c.last + margin + 8)
     if t1 <= t0:
         return None
