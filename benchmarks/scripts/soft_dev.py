@@ -3,7 +3,7 @@
     python -m benchmarks.scripts.soft_dev corpus --out DIR [--corpus-mb 20]   # injected corpus + index
     python -m benchmarks.scripts.soft_dev pairs --index IDX                   # LLM-Decontaminator pair test
     python -m benchmarks.scripts.soft_dev eval --index DIR/idx                # recall / false positives
-    python -m benchmarks.scripts.soft_dev speed --index IDX [--batch]         # find --soft p50, batch time
+    python -m benchmarks.scripts.soft_dev speed --index IDX [--batch] [--soft-model DIR]  # find --soft p50, batch time
 
 ``pairs``: each original item is scored (verifier alone, weights from IDX) against its real
 rephrasing and against the rephrasing of a random other item of the same benchmark; F1 at the
@@ -213,20 +213,23 @@ def cmd_speed(args: argparse.Namespace) -> int:
     gsm = [it.input for it in read_benchmarks([str(DATA / "gsm8k/test.jsonl.gz")])]
     reph = read_texts("rephrase_gsm8k.jsonl.gz")
     passages = [" ".join(t.split()[:60]) for t in gsm + reph if len(t.split()) >= 60][: args.queries]
-    index.find_similar(passages[0], 10)  # compile / warm
-    times = []
-    for p in passages:
-        t0 = time.perf_counter()
-        index.find_similar(p, 10)
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    print(f"find_similar of {len(times)} 60-word passages: p50 {1000 * times[len(times) // 2]:.1f} ms, "
-          f"p90 {1000 * times[int(0.9 * len(times))]:.1f} ms")
-    if args.batch:
-        t0 = time.perf_counter()
-        res = index.find_similar_many(gsm, 1)
-        print(f"find_similar_many of {len(gsm)} GSM8K test items: {time.perf_counter() - t0:.1f} s, "
-              f"{sum(bool(r) for r in res)} with a match")
+    arms = [None] + ([args.soft_model] if args.soft_model else [])  # with a model: both arms, one process
+    for model in arms:
+        index.find_similar(passages[0], 10, model=model)  # compile / warm / load
+        times, found = [], 0
+        for p in passages:
+            t0 = time.perf_counter()
+            found += bool(index.find_similar(p, 10, model=model))
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        print(f"find_similar of {len(times)} 60-word passages{' with ' + model if model else ''}: "
+              f"p50 {1000 * times[len(times) // 2]:.1f} ms, p90 {1000 * times[int(0.9 * len(times))]:.1f} ms "
+              f"({found} with a match)")
+        if args.batch:
+            t0 = time.perf_counter()
+            res = index.find_similar_many(gsm, 1, model=model)
+            print(f"find_similar_many of {len(gsm)} GSM8K test items{' with the model' if model else ''}: "
+                  f"{time.perf_counter() - t0:.1f} s, {sum(bool(r) for r in res)} with a match")
     return 0
 
 
@@ -256,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", required=True)
     p.add_argument("--queries", type=int, default=100)
     p.add_argument("--batch", action="store_true")
+    p.add_argument("--soft-model", help="also time every query with this sentence model (same process)")
     args = ap.parse_args(argv)
     return {"pairs": cmd_pairs, "corpus": cmd_corpus, "eval": cmd_eval, "speed": cmd_speed}[args.cmd](args)
 
