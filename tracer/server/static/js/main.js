@@ -45,7 +45,7 @@ async function main() {
   docview.init();
   trace.init(report);
   search.init(report, meta.limits);
-  contamination.init(report, meta.limits);
+  contamination.init(report, meta.limits, meta.soft_models);
   for (const b of $("tabs").querySelectorAll("button")) b.addEventListener("click", () => show(b.dataset.tab));
   show(state.get("tab", "trace"));
   window.addEventListener("hashchange", () => show(state.get("tab", "trace")));  // a pasted link
