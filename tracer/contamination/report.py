@@ -128,7 +128,7 @@ def _method_line(doc: dict) -> str:
 
 
 def score_parts(m: dict) -> str:
-    """" (words 0.61, model 0.92)" for a soft match a sentence model re-scored, else ""."""
+    """" (words 0.61, model 0.92)" for a soft match (its JSON) a sentence model re-scored, else ""."""
     if m.get("model_score") is None:
         return ""
     return f" (words {m.get('lexical_score', 0.0):.2f}, model {m['model_score']:.2f})"

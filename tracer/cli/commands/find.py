@@ -58,11 +58,12 @@ def run_soft(args: argparse.Namespace, limit: int) -> int:
     from rich.console import Console
     from rich.text import Text
 
+    from tracer.contamination.report import score_parts
+
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"{len(matches)} similar passages (score >= {options.score_threshold:g})")
     for m in matches:
-        parts = "" if m.semantic is None else f" (words {m.lexical:.2f}, model {m.semantic:.2f})"
-        head = Text(f"{m.score:.3f}{parts} {m.doc_id} @ chars {m.start_char}-{m.end_char}: ", style="bold cyan")
+        head = Text(f"{m.score:.3f}{score_parts(m.to_json())} {m.doc_id} @ chars {m.start_char}-{m.end_char}: ", style="bold cyan")
         head.append(m.passage.replace("\n", " "))
         console.print(head)
         pairs = Text("    aligned: ", style="dim")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from tracer.query.soft.query import SoftQuery, WordStats, check_text, soft_query
 from tracer.query.soft.retrieve import Candidate, Locator, candidates
 from tracer.query.soft.words import number_weight, words
 from tracer_native import best_aligned_span
+
+if TYPE_CHECKING:
+    from tracer.query.soft.model import SentenceModel
 
 SPAN_FACTOR = 2.0  # a passage holds at most 2x the query's words (+ slack)
 SPAN_SLACK = 16
@@ -129,13 +133,12 @@ def _best_apart(found: list[SoftMatch]) -> list[SoftMatch]:
     return kept
 
 
-def _rescore(model_path: str, queries: list[SoftQuery], found: list[list[SoftMatch]], least: float,
+def _rescore(model: SentenceModel, queries: list[SoftQuery], found: list[list[SoftMatch]], least: float,
              limit: int) -> list[list[SoftMatch]]:
     """Each query's best ``max(RESCORED, limit)`` passages, scored again with the sentence model's cosine mixed
     in (one batched encoder pass for all queries and passages); kept when the mix reaches ``least``."""
-    from tracer.query.soft.model import RESCORED, combined_score, load_model
+    from tracer.query.soft.model import RESCORED, combined_score
 
-    model = load_model(model_path)
     found = [f[: max(RESCORED, limit)] for f in found]
     busy = [i for i, f in enumerate(found) if f]
     texts = [queries[i].text for i in busy] + [m.passage for i in busy for m in found[i]]
@@ -185,9 +188,9 @@ def find_similar_many(index: IndexReader, texts: Sequence[str], limit: int = 10,
         return [_search(index, q, loc, least, opts)[:limit] for q in queries]
     from tracer.query.soft.model import MODEL_FLOOR, load_model
 
-    load_model(opts.model)  # a bad model directory fails before the search runs
+    model = load_model(opts.model)  # a bad model directory fails before the search runs
     found = [_search(index, q, loc, MODEL_FLOOR, opts) for q in queries]
-    return [f[:limit] for f in _rescore(opts.model, queries, found, least, limit)]
+    return [f[:limit] for f in _rescore(model, queries, found, least, limit)]
 
 
 def find_similar(index: IndexReader, text: str, limit: int = 10, options: SoftOptions | None = None,
