@@ -1,4 +1,4 @@
-"""Shared test fixtures: the CLI as a subprocess, corpus writers, a BPE tokenizer trained here, and a
+"""Shared test fixtures: the CLI (run in this process), corpus writers, a BPE tokenizer trained here, and a
 brute-force n-gram oracle that knows nothing about suffix arrays.
 
 Every fixture is session-scoped and stateless (functions or read-only files), so hypothesis tests
@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -141,16 +139,17 @@ def minilm(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def tracer_cli() -> Callable[..., subprocess.CompletedProcess]:
-    """Run ``tracer ARGS...`` as a subprocess (the installed console script of this interpreter)."""
-    script = Path(sys.executable).with_name("tracer")
-    base = [str(script)] if script.exists() else [shutil.which("tracer") or "tracer"]
+    """Run ``tracer ARGS...`` and return what ``subprocess.run`` would: in this process by default
+    (tests/cli_runner.py says why and what it keeps of a process boundary); ``tracer_cli.argv`` is
+    the console script, for tests that need a real process."""
+    from cli_runner import console_script, run_in_process
 
     def run(*args: str | os.PathLike, cwd: str | os.PathLike | None = None, timeout: float = 120,
             input: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(base + [str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                              timeout=timeout, input=input)
+        del timeout  # pytest-timeout bounds every test; a call in this process cannot be cut short alone
+        return run_in_process([str(a) for a in args], cwd=cwd, input=input)
 
-    run.argv = base  # type: ignore[attr-defined]
+    run.argv = console_script()  # type: ignore[attr-defined]
     return run
 
 

@@ -3,7 +3,7 @@
 A README whose example fails is a bug users meet first. The test reads README.md, takes each
 command line of its ```bash blocks that starts with ``tracer``, and runs it with bash in a folder
 holding small stand-ins for every file the examples name (a corpus, a tokenizer, benchmarks,
-log-probs...). A command must exit 0, or 1 where the README says 1 means "found" (contamination),
+log-probs...); a line without shell syntax runs through the tests' in-process CLI runner. A command must exit 0, or 1 where the README says 1 means "found" (contamination),
 and never print a traceback. Commands that need what a test cannot have (a long-running server, a
 model directory) are listed in SKIP with the test that covers them instead; a README command that
 is neither run nor listed fails the test, so a new example cannot go untested.
@@ -14,11 +14,13 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
 import pytest
 import zstandard
+from cli_runner import run_in_process
 from conftest import make_texts, write_jsonl
 
 import tracer
@@ -141,14 +143,25 @@ def test_every_readme_command_runs(sandbox, tracer_cli):
         if cmd.startswith("tracer report"):  # its input is a saved contamination result
             subprocess.run("tracer contamination --index idx gsm8k/test.jsonl.gz --format json > results.json",
                            shell=True, cwd=sandbox, env=_env(bindir), timeout=300)
-        proc = subprocess.run(["bash", "-c", cmd], cwd=sandbox, capture_output=True, text=True, timeout=300,
-                              env=_env(bindir))
+        proc = _run(cmd, sandbox, bindir)
         ran += 1
         ok_codes = (0, 1) if cmd.startswith(FOUND_IS_ONE) else (0,)
         if proc.returncode not in ok_codes or "Traceback" in proc.stderr:
             failures.append(f"$ {cmd}\nexit {proc.returncode}\n{proc.stderr.strip()[-800:]}")
     assert ran >= 15
     assert not failures, "README examples that fail:\n\n" + "\n\n".join(failures)
+
+
+SHELL_SYNTAX = re.compile(r"[|<>;&$`*?(){}~\\]")
+
+
+def _run(cmd: str, cwd: Path, bindir: str) -> subprocess.CompletedProcess:
+    """A plain ``tracer ARGS`` line runs in this process (the tests' CLI runner, tests/cli_runner.py:
+    no numba start-up per line); a line with pipes, redirections, globs or variables runs in bash."""
+    if SHELL_SYNTAX.search(cmd):
+        return subprocess.run(["bash", "-c", cmd], cwd=cwd, capture_output=True, text=True, timeout=300,
+                              env=_env(bindir))
+    return run_in_process(shlex.split(cmd)[1:], cwd=cwd)
 
 
 def _env(bindir: str) -> dict:
