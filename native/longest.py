@@ -191,7 +191,7 @@ def sampled_longest_prefix_lengths(tokens, sa, rows, lens, every, lookup, query,
     chunks = max(1, min(-(-len(query) // CHUNK), 4 * get_num_threads()))
     if chunks == 1:  # no parallel region to enter (tens of µs on a busy machine)
         out = np.zeros(len(query), dtype=np.int64)
-        if not longest_lanes(tokens, sa, rows, lens, every, lookup, query, limits, 0, len(query), out):
+        if not longest_lanes(tokens, sa, rows, lens, every, lookup, query, limits, np.int64(0), len(query), out):
             raise CorruptArrayError(BAD_ENTRY)
         return out
     return _longest_in_chunks(tokens, sa, rows, lens, every, lookup, query, limits, chunks)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange, types
-from numba.extending import overload
+from numba.extending import overload, register_jitable
 
 from tracer_native.errors import CorruptArrayError
 from tracer_native.intrinsics import prefetch
@@ -65,7 +65,7 @@ def _sa_entry_typed(sa, i, n):
     return read_u32
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def compare_suffix(tokens, pos, query, start, length):
     """Compare the suffix at ``pos`` with query[start:start+length]: -1 less, 0 prefix-equal, 1 greater.
 
@@ -85,7 +85,7 @@ def compare_suffix(tokens, pos, query, start, length):
     return 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def common_prefix(tokens, pos, query, start, length):
     """Length of the longest common prefix of the suffix at ``pos`` and query[start:start+length]."""
     n = tokens.shape[0]
@@ -95,7 +95,7 @@ def common_prefix(tokens, pos, query, start, length):
     return k
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def compare_row(rows, lens, j, query, start, length):
     """``compare_suffix`` on the sample's row j (the first ``rows.shape[1]`` tokens of a sampled
     suffix, ``lens[j]`` of them real): compares at most that many query tokens, so 0 means
@@ -114,7 +114,7 @@ def compare_row(rows, lens, j, query, start, length):
     return 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def bucket_rows(rows, lookup, query, start, length):
     """The rows [r0, r1) that can hold query[start:start+length]'s first tokens, from the sample's
     lookup table (first row of each 16-bit key: two byte tokens, else one token capped at 65535;
@@ -136,7 +136,7 @@ def bucket_rows(rows, lookup, query, start, length):
     return lookup[lo], lookup[hi + 1]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def paired_rows(rows, lens, lookup, query, start, length):
     """(a, c): the first sample row >= query[start:start+length] and the first row > it (as far as
     a row goes), found by two binary searches advanced side by side: each step prefetches both
@@ -163,7 +163,7 @@ def paired_rows(rows, lens, lookup, query, start, length):
     return a, c
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def fence_windows(rows, lens, lookup, query, start, length):
     """(ok, a0, a1, c0, c1): the first row >= query[start:start+length] lies in [a0, a1] and the
     first row > it in [c0, c1] (as ``compare_row`` orders them), from the fence keys that follow
@@ -216,7 +216,7 @@ def fence_windows(rows, lens, lookup, query, start, length):
     return True, a0, min(g_lo * FENCE, nr), (zero if g_hi == 0 else (g_hi - 1) * FENCE + 1), c1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def prefetch_rows(rows, r0, r1):
     """Prefetch rows [r0, r1] when that is one fence window (a few cache lines); a wider window
     (rows equal on the keys' 8 bytes) is left to the search."""
@@ -227,7 +227,7 @@ def prefetch_rows(rows, r0, r1):
         prefetch(rows, r)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def first_row(rows, lens, query, start, length, a, b, after):
     """First row in [a, b) that is >= the query (``after``: > it), or b."""
     while a < b:
@@ -240,7 +240,7 @@ def first_row(rows, lens, query, start, length, a, b, after):
     return a
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def row_bounds(rows, lens, lookup, query, start, length):
     """(a, c): the first sample row >= query[start:start+length] and the first row > it (as far
     as a row goes); through the fence where there is one, else the bucket's rows side by side."""
@@ -270,7 +270,7 @@ def sample_bounds(rows, lens, every, lookup, n, query, start, length):
     return blocks_of_rows(a, c, nr, every, n, length > rows.shape[1])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def blocks_of_rows(a, c, nr, every, n, longer_than_row):
     """(la, lb, ha, hb) of ``sample_bounds`` from the first row >= the query (a) and the first row
     > it (c): row j is suffix sa[j * every], so each bound lies within one block of ``every``
@@ -294,13 +294,13 @@ WAYS = 2
 WIDE_WAYS = 8
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def _pivot_count(lo, hi, ways):
     """How many pivots a round takes in [lo, hi): ways - 1, or every entry when fewer."""
     return min(hi - lo, ways - 1)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def _pivot(lo, hi, ways, j):
     """Pivot j of [lo, hi): the entries that cut it into ``ways`` near-equal parts, distinct and
     sorted (every entry when the window holds fewer than ``ways``); ways=2: the midpoint."""
@@ -310,7 +310,7 @@ def _pivot(lo, hi, ways, j):
     return lo + (span * (j + 1)) // ways
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def _fetch_pivots(tokens, sa, lo, hi, ways):
     """Prefetch the round's pivot entries, then read each and prefetch its text, so that the
     misses of a round overlap; False when an entry is out of range. The caller reads the entries
@@ -327,7 +327,7 @@ def _fetch_pivots(tokens, sa, lo, hi, ways):
     return True
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb, ways):
     """(lo, hi): the first entry in [la, lb) whose suffix is not before query[start:start+length]
     and the first in [ha, hb) whose suffix is after it; (-1, -1) on an out-of-range entry.
@@ -380,7 +380,7 @@ def paired_bounds(tokens, sa, query, start, length, la, lb, ha, hb, ways):
     return lo, hi
 
 
-@njit(cache=True, nogil=True, inline="always")
+@register_jitable
 def sampled_bounds(tokens, sa, rows, lens, every, lookup, query, start, length, ways):
     """``sampled_checked_range`` searching the suffix array ``ways`` ways a round."""
     length = min(length, query.shape[0] - start)  # never read past the query, whatever the caller says
@@ -435,14 +435,14 @@ def no_sample(query):
 @njit(cache=True, nogil=True)
 def count_sequence(tokens, sa, query):
     """Number of occurrences of the whole ``query`` in the shard."""
-    lo, hi = sa_range(tokens, sa, query, 0, query.shape[0])
+    lo, hi = sa_range(tokens, sa, query, np.int64(0), query.shape[0])
     return hi - lo
 
 
 @njit(cache=True, nogil=True)
 def sampled_count(tokens, sa, rows, lens, every, lookup, query):
     """``count_sequence`` narrowed first by the shard's sample."""
-    lo, hi = sampled_range(tokens, sa, rows, lens, every, lookup, query, 0, query.shape[0])
+    lo, hi = sampled_range(tokens, sa, rows, lens, every, lookup, query, np.int64(0), query.shape[0])
     return hi - lo
 
 

@@ -35,8 +35,10 @@ def require_ray(address: str | None = None) -> Any:
     except ImportError:
         raise InputError("--executor ray needs the 'ray' package: pip install 'tracer[ray]'") from None
     target = address or os.environ.get("RAY_ADDRESS")
-    if target and not ray.is_initialized():
-        _check_reachable(target)
+    if target:
+        host, port = _parse_address(target)  # malformed is an error even where a Ray session is already open
+        if host and not ray.is_initialized():
+            _check_reachable(target, host, port)
     return ray
 
 
@@ -60,15 +62,20 @@ def _largest_node_memory(ray) -> int:
     return int(max(sizes, default=0))
 
 
-def _check_reachable(address: str) -> None:
-    """Fail fast on a malformed address or a HOST:PORT nobody listens on (ray.init would retry for minutes)."""
+def _parse_address(address: str) -> tuple[str, int]:
+    """(host, port) of HOST:PORT or ray://HOST:PORT; ("", 0) for auto and local; else a clear error."""
     if address in ("auto", "local"):
-        return
+        return "", 0
     host, sep, port = address.split("://", 1)[-1].rpartition(":")
     if not sep or not host or not port.isdigit():
         raise InputError(f"--ray-address {address!r}: expected HOST:PORT, ray://HOST:PORT, auto or local")
+    return host.strip("[]"), int(port)
+
+
+def _check_reachable(address: str, host: str, port: int) -> None:
+    """Fail fast on a HOST:PORT nobody listens on (ray.init would retry for minutes)."""
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as e:
         raise InputError(f"--ray-address {address}: cannot reach a Ray cluster there ({e.strerror or e})") from None
 

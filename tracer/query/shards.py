@@ -97,11 +97,21 @@ def map_shards(index: IndexReader, fn: Callable[[Shard], T], parallel_ok: bool =
 
 
 # -- the sampled kernels on one shard, errors named -----------------------------------------
+def read_only(ids: np.ndarray) -> np.ndarray:
+    """``ids`` as every kernel call here passes it: read-only. numba compiles a kernel once per
+    argument type and a writable array is another type than a read-only one (tokenizers give
+    both), so mixing them cost a second compile of each kernel, several seconds apiece."""
+    if ids.flags.writeable:
+        ids = ids.view()
+        ids.flags.writeable = False
+    return ids
+
+
 def shard_range(shard: Shard, ids: np.ndarray, start: int = 0, length: int | None = None) -> tuple[int, int]:
     """SA range [lo, hi) of ids[start:start+length] in the shard (narrowed by its sample)."""
     rows, lens, every, lookup = shard.sample_args
     try:  # not sa_checked: a context manager costs ~1.5 µs, a third of a warm count
-        lo, hi = sampled_range(shard.tokens, shard.sa, rows, lens, every, lookup, ids, start,
+        lo, hi = sampled_range(shard.tokens, shard.sa, rows, lens, every, lookup, read_only(ids), start,
                                len(ids) - start if length is None else length)
     except CorruptArrayError:
         raise shard.bad_sa() from None
@@ -166,7 +176,7 @@ def shard_count(shard: Shard, ids: np.ndarray) -> int:
     """Occurrences of ``ids`` in the shard."""
     rows, lens, every, lookup = shard.sample_args
     try:
-        return int(sampled_count(shard.tokens, shard.sa, rows, lens, every, lookup, ids))
+        return int(sampled_count(shard.tokens, shard.sa, rows, lens, every, lookup, read_only(ids)))
     except CorruptArrayError:
         raise shard.bad_sa() from None
 
@@ -188,6 +198,7 @@ def shard_longest(shard: Shard, ids: np.ndarray, limits: np.ndarray, spread: boo
     """Longest prefix of ids[i:limits[i]] in the shard for every i; ``spread``: over the io pool's
     threads (a cold shard) rather than numba's one thread per core."""
     rows, lens, every, lookup = shard.sample_args
+    ids = read_only(ids)
     if spread and len(ids) >= 2 * MIN_CHUNK:
         out = np.zeros(len(ids), dtype=np.int64)
         _spread(shard, lambda i0, i1: sampled_longest_into(shard.tokens, shard.sa, rows, lens, every, lookup, ids, limits,
@@ -201,6 +212,7 @@ def shard_spans(shard: Shard, ids: np.ndarray, starts: np.ndarray, lengths: np.n
                 spread: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """SA ranges of ids[starts[j]:starts[j]+lengths[j]] in the shard (``spread``: see shard_longest)."""
     rows, lens, every, lookup = shard.sample_args
+    ids = read_only(ids)
     if spread and len(starts) >= 2 * MIN_CHUNK:
         lo = np.zeros(len(starts), dtype=np.int64)
         hi = np.zeros(len(starts), dtype=np.int64)
