@@ -199,6 +199,13 @@ def test_bytes_trace_equals_oracle(which, request, texts):
                 seed=5, n_queries=25, min_len=3, max_count=4)
 
 
+def test_unsearched_short_windows_change_no_span(bytes_one, texts):
+    """With min_len 9, starts whose window to the next delimiter is shorter go unsearched
+    (trace_spans.maximal_spans); the kept spans must still be the oracle's."""
+    check_trace(bytes_one, texts, _doc_tokens(texts, lambda t: list(t.encode("utf-8"))), bytes_tokens,
+                seed=7, n_queries=25, min_len=9, max_count=4)
+
+
 def test_bpe_trace_equals_oracle(bpe_index, texts, bpe_tokenizer, hf_encode):
     check_trace(bpe_index, texts, _doc_tokens(texts, hf_encode), lambda t: hf_tokens(bpe_tokenizer, t),
                 seed=6, n_queries=25, min_len=2, max_count=4)

@@ -113,6 +113,23 @@ def test_bm25_hand_computed():
     assert bm25_scores("x", []) == []
 
 
+def test_bm25_words_equal_the_unicode_regex():
+    """ASCII text takes a translate-and-split path; it must cut words exactly as ``\\w+`` does on
+    the lower-cased text (the path every other text takes)."""
+    import random
+    import re
+    import string
+
+    from tracer.query.bm25 import words
+
+    rng = random.Random(3)
+    alphabet = string.printable + "\x00\x7f"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(60))) for _ in range(3000)]
+    texts += ["".join(map(chr, range(128))), "Straße ÉCOLE naïve_42 déjà-vu", "x\u00a0y\u2003z"]
+    for text in texts:
+        assert words(text) == re.findall(r"\w+", text.lower()), repr(text)
+
+
 def test_normalized_index_reports_offsets_in_the_raw_query(tmp_path):
     raw_doc = "The committee adopted the “Resolution on Quiet Rivers” after a long debate in March"
     path = write_jsonl(tmp_path / "c.jsonl", [{"id": "n1", "text": raw_doc}, {"id": "n2", "text": "other words here"}])

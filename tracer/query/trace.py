@@ -89,7 +89,7 @@ def trace(index: IndexReader, text: str, options: TraceOptions | None = None, *,
     limits = delimiter_limits(searched, starts, ends, opts.delimiters)
     allowed = token_boundaries(starts, searched, index.tokenizer.ascii_words)
     with kernel_threads(t):
-        span_starts, span_lengths = maximal_spans(index, ids, limits, allowed)
+        span_starts, span_lengths = maximal_spans(index, ids, limits, allowed, min_len)
         long_enough = span_lengths >= min_len
         span_starts, span_lengths = span_starts[long_enough], span_lengths[long_enough]
         found = spans_with_counts(index, ids, span_starts, span_lengths)
