@@ -52,19 +52,22 @@ def span_documents(
     total = sum(sizes)
     if total == 0:
         return []
-    picks = sample_evenly(total, min(total, MAX_OCCURRENCES_EXAMINED))
-    cuts = np.searchsorted(picks, np.cumsum([0, *sizes])).tolist()  # picks sorted: shard s holds picks[cuts[s]:cuts[s+1]]
+    if total <= MAX_OCCURRENCES_EXAMINED:  # every occurrence (the common case: trace keeps spans seen <= 10 times)
+        rows = [(s, np.arange(lo, hi)) for s, (lo, hi) in enumerate(ranges) if hi > lo]
+    else:
+        picks = sample_evenly(total, MAX_OCCURRENCES_EXAMINED)
+        cuts = np.searchsorted(picks, np.cumsum([0, *sizes])).tolist()  # sorted: shard s holds picks[cuts[s]:cuts[s+1]]
+        base = np.cumsum([0, *sizes]).tolist()
+        rows = [(s, picks[cuts[s]:cuts[s + 1]] + (lo - base[s])) for s, (lo, _) in enumerate(ranges)
+                if cuts[s + 1] > cuts[s]]
     found: list[tuple[int, int, int, int]] = []  # (global doc, shard, local doc, position)
-    base = 0
-    for s, (lo, _) in enumerate(ranges):
-        if cuts[s + 1] > cuts[s]:
-            shard = index.shards[s]
-            positions = np.sort(sa_take(shard.sa, picks[cuts[s]:cuts[s + 1]] + (lo - base)))
-            docs = positions_to_docs(shard, positions).astype(np.int64)
-            first = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))  # sorted: each document's first
-            found.extend((shard.doc_base + d, s, d, p)
-                         for d, p in zip(docs[first].tolist(), positions[first].tolist(), strict=True))
-        base += sizes[s]
+    for s, entries in rows:
+        shard = index.shards[s]
+        positions = np.sort(sa_take(shard.sa, entries))
+        docs = positions_to_docs(shard, positions)
+        first = np.flatnonzero(docs[1:] != docs[:-1]) + 1  # sorted: each document's first occurrence
+        docs, positions = docs.tolist(), positions.tolist()
+        found.extend((shard.doc_base + docs[i], s, docs[i], positions[i]) for i in [0, *first.tolist()])
     found.sort()
     out = []
     for i in sample_evenly(len(found), max_docs).tolist():
