@@ -150,9 +150,14 @@ def test_grpc_serves_only_its_models(index, minilm, tmp_path):
             assert [[m.to_json() for m in r] for r in got] == [
                 [m.to_json() for m in r] for r in index.find_similar_many([ITEM, ITEM2], 2, model=minilm)]
             assert got[0][0].lexical is not None and got[0][0].semantic is not None
+            by_name = c.find_similar_many([ITEM, ITEM2], 2, SoftOptions(model="all-MiniLM-L6-v2"))
+            assert [[m.to_json() for m in r] for r in by_name] == [[m.to_json() for m in r] for r in got]
             with pytest.raises(grpc.RpcError) as e:
                 c.find_similar(ITEM, 2, SoftOptions(model="/etc"))
             assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "not one this server serves" in e.value.details()
+            # the error names the served models, never the server's directories
+            assert "all-MiniLM-L6-v2" in e.value.details() and str(tmp_path) not in e.value.details()
+            assert "/" not in e.value.details().split("serves:")[1]
             r = c.contamination([BenchItem("para", "gsm", "test", ITEM2, "#### 64")],
                                       CheckOptions(soft=True, soft_model=minilm))[0]
             assert r.match == "soft" and r.soft.semantic is not None
@@ -163,3 +168,24 @@ def test_grpc_serves_only_its_models(index, minilm, tmp_path):
     finally:
         with_model.stop(0)
         without.stop(0)
+
+
+def test_served_models_are_named_and_resolved(tmp_path):
+    from tracer.server.limits import resolve_soft_model, served_models
+
+    d = tmp_path / "models" / "mini"
+    d.mkdir(parents=True)
+    entries = (f"fast={d}", str(tmp_path / "models" / "other") + "/")
+    assert served_models(entries) == {"fast": str(d.resolve()), "other": str((tmp_path / "models" / "other").resolve())}
+    assert resolve_soft_model("fast", entries) == str(d.resolve())
+    assert resolve_soft_model(str(d / ".." / "mini"), entries) == str(d.resolve())  # its path works too
+    assert resolve_soft_model(None, entries) is None
+    with pytest.raises(InputError, match=r"not one this server serves \(it serves: fast, other\)"):
+        resolve_soft_model("mini", entries)
+    with pytest.raises(InputError, match="serves no sentence models"):
+        resolve_soft_model("fast", ())
+
+
+def test_serve_refuses_two_models_of_one_name(index, minilm, tracer_cli, expect_cli_error):
+    expect_cli_error(tracer_cli("serve", "--index", index.path, "--port", "0", "--soft-model", minilm,
+                                "--soft-model", f"all-MiniLM-L6-v2={minilm}"), "a second model named 'all-MiniLM-L6-v2'")

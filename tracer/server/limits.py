@@ -20,7 +20,7 @@ class Limits:
     max_find_limit: int = 10_000  # occurrences returned by one Find
     max_context: int = 10_000  # snippet characters each side
     work_chunk: int = 4_096  # queries between deadline checks in a batch
-    soft_models: tuple[str, ...] = ()  # model directories (real paths) that soft requests may name
+    soft_models: tuple[str, ...] = ()  # sentence models soft requests may name: "DIR" or "NAME=DIR" (see served_models)
 
 
 def check_cap(value: int, cap: int, what: str) -> None:
@@ -28,11 +28,31 @@ def check_cap(value: int, cap: int, what: str) -> None:
         raise LimitError(f"{what}: {value} is over this server's cap of {cap}")
 
 
-def check_soft_model(path: str | None, allowed: tuple[str, ...]) -> None:
-    """A request may only name a sentence model the server was started with (``serve --soft-model``):
-    a client must not make the server read arbitrary directories."""
-    if path is None or os.path.realpath(path) in allowed:
-        return
-    if not allowed:
-        raise InputError(f"soft model {path!r}: this server serves no sentence models (start it with --soft-model DIR)")
-    raise InputError(f"soft model {path!r}: not one this server serves ({', '.join(allowed)})")
+def served_models(entries: tuple[str, ...]) -> dict[str, str]:
+    """Name -> real directory of each served sentence model: ``NAME=DIR``, or a bare ``DIR`` named
+    by its last path component. Clients see only the names (the page's /describe, error messages):
+    the server's directory layout is none of their business."""
+    out: dict[str, str] = {}
+    for entry in entries:
+        name, sep, path = entry.partition("=")
+        if not sep or not name or "/" in name or os.sep in name:
+            name, path = os.path.basename(os.path.normpath(entry)), entry
+        out.setdefault(name, os.path.realpath(path))
+    return out
+
+
+def resolve_soft_model(requested: str | None, entries: tuple[str, ...]) -> str | None:
+    """The directory to load for a request's model field: a served model's name, or the path of one
+    (clients that pass the directory the server was started with). Anything else is refused, so a
+    client cannot make the server read arbitrary directories."""
+    if requested is None:
+        return None
+    models = served_models(entries)
+    if requested in models:
+        return models[requested]
+    real = os.path.realpath(requested)
+    if real in models.values():
+        return real
+    if not models:
+        raise InputError(f"soft model {requested!r}: this server serves no sentence models (start it with --soft-model DIR)")
+    raise InputError(f"soft model {requested!r}: not one this server serves (it serves: {', '.join(models)})")

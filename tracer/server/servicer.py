@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -17,7 +18,7 @@ from tracer.membership.options import ScoreOptions
 from tracer.query.index import Index
 from tracer.query.options import FindOptions, NgramOptions, SearchOptions, TraceOptions
 from tracer.query.trace_stats import trace_token_stats
-from tracer.server.limits import Limits, check_cap, check_soft_model
+from tracer.server.limits import Limits, check_cap, resolve_soft_model
 from tracer.server.registry import IndexRegistry
 from tracer.server.status import NoModelError, check_alive, streaming, unary
 from tracer.v1 import tracer_pb2 as pb
@@ -154,7 +155,7 @@ class TracerServicer(pb_grpc.TracerServicer):
         check_cap(len(request.items), self.limits.max_batch, "items in one contamination request")
         opts = convert.msg_to_options(request.options)
         if opts.soft:
-            check_soft_model(opts.soft_model, self.limits.soft_models)
+            opts = replace(opts, soft_model=resolve_soft_model(opts.soft_model, self.limits.soft_models))
         items = [convert.msg_to_bench_item(m, i) for i, m in enumerate(request.items)]
         for i, item in enumerate(items):
             check_cap(len(item.input) + len(item.label), self.limits.max_query_chars, f"items[{i}] length")
@@ -211,7 +212,7 @@ class TracerServicer(pb_grpc.TracerServicer):
         limit = request.limit if request.HasField("limit") else 10
         check_cap(limit, self.limits.max_find_limit, "FindSimilar limit")
         opts = soft_wire.msg_to_options(request.options)
-        check_soft_model(opts.model, self.limits.soft_models)
+        opts = replace(opts, model=resolve_soft_model(opts.model, self.limits.soft_models))
         results = []
         step = self.limits.work_chunk
         texts = list(request.texts)

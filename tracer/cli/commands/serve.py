@@ -43,9 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tls-client-ca", metavar="F", help="require client certificates signed by this CA (PEM)")
     p.add_argument("--model", metavar="DIR",
                    help="local Hugging Face causal LM for ScoreMembership requests that send texts (tracer[model])")
-    p.add_argument("--soft-model", action="append", default=[], metavar="DIR",
-                   help="a local sentence-embedding model that soft requests may name (their model field: this "
-                        "path); loaded at startup (repeatable; needs the [model] extra)")
+    p.add_argument("--soft-model", action="append", default=[], metavar="[NAME=]DIR",
+                   help="a local sentence-embedding model that soft requests may name (their model field: NAME, "
+                        "default the directory's base name); loaded at startup (repeatable; needs the [model] extra)")
     p.add_argument("--device", default="cpu", help="torch device for --model (default cpu)")
     p.add_argument("--max-message-mb", type=int, default=64, metavar="MB",
                    help="largest request accepted (default 64 MiB; larger ones get RESOURCE_EXHAUSTED)")
@@ -139,15 +139,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _soft_models(paths: list[str]) -> tuple[str, ...]:
-    """Each --soft-model loaded now (a bad directory stops the start, exit 2), as real paths."""
-    import os
-
+def _soft_models(specs: list[str]) -> tuple[str, ...]:
+    """Each --soft-model [NAME=]DIR loaded now (a bad directory stops the start, exit 2), as
+    ``NAME=real path`` entries for ``Limits.soft_models``; two models of one name are an error."""
+    from tracer.errors import InputError
     from tracer.query.soft.model import load_model
+    from tracer.server.limits import served_models
 
-    for p in paths:
-        load_model(p)
-    return tuple(os.path.realpath(p) for p in paths)
+    entries = []
+    for spec in specs:
+        name, path = next(iter(served_models((spec,)).items()))
+        load_model(path)
+        if any(e.partition("=")[0] == name for e in entries):
+            raise InputError(f"--soft-model {spec}: a second model named {name!r}; name them: --soft-model NAME=DIR")
+        entries.append(f"{name}={path}")
+    return tuple(entries)
 
 
 def _start_http(args: argparse.Namespace, registry, config, benchmarks):  # noqa: ANN001 - types imported lazily

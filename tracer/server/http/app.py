@@ -37,7 +37,7 @@ from tracer.server.http.api import (
     parse_request,
 )
 from tracer.server.http.web import convert_item
-from tracer.server.limits import Limits
+from tracer.server.limits import Limits, served_models
 from tracer.server.registry import IndexRegistry
 from tracer.server.servicer import TracerServicer
 from tracer.server.status import status_of
@@ -232,7 +232,7 @@ class HttpApi:
             "limits": {"max_request_bytes": lim.max_receive_bytes, "max_upload_bytes": self.options.max_upload_bytes,
                        "max_batch": lim.max_batch, "max_query_chars": lim.max_query_chars,
                        "max_find_limit": lim.max_find_limit, "max_context": lim.max_context},
-            "soft_models": list(lim.soft_models),  # sentence models soft requests may name (serve --soft-model)
+            "soft_models": list(served_models(lim.soft_models)),  # names soft requests may give (serve --soft-model)
         }), media_type="application/json")
 
     async def health(self, request: Request) -> Response:
