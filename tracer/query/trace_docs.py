@@ -56,8 +56,9 @@ def span_documents(
         rows = [(s, np.arange(lo, hi)) for s, (lo, hi) in enumerate(ranges) if hi > lo]
     else:
         picks = sample_evenly(total, MAX_OCCURRENCES_EXAMINED)
-        cuts = np.searchsorted(picks, np.cumsum([0, *sizes])).tolist()  # sorted: shard s holds picks[cuts[s]:cuts[s+1]]
-        base = np.cumsum([0, *sizes]).tolist()
+        bounds = np.cumsum([0, *sizes])
+        cuts = np.searchsorted(picks, bounds).tolist()  # picks sorted: shard s holds picks[cuts[s]:cuts[s+1]]
+        base = bounds.tolist()
         rows = [(s, picks[cuts[s]:cuts[s + 1]] + (lo - base[s])) for s, (lo, _) in enumerate(ranges)
                 if cuts[s + 1] > cuts[s]]
     found: list[tuple[int, int, int, int]] = []  # (global doc, shard, local doc, position)

@@ -34,11 +34,17 @@ def served_models(entries: tuple[str, ...]) -> dict[str, str]:
     the server's directory layout is none of their business."""
     out: dict[str, str] = {}
     for entry in entries:
-        name, sep, path = entry.partition("=")
-        if not sep or not name or "/" in name or os.sep in name:
-            name, path = os.path.basename(os.path.normpath(entry)), entry
-        out.setdefault(name, os.path.realpath(path))
+        name, path = model_spec(entry)
+        out.setdefault(name, path)
     return out
+
+
+def model_spec(spec: str) -> tuple[str, str]:
+    """(name, real directory) of one ``NAME=DIR`` or ``DIR`` (named by its last path component)."""
+    name, sep, path = spec.partition("=")
+    if not sep or not name or "/" in name or os.sep in name:
+        name, path = os.path.basename(os.path.normpath(spec)), spec
+    return name, os.path.realpath(path)
 
 
 def resolve_soft_model(requested: str | None, entries: tuple[str, ...]) -> str | None:

@@ -144,11 +144,11 @@ def _soft_models(specs: list[str]) -> tuple[str, ...]:
     ``NAME=real path`` entries for ``Limits.soft_models``; two models of one name are an error."""
     from tracer.errors import InputError
     from tracer.query.soft.model import load_model
-    from tracer.server.limits import served_models
+    from tracer.server.limits import model_spec
 
     entries = []
     for spec in specs:
-        name, path = next(iter(served_models((spec,)).items()))
+        name, path = model_spec(spec)
         load_model(path)
         if any(e.partition("=")[0] == name for e in entries):
             raise InputError(f"--soft-model {spec}: a second model named {name!r}; name them: --soft-model NAME=DIR")
