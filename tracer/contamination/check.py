@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from tracer.contamination.attribution import Contest, SiblingPool, claims
 from tracer.contamination.inputs import BenchItem
 from tracer.contamination.metrics import PartMetrics, combine, part_metrics, runs, template_mask, word_matches
 from tracer.contamination.options import CheckOptions
-from tracer.contamination.soft import benchmark_passages, soft_verdicts
+from tracer.contamination.soft import soft_query_text, soft_verdicts
 from tracer.contamination.verdict import evidence_note, judge
 from tracer.contamination.words import (
     PreparedText,
@@ -34,6 +35,7 @@ from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
 from tracer.query.longest import longest_lengths, spans_with_counts
 from tracer.query.soft import SoftMatch
+from tracer.query.soft.query import shared_passages
 from tracer.query.soft.words import STOPWORDS
 from tracer.tokenize import RawOffsets
 
@@ -204,28 +206,30 @@ def iter_check_items(
         prepared.append((item, preps))
     reference = list(reference or ())
     templates = _template_ngrams(index, prepared, reference, opts)
-    passages = benchmark_passages([it for it, _ in prepared] + reference) if opts.soft else frozenset()
+    pool = SiblingPool([it for it, _ in prepared] + reference, soft_query_text) if opts.soft else None
+    passages = shared_passages(pool.texts()) if pool else frozenset()
     batch: list[tuple[BenchItem, list[list[PreparedText]]]] = []
     size, limit = 0, FIRST_BATCH_TOKENS
     for item, preps in prepared:
         batch.append((item, preps))
         size += sum(len(p.ids) for ps in preps for p in ps)
         if size >= limit:
-            yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, passages)
+            yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, passages, pool)
             batch, size, limit = [], 0, min(2 * limit, BATCH_TOKENS)
     if batch:
-        yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, passages)
+        yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, passages, pool)
 
 
 def _results(index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
              templates: dict[str, set[int]], progress: Callable[[int], None] | None,
              evidence: list[list[PartEvidence]] | None = None,
              soft_floor: float | None = None,
-             passages: frozenset[tuple[str, ...]] = frozenset()) -> Iterator[ItemResult]:
+             passages: frozenset[tuple[str, ...]] = frozenset(),
+             pool: SiblingPool | None = None) -> Iterator[ItemResult]:
     own: list[frozenset[str]] = []
     results: Iterable[ItemResult] = _check_batch(index, batch, opts, templates, evidence, own)
     if opts.soft:
-        results = apply_soft_tier(index, list(results), own, opts, soft_floor, passages)
+        results = apply_soft_tier(index, list(results), own, opts, soft_floor, passages, pool)
     for result in results:
         yield result
         if progress:
@@ -374,6 +378,7 @@ def _check_batch(
 OWN_WORDS = 3  # content words of the item's own (outside template text) a soft match must align
 SOFT_TEMPLATE = ("soft: too short to judge (fewer than 3 content words outside the benchmark's template text; "
                  "option labels and short numbers do not count)")
+SOFT_DEPTH = 3  # passages per item the soft tier may walk: the best that is evidence and no sibling's wins
 SOFT_WEAK = ("soft: not enough evidence (the best match aligns fewer than 3 of the item's own content words: "
              "template text, option labels and short numbers do not count)")
 
@@ -392,9 +397,14 @@ def _pieces(word: str) -> list[str]:
 
 def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[frozenset[str]], opts: CheckOptions,
                     floor: float | None = None,
-                    passages: frozenset[tuple[str, ...]] = frozenset()) -> list[ItemResult]:
+                    passages: frozenset[tuple[str, ...]] = frozenset(),
+                    pool: SiblingPool | None = None) -> list[ItemResult]:
     """The soft tier (tracer.contamination.soft) on a batch's results: only items the exact tiers
     call clean are searched, and only their ``match``/``soft``/``contaminated`` change.
+
+    An item's match is its best passage (of the ``SOFT_DEPTH`` best) that aligns enough of its own
+    words and that no other item of ``pool`` (the check's items and reference) fits better
+    (tracer.contamination.attribution): a passage is the copy of one item, not of its siblings.
 
     ``floor``: keep soft matches down to this score (evaluation of thresholds); only those at or
     above ``opts.soft_cutoff`` make an item contaminated. ``passages``: the benchmarks' shared
@@ -409,11 +419,25 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
         else:
             clean.append(r)
             clean_own.append(words)
-    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_cutoff, floor, passages, opts.soft_model)
-    for r, words, v in zip(clean, clean_own, verdicts, strict=True):
-        r.soft, r.soft_note = v.match, v.note
-        if v.match is not None and own_aligned(v.match, words) < OWN_WORDS:
-            r.soft, r.soft_note = None, SOFT_WEAK
+    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_cutoff, floor, passages, opts.soft_model,
+                             depth=SOFT_DEPTH)
+    kept = [[m for m in v.matches if own_aligned(m, words) >= OWN_WORDS] for v, words in zip(verdicts, clean_own,
+                                                                                             strict=True)]
+    contests = [Contest(pool.sibling(r.item), m) for r, ms in zip(clean, kept, strict=True) for m in ms] if pool else []
+    verdict_of = iter(claims(index, contests, pool, passages, opts.soft_model) if contests else [])
+    for r, v, ms in zip(clean, verdicts, kept, strict=True):
+        r.soft, r.soft_note = None, v.note
+        if v.matches and not ms:
+            r.soft_note = SOFT_WEAK
+        first_claim = None
+        for m in ms:
+            claim = next(verdict_of) if contests else None
+            if claim is None and r.soft is None:
+                r.soft = m
+            elif claim is not None and first_claim is None:
+                first_claim = claim.note(m)
+        if r.soft is None and first_claim:
+            r.soft_note = first_claim
         if r.soft is not None and r.soft.score >= opts.soft_cutoff:
             r.contaminated, r.match = True, "soft"
     for r in results:

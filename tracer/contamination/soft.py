@@ -19,7 +19,7 @@ soft search takes gets ``soft: too long``; neither stops the check.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tracer.contamination.inputs import BenchItem
 from tracer.errors import InputError
@@ -33,10 +33,15 @@ SOFT_TOO_SHORT = "soft: too short to judge (fewer than 3 content words that are 
 
 @dataclass
 class SoftVerdict:
-    """The soft tier's answer for one item: its best match (or None) and why it was not searched."""
+    """The soft tier's answer for one item: its best passages (best first; ``match`` is the first)
+    and why it was not searched."""
 
-    match: SoftMatch | None = None
+    matches: list[SoftMatch] = field(default_factory=list)
     note: str = ""
+
+    @property
+    def match(self) -> SoftMatch | None:
+        return self.matches[0] if self.matches else None
 
 
 def soft_query_text(item: BenchItem) -> str:
@@ -70,21 +75,18 @@ def benchmark_passages(items: Iterable[BenchItem]) -> frozenset[tuple[str, ...]]
     """Word runs the soft queries of several of ``items`` share (all items of the benchmarks
     checked, so that a batch's result does not depend on which siblings it holds): searched as
     template, so an item that shares a source passage with a copied sibling is not matched on it."""
-    seen: set[tuple[str, str, str]] = set()
-    texts = []
-    for item in items:
-        if (item.benchmark, item.split, item.id) not in seen:
-            seen.add((item.benchmark, item.split, item.id))
-            texts.append(soft_query_text(item))
-    return shared_passages(texts)
+    from tracer.contamination.attribution import SiblingPool
+
+    return shared_passages(SiblingPool(items, soft_query_text).texts())
 
 
 def soft_verdicts(index: IndexReader, items: Sequence[BenchItem], threshold: float,
                   floor: float | None = None,
-                  passages: frozenset[tuple[str, ...]] = frozenset(), model: str | None = None) -> list[SoftVerdict]:
-    """Best soft match per item (score >= threshold, or >= ``floor`` when given), one batched
-    search; ``passages``: shared passages of their benchmarks (``benchmark_passages``); ``model``:
-    a sentence model directory that re-scores the passages (tracer.query.soft.model)."""
+                  passages: frozenset[tuple[str, ...]] = frozenset(), model: str | None = None,
+                  depth: int = 1) -> list[SoftVerdict]:
+    """The ``depth`` best soft matches per item (score >= threshold, or >= ``floor`` when given),
+    one batched search; ``passages``: shared passages of their benchmarks (``benchmark_passages``);
+    ``model``: a sentence model directory that re-scores the passages (tracer.query.soft.model)."""
     out = [SoftVerdict() for _ in items]
     texts, where = [], []
     for k, item in enumerate(items):
@@ -96,7 +98,7 @@ def soft_verdicts(index: IndexReader, items: Sequence[BenchItem], threshold: flo
         texts.append(text)
         where.append(k)
     if texts:
-        found = find_similar_many(index, texts, 1, soft_options(threshold, floor, model), passages=passages)
+        found = find_similar_many(index, texts, depth, soft_options(threshold, floor, model), passages=passages)
         for k, matches in zip(where, found, strict=True):
-            out[k].match = matches[0] if matches else None
+            out[k].matches = matches
     return out

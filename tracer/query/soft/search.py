@@ -22,7 +22,7 @@ from tracer.query.documents import character_start, doc_span, positions_to_docs
 from tracer.query.options import SoftOptions, check_int, resolve
 from tracer.query.soft.query import SoftQuery, WordStats, check_text, soft_query, template_factors
 from tracer.query.soft.retrieve import Candidate, Locator, candidates
-from tracer.query.soft.words import number_weight, words
+from tracer.query.soft.words import Word, number_weight, words
 from tracer_native import best_aligned_span
 
 if TYPE_CHECKING:
@@ -78,9 +78,11 @@ def _region(index: IndexReader, q: SoftQuery, c: Candidate) -> tuple[int, str, s
     return span.doc_index, span.doc_id, text, span.char_start
 
 
-def verify(q: SoftQuery, text: str) -> tuple[float, int, int, list[list[str]]]:
-    """(score, start char, end char, aligned pairs) of the best span of ``text`` for query ``q``."""
-    pw = words(text)
+def verify(q: SoftQuery, text: str, pw: list[Word] | None = None) -> tuple[float, int, int, list[list[str]]]:
+    """(score, start char, end char, aligned pairs) of the best span of ``text`` for query ``q``
+    (``pw``: ``words(text)`` when the caller has them: several queries judged on one text)."""
+    if pw is None:
+        pw = words(text)
     if not pw:
         return 0.0, 0, 0, []
     ids = q.key_id

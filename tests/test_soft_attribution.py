@@ -1,0 +1,103 @@
+"""A soft passage belongs to the item of the check it fits best (tracer.contamination.attribution):
+a corpus copy of one item does not make its same-topic siblings contaminated, and an item whose best
+passage is a sibling's copy keeps its own next passage. Scores and passages are planted in a corpus
+written here; the oracle is which document holds which item's copy."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+
+import pytest
+
+import tracer
+from tracer.contamination import BenchItem, CheckOptions, check_items
+
+MODULES = ["argparse", "textwrap", "string", "difflib", "json.decoder", "shlex"]
+# copied verbatim into document d2
+COPIED = ("Economists at the central bank argue that in the long run the Phillips curve is vertical at the natural "
+          "rate of unemployment, because workers' inflation expectations adjust to actual inflation. Which policy "
+          "shifts the long-run Phillips curve to the left?")
+# a sibling on the same topic, not in the corpus as such...
+SIBLING = ("Which of the following statements about the long-run Phillips curve is correct when inflation "
+           "expectations adjust fully to actual inflation?")
+# ...but rephrased, more loosely than the copy above resembles it, into document d4
+SIBLING_PARA = ("Suppose people's expectations of price rises catch up completely with the inflation they observe. "
+                "What then is true of the Phillips curve in the long run?")
+# a GSM8K-style item rephrased into d1, and a same-story sibling with other numbers
+ORIG = ("Marisol walks her three dogs around the lake, which is 25 kilometres long, twice a day. "
+        "How many kilometres does she walk with her dogs in a month of 30 days?")
+PARA = ("Every day Marisol takes her 3 dogs for two walks around a lake that measures 25 km. "
+        "Over a 30-day month, what distance in kilometres does she cover with the dogs?")
+OTHER = ("Marisol walks her three dogs around the lake, which is 25 kilometres long, once a day. "
+         "How many metres does she walk with her dogs in a week?")
+
+
+def _plant(text: str, snippet: str) -> str:
+    cut = text.index("\n\n", len(text) // 2) + 2
+    return text[:cut] + snippet + "\n\n" + text[cut:]
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    d = tmp_path_factory.mktemp("attribution")
+    texts = [inspect.getsource(importlib.import_module(m)) for m in MODULES]
+    texts[1] = _plant(texts[1], PARA)
+    texts[2] = _plant(texts[2], COPIED)
+    (d / "one.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    texts[4] = _plant(texts[4], SIBLING_PARA)
+    (d / "two.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    for name in ("one", "two"):
+        tracer.build([str(d / f"{name}.jsonl")], str(d / name), id_field="id", progress=False)
+    return tracer.open(d / "one"), tracer.open(d / "two")
+
+
+def _item(key: str, text: str) -> BenchItem:
+    return BenchItem(key, "mmlu", "test", text, "")
+
+
+def test_a_siblings_copy_does_not_make_an_item_contaminated(planted):
+    one, _ = planted
+    soft = CheckOptions(soft=True)
+    alone = check_items(one, [_item("sibling", SIBLING)], soft)[0]
+    # judged alone, the topic words it shares with the copy reach the soft threshold: the false
+    # positive this rule exists for (if this stops holding, the test below proves nothing)
+    assert alone.match == "soft" and alone.soft.doc_id == "d2" and alone.soft.score >= soft.soft_cutoff
+
+    copied, sibling = check_items(one, [_item("copied", COPIED), _item("sibling", SIBLING)], soft)
+    assert copied.match == "exact"
+    assert not sibling.contaminated and sibling.match is None and sibling.soft is None
+    assert "fits item mmlu/test#copied better" in sibling.soft_note and "document #2" in sibling.soft_note
+    assert sibling.to_json()["soft_note"] == sibling.soft_note
+
+    # the reference counts as the check's items do (a harness asking item by item passes the benchmark)
+    by_reference = check_items(one, [_item("sibling", SIBLING)], soft, reference=[_item("copied", COPIED)])[0]
+    assert (by_reference.match, by_reference.soft_note) == (None, sibling.soft_note)
+
+
+def test_an_item_keeps_its_own_next_passage(planted):
+    _, two = planted
+    soft = CheckOptions(soft=True)
+    alone = check_items(two, [_item("sibling", SIBLING)], soft)[0]
+    assert alone.soft.doc_id == "d2"  # the sibling's copy fits it better than its own loose rephrasing
+    sibling = check_items(two, [_item("copied", COPIED), _item("sibling", SIBLING)], soft)[1]
+    assert sibling.match == "soft" and sibling.contaminated
+    assert sibling.soft.doc_id == "d4" and sibling.soft.passage in SIBLING_PARA
+    assert sibling.soft.score < alone.soft.score
+
+
+def test_a_true_paraphrase_is_kept_among_same_story_siblings(planted):
+    one, _ = planted
+    orig, other = check_items(one, [_item("orig", ORIG), _item("other", OTHER)], CheckOptions(soft=True))
+    assert orig.match == "soft" and orig.soft.doc_id == "d1" and orig.soft.passage in PARA
+    assert not other.contaminated
+
+
+def test_the_result_does_not_depend_on_the_batch(planted):
+    one, _ = planted
+    items = [_item("orig", ORIG), _item("copied", COPIED), _item("other", OTHER), _item("sibling", SIBLING)]
+    together = check_items(one, items, CheckOptions(soft=True))
+    for k, item in enumerate(items):
+        apart = check_items(one, [item], CheckOptions(soft=True), reference=items)[0]
+        assert apart.to_json() == together[k].to_json()
