@@ -68,7 +68,7 @@ def test_a_siblings_copy_does_not_make_an_item_contaminated(planted):
     copied, sibling = check_items(one, [_item("copied", COPIED), _item("sibling", SIBLING)], soft)
     assert copied.match == "exact"
     assert not sibling.contaminated and sibling.match is None and sibling.soft is None
-    assert "fits item mmlu/test#copied better" in sibling.soft_note and "document #2" in sibling.soft_note
+    assert "fits item mmlu/test#copied better" in sibling.soft_note and "document 'd2'" in sibling.soft_note
     assert sibling.to_json()["soft_note"] == sibling.soft_note
 
     # the reference counts as the check's items do (a harness asking item by item passes the benchmark)

@@ -58,7 +58,7 @@ class Claim:
     own_score: float
 
     def note(self, m: SoftMatch) -> str:
-        return (f"soft: the best passage (document #{m.document}, characters {m.start_char}-{m.end_char}) fits "
+        return (f"soft: the best passage (document {m.doc_id!r}, characters {m.start_char}-{m.end_char}) fits "
                 f"item {self.rival.name} better ({self.rival_score:.2f} against {self.own_score:.2f})")
 
 
