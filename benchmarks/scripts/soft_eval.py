@@ -199,6 +199,12 @@ def on_injection(m: dict | None, where: list) -> bool:
     return bool(m) and m["doc_id"] == where[0] and m["start_char"] < where[2] and where[1] < m["end_char"]
 
 
+def reference_key(item: BenchItem, by: str) -> str:
+    """Which items check together as one benchmark: all splits of its name (MMLU test, dev and
+    validation), or (``split``) only its own split, as a user checking one file gets."""
+    return item.benchmark if by == "benchmark" else f"{item.benchmark}/{item.split}"
+
+
 def cmd_run(a: argparse.Namespace) -> int:
     work = Path(a.work)
     meta = json.loads((work / "plan.json").read_text())
@@ -207,15 +213,16 @@ def cmd_run(a: argparse.Namespace) -> int:
     index = tracer.open(work / "idx")
     by_bench: dict[str, list[BenchItem]] = {}
     for v in items.values():  # template text is found per benchmark, over all of its items (as a whole
-        for it in v:          # benchmark checked at once)
-            by_bench.setdefault(it.benchmark, []).append(it)
+        for it in v:          # benchmark checked at once); --reference split: over its split's only
+            by_bench.setdefault(reference_key(it, a.reference), []).append(it)
     base = CheckOptions()
     soft_opts = replace(base, soft=True, soft_threshold=a.threshold, soft_model=a.soft_model)
     report: dict = {"index": {"path": str(work / "idx"), "n_tokens": index.n_tokens, "n_docs": index.n_docs},
+                    "reference": a.reference,
                     "floor": FLOOR, "soft_model": a.soft_model, "groups": {}}
     print(f"index: {index.n_tokens:,} tokens, {index.n_docs:,} documents; soft floor {FLOOR}", file=sys.stderr)
     for g in groups(items, plan, meta["seed"]):
-        reference = [it for b in sorted({it.benchmark for it in g.items}) for it in by_bench[b]]
+        reference = [it for b in sorted({reference_key(it, a.reference) for it in g.items}) for it in by_bench[b]]
         t0 = time.perf_counter()
         exact = check_items(index, g.items, base, reference=reference)
         t1 = time.perf_counter()
@@ -406,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threshold", type=float)
     p.add_argument("--soft-model", help="a sentence model directory that re-scores soft matches")
     p.add_argument("--json")
+    p.add_argument("--reference", choices=("benchmark", "split"), default="benchmark",
+                   help="the items a group is checked with (templates, shared passages, soft attribution): all "
+                        "splits of its benchmark (default) or its own split only")
     p = sub.add_parser("pairs")
     p.add_argument("--work", default=default_work)
     p.add_argument("--soft-model", help="a sentence model directory mixed into the pair scores")

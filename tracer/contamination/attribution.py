@@ -145,6 +145,8 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
         group = [s for s in group if s.text in parsed]
         queries = [soft_query(s.text, parsed[s.text], stats) for s in group]
         template_factors(queries, passages)
+        for q in queries:  # judged whole: which item does the passage reproduce more of (a first line
+            q.parts = q.parts[:1]  # of 3 content words judged alone fits any passage holding them)
         row = []
         pw = words(text)
         for s, q in zip(group, queries, strict=True):
