@@ -423,26 +423,44 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
                              depth=SOFT_DEPTH)
     kept = [[m for m in v.matches if own_aligned(m, words) >= OWN_WORDS] for v, words in zip(verdicts, clean_own,
                                                                                              strict=True)]
-    contests = [Contest(pool.sibling(r.item), m) for r, ms in zip(clean, kept, strict=True) for m in ms] if pool else []
-    verdict_of = iter(claims(index, contests, pool, passages, opts.soft_model) if contests else [])
-    for r, v, ms in zip(clean, verdicts, kept, strict=True):
-        r.soft, r.soft_note = None, v.note
+    chosen, notes = _unclaimed(index, clean, kept, pool, passages, opts.soft_model)
+    for r, v, ms, m, note in zip(clean, verdicts, kept, chosen, notes, strict=True):
+        r.soft, r.soft_note = m, v.note
         if v.matches and not ms:
             r.soft_note = SOFT_WEAK
-        first_claim = None
-        for m in ms:
-            claim = next(verdict_of) if contests else None
-            if claim is None and r.soft is None:
-                r.soft = m
-            elif claim is not None and first_claim is None:
-                first_claim = claim.note(m)
-        if r.soft is None and first_claim:
-            r.soft_note = first_claim
+        if m is None and note:
+            r.soft_note = note
         if r.soft is not None and r.soft.score >= opts.soft_cutoff:
             r.contaminated, r.match = True, "soft"
     for r in results:
         r.soft_checked = True
     return results
+
+
+def _unclaimed(index: IndexReader, results: list[ItemResult], kept: list[list[SoftMatch]], pool: SiblingPool | None,
+               passages: frozenset[tuple[str, ...]], model: str | None) -> tuple[list[SoftMatch | None], list[str]]:
+    """Per item, its first passage in ``kept`` that no other item of ``pool`` takes, and the note of
+    the first one taken (tracer.contamination.attribution). A passage is contested only once the
+    ones before it were taken: one ``claims`` call per round, at most ``SOFT_DEPTH`` rounds."""
+    chosen: list[SoftMatch | None] = [None] * len(results)
+    notes = [""] * len(results)
+    if pool is None:
+        return [ms[0] if ms else None for ms in kept], notes
+    at = [0] * len(results)
+    open_ = [i for i, ms in enumerate(kept) if ms]
+    while open_:
+        contests = [Contest(pool.sibling(results[i].item), kept[i][at[i]]) for i in open_]
+        still = []
+        for i, claim in zip(open_, claims(index, contests, pool, passages, model), strict=True):
+            if claim is None:
+                chosen[i] = kept[i][at[i]]
+                continue
+            notes[i] = notes[i] or claim.note(kept[i][at[i]])
+            at[i] += 1
+            if at[i] < len(kept[i]):
+                still.append(i)
+        open_ = still
+    return chosen, notes
 
 
 class _Locator:
