@@ -141,12 +141,13 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
     stats = WordStats(index)
     stats.prepare([w for ws in parsed.values() for w in ws])
     scored: list[list[tuple[Sibling, float, int, int]]] = []
-    for (text, base), group in zip(regions, entrants, strict=True):
+    for c, (text, base), group in zip(contests, regions, entrants, strict=True):
         group = [s for s in group if s.text in parsed]
         queries = [soft_query(s.text, parsed[s.text], stats) for s in group]
         template_factors(queries, passages)
-        for q in queries:  # judged whole: which item does the passage reproduce more of (a first line
-            q.parts = q.parts[:1]  # of 3 content words judged alone fits any passage holding them)
+        for s, q in zip(group, queries, strict=True):
+            if s is not c.own:  # a rival is judged whole: to take the passage it has to be reproduced as a
+                q.parts = q.parts[:1]  # whole (a first line of 3 content words fits any passage holding them)
         row = []
         pw = words(text)
         for s, q in zip(group, queries, strict=True):
