@@ -1,5 +1,6 @@
 """The page's contamination view with the soft tier (issue 12): a planted paraphrase shows as its own
-category, and its detail shows the passage with the aligned words marked beside the pairs; the
+category, and its detail shows the passage with the aligned words marked beside the pairs; a sibling
+of a copied item is clean and its detail says which item the passage went to; the
 HTML report downloaded from the page holds the soft section. Skips like test_web_browser.py."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from test_contamination_soft import ORIG, PARA
+from test_soft_attribution import COPIED, SIBLING
 from web_helpers import http_server
 
 import tracer
@@ -34,12 +36,15 @@ def test_soft_category_and_aligned_words(tmp_path, request, with_model):
     and the detail shows both scores."""
     texts = [inspect.getsource(importlib.import_module(m)) for m in ("argparse", "textwrap", "difflib", "shlex")]
     texts[1] = texts[1][:4000] + "\n\n" + PARA + "\n\n" + texts[1][4000:]
+    texts[2] = texts[2][:3000] + "\n\n" + COPIED + "\n\n" + texts[2][3000:]  # item 2 copied: its sibling 3 is not
     (tmp_path / "c.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     tracer.build([str(tmp_path / "c.jsonl")], str(tmp_path / "idx"), id_field="id", progress=False)
     bench = tmp_path / "walks_test.jsonl"
     bench.write_text(json.dumps({"question": ORIG, "answer": "#### 1500"}) + "\n"
                      + json.dumps({"question": "Purple giraffes juggle lemons at midnight near the old mill; "
-                                               "how many lemons fall?", "answer": "#### 3"}) + "\n")
+                                               "how many lemons fall?", "answer": "#### 3"}) + "\n"
+                     + json.dumps({"question": COPIED, "answer": "B"}) + "\n"
+                     + json.dumps({"question": SIBLING, "answer": "C"}) + "\n")
     profile = tempfile.mkdtemp(prefix="tracer-chromium-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
@@ -59,7 +64,13 @@ def test_soft_category_and_aligned_words(tmp_path, request, with_model):
             WebDriverWait(driver, 30).until(lambda d: "done" in d.find_element(By.ID, "contam-progress").text)
             rows = driver.find_elements(By.CSS_SELECTOR, "#contam-table tbody tr")
             cats = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[2].text for r in rows}
-            assert cats == {"0": "soft", "1": "clean"}, cats
+            assert cats["0"] == "soft" and cats["1"] == cats["3"] == "clean" and cats["2"] not in ("clean", "soft"), cats
+            next(r for r in rows if r.find_elements(By.TAG_NAME, "td")[0].text == "3").click()
+            note = driver.find_element(By.CSS_SELECTOR, "#contam-detail .soft-note").text
+            assert "fits item" in note and "#2 better" in note, note
+            if not with_model:
+                driver.save_screenshot(str(tmp_path / "soft-note.png"))
+                print(f"screenshot: {tmp_path / 'soft-note.png'}")
             next(r for r in rows if r.find_elements(By.TAG_NAME, "td")[0].text == "0").click()
             soft = driver.find_element(By.CSS_SELECTOR, "#contam-detail .soft-match")
             assert "Soft match" in soft.text and "d1" in soft.text

@@ -145,7 +145,9 @@ function detail(row, tr) {
   for (const other of tr.parentNode.children) other.classList.toggle("selected", other === tr);
   const r = row.r;
   const partText = (p) => p.text ?? (p.part === "label" ? r.item.label : p.part === "input" ? r.item.input : "");
-  const left = el("div", {}, el("h3", { text: `${r.item.id} · ${row.category}` }),
+  // why the soft tier took no passage (too short, not enough evidence, or another item's copy)
+  const softNote = r.softNote && !r.soft ? [el("p", { class: "muted soft-note", text: r.softNote })] : [];
+  const left = el("div", {}, el("h3", { text: `${r.item.id} · ${row.category}` }), ...softNote,
     ...r.parts.filter((p) => partText(p)).map((p) => el("div", {},
       el("h4", { text: `${p.part}: coverage ${p.coveredWords}/${num(p.words) - num(p.templateWords)} words, longest ${p.longestMatch}` }),
       el("div", { class: "textview" }, ...withRanges(partText(p), (p.spans || []).map((s) => [num(s.start), num(s.end)]))))));
