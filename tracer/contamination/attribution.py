@@ -95,9 +95,10 @@ class SiblingPool:
             self._postings = postings
         return self._postings
 
-    def rivals(self, passage: str, own: Sibling, limit: int = RIVALS) -> list[Sibling]:
-        """The ``limit`` siblings (not ``own``, nor one with its text) sharing the most weight of the
-        passage's words, a word weighing log(items / items holding it)."""
+    def rivals(self, passage: str, own: Sibling, limit: int | None = None) -> list[Sibling]:
+        """The ``limit`` (default ``RIVALS``) siblings (not ``own``, nor one with its text) sharing
+        the most weight of the passage's words, a word weighing log(items / items holding it)."""
+        limit = RIVALS if limit is None else limit
         postings = self._index()
         n = len(self.siblings)
         common = max(50, COMMON_SHARE * n)
