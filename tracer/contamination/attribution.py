@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tracer.contamination.inputs import BenchItem
 from tracer.errors import InputError
@@ -141,10 +141,11 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
             continue
     stats = WordStats(index)
     stats.prepare([w for ws in parsed.values() for w in ws])
+    made = {t: soft_query(t, ws, stats) for t, ws in parsed.items()}  # copied per contest: weighting replaces fields
     scored: list[list[tuple[Sibling, float, int, int]]] = []
     for c, (text, base), group in zip(contests, regions, entrants, strict=True):
         group = [s for s in group if s.text in parsed]
-        queries = [soft_query(s.text, parsed[s.text], stats) for s in group]
+        queries = [replace(made[s.text]) for s in group]
         template_factors(queries, passages)
         for s, q in zip(group, queries, strict=True):
             if s is not c.own:  # a rival is judged whole: to take the passage it has to be reproduced as a
