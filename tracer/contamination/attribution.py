@@ -73,7 +73,6 @@ class SiblingPool:
                 seen[key] = Sibling(key, query_text(it))
         self.siblings = list(seen.values())
         self._where = {s.key: j for j, s in enumerate(self.siblings)}
-        self._query_text = query_text
         self._postings: dict[str, list[int]] | None = None
 
     def texts(self) -> list[str]:
@@ -81,10 +80,8 @@ class SiblingPool:
         return [s.text for s in self.siblings]
 
     def sibling(self, item: BenchItem) -> Sibling:
-        """The pool's entry for an item of the check."""
-        key = (item.benchmark, item.split, item.id)
-        j = self._where.get(key)
-        return self.siblings[j] if j is not None else Sibling(key, self._query_text(item))
+        """The pool's entry for an item of the check (the pool is made from the check's items)."""
+        return self.siblings[self._where[(item.benchmark, item.split, item.id)]]
 
     def _index(self) -> dict[str, list[int]]:
         if self._postings is None:
@@ -162,8 +159,8 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
     rows: list[list[tuple[Sibling, float, int, int]]] = []
     for c, row in zip(contests, scored, strict=True):
         own = next((r for r in row if r[0] is c.own), None)
-        ahead = [r for r in row if r[0] is not c.own and own is not None and r[1] > own[1]
-                 and _overlaps(r[2], r[3], c.match.start_char, c.match.end_char)]
+        ahead = [] if own is None else [r for r in row if r[0] is not c.own and r[1] > own[1]
+                                        and _overlaps(r[2], r[3], c.match.start_char, c.match.end_char)]
         rows.append([own, *ahead] if ahead else [])
     if model is not None:
         rows = _with_model(model, rows, regions)
