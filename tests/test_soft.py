@@ -164,6 +164,27 @@ def test_words_and_stems():
     assert [w.text for w in words("has_close_elements camelCase")] == ["has", "close", "elements", "camel", "Case"]
 
 
+def test_question_wording_swaps_align(bytes_index):
+    """Rephrasings swap the wording of a question about a claim or a study ("study" / "research",
+    "suggested" / "proposes", "argued" / "contended"): those words align, so a stem whose evidence
+    is its few content words still reaches the threshold; an unrelated question does not."""
+    from tracer.query.soft import verify
+    from tracer.query.soft.query import WordStats, check_text, soft_query
+
+    item = "Harrowby's study of seasonal orchard labour suggested that pickers:"
+    rephrased = "Did Harrowby's research on seasonal orchard labour propose that the pickers were"
+    other = "Which study of harbour cranes suggested that dockers were paid by the hour?"
+    ws = check_text(item)
+    stats = WordStats(bytes_index)
+    stats.prepare(ws)
+    q = soft_query(item, ws, stats)
+    score, _, _, aligned = verify(q, rephrased)
+    assert {("study", "research"), ("suggested", "propose")} <= {tuple(p) for p in aligned}
+    assert score >= SoftOptions().score_threshold
+    assert verify(q, other)[0] < SoftOptions().score_threshold
+    assert stem("argued") == stem("contended") == stem("claims") and stem("idea") == stem("concepts")
+
+
 # -- kernels against brute force ---------------------------------------------------------------------
 
 

@@ -72,7 +72,9 @@ def stem(word: str) -> str:
 
 # A small thesaurus of the substitutions paraphrasers make most (checked on the rephrased GSM8K,
 # MMLU and HumanEval development sets): each stem maps to its group's first word. Words the
-# corpus statistics cannot relate, kept short so that it does not merge different problems.
+# corpus statistics cannot relate, kept short so that it does not merge different problems. The
+# second block is the wording of questions about claims and research ("X argued that" / "X
+# contended that", "study" / "research", "idea" / "concept"), which rephrasings swap freely.
 _GROUPS = """
 buy purchas acquir
 shop store
@@ -106,9 +108,26 @@ integer int
 element item entry
 sequenc list array
 text str string
-remov delet eliminat
+remov delet eliminat eradicat
 twic doubl
 quick fast rapid
+argu claim assert contend maintain alleg said say
+suggest propos indicat imply
+think thought believ
+study research investigat investigation
+idea concept notion
+explain interpret
+show shown demonstrat reveal
+involv entail
+consist compos compris constitut
+examin analyz analys explor
+describ depict portray
+modern contemporary
+happen occur
+result outcom consequenc
+help assist
+important significant major
+focus emphasis emphasiz
 """
 SYNONYMS: dict[str, str] = {w: g.split()[0] for g in _GROUPS.strip().split("\n") for w in g.split()[1:]}
 
