@@ -32,6 +32,15 @@ PARA = ("Every day Marisol takes her 3 dogs for two walks around a lake that mea
         "Over a 30-day month, what distance in kilometres does she cover with the dogs?")
 OTHER = ("Marisol walks her three dogs around the lake, which is 25 kilometres long, once a day. "
          "How many metres does she walk with her dogs in a week?")
+# a long case item, loosely rephrased into d5, holding three words of a short item's question verbatim
+CASE = ("A tenant rented a flat above a bakery. One winter night the boiler in the cellar failed, and the tenant, "
+        "relighting the pilot flame, touched a frayed cable that the landlord had promised to replace and was "
+        "briefly stunned but unhurt. If the tenant sues the landlord for negligence, will the tenant recover?")
+CASE_PARA = ("Renting a flat over a bakery, a tenant went down to the cellar one winter night when the boiler "
+             "failed. While relighting its pilot flame the tenant received an electric shock from a frayed cable the "
+             "landlord had promised to replace, and was stunned for a moment but unhurt. Can the tenant recover if "
+             "suing the landlord for negligence?")
+SHOCK = "To receive an electric shock there must be a\nvoltage difference across part of the body."
 
 
 def _plant(text: str, snippet: str) -> str:
@@ -47,6 +56,7 @@ def planted(tmp_path_factory):
     texts[2] = _plant(texts[2], COPIED)
     (d / "one.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     texts[4] = _plant(texts[4], SIBLING_PARA)
+    texts[5] = _plant(texts[5], CASE_PARA)
     (d / "two.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     for name in ("one", "two"):
         tracer.build([str(d / f"{name}.jsonl")], str(d / name), id_field="id", progress=False)
@@ -85,6 +95,22 @@ def test_an_item_keeps_its_own_next_passage(planted):
     assert sibling.match == "soft" and sibling.contaminated
     assert sibling.soft.doc_id == "d4" and sibling.soft.passage in SIBLING_PARA
     assert sibling.soft.score < alone.soft.score
+
+
+def test_a_short_question_inside_a_siblings_rephrasing_is_that_siblings(planted):
+    """Three words of a short question ("receive an electric shock") inside a loose rephrasing of a
+    long sibling: the question scores higher there, but the sibling is a soft match there itself
+    with many times its aligned words, so the passage is the sibling's."""
+    _, two = planted
+    soft = CheckOptions(soft=True)
+    alone = check_items(two, [_item("shock", SHOCK)], soft)[0]
+    assert alone.match == "soft" and alone.soft.doc_id == "d5" and alone.soft.score >= soft.soft_cutoff
+    case = check_items(two, [_item("case", CASE)], soft)[0]
+    assert case.match == "soft" and case.soft.doc_id == "d5" and case.soft.score < alone.soft.score
+
+    shock = check_items(two, [_item("shock", SHOCK)], soft, reference=[_item("case", CASE)])[0]
+    assert not shock.contaminated and shock.soft is None
+    assert "fits item mmlu/test#case better" in shock.soft_note and "; it aligns" in shock.soft_note
 
 
 def test_a_true_paraphrase_is_kept_among_same_story_siblings(planted):

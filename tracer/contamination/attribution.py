@@ -8,7 +8,12 @@ passage is the copy of at most one item, so before a soft match makes an item co
 check scores the passage's neighbourhood in its document against the items of the check (and its
 reference) that share the most of the passage's words. When one of them fits better, the passage
 is that item's, and the item keeps its next passage or none (note ``soft: ... fits item X
-better``).
+better``). Better means a higher score there, or a soft match of the rival's own there (at the
+check's threshold) aligning twice the item's words: three words of a short question inside a
+copy of a long case item are a piece of that copy. Each entrant is scored on the passage and as
+much document text each side as the entrant is long, so a long item's copy around a short
+passage is judged whole. Rivals are the siblings sharing the most rare words with the passage
+and with its neighbourhood.
 
 The rivals of an item are taken from the whole check, never from the batch it falls in, so an
 item's result does not depend on batching (streamed results stay the same). Both the item and its
@@ -36,6 +41,7 @@ RIVALS = 6  # siblings scored against each passage: those sharing the most of it
 COMMON_SHARE = 0.05  # words in more than this share of the pool's items (and 50) do not pick rivals
 MARGIN_CHARS = 200  # document text scored around a passage, at least this much each side
 MIN_OVERLAP = 0.5  # a rival's best span must cover this share of the shorter span to claim the passage
+EVIDENCE_RATIO = 2  # a rival matching at the threshold with this many times the item's aligned words takes it
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,15 @@ class Claim:
     rival: Sibling
     rival_score: float
     own_score: float
+    rival_words: int = 0  # content words each aligns around the passage
+    own_words: int = 0
 
     def note(self, m: SoftMatch) -> str:
+        why = f"{self.rival_score:.2f} against {self.own_score:.2f}"
+        if self.rival_score <= self.own_score:  # taken by evidence: the passage lies inside the rival's copy
+            why += f"; it aligns {self.rival_words} words there against {self.own_words}"
         return (f"soft: the best passage (document {m.doc_id!r}, characters {m.start_char}-{m.end_char}) fits "
-                f"item {self.rival.name} better ({self.rival_score:.2f} against {self.own_score:.2f})")
+                f"item {self.rival.name} better ({why})")
 
 
 class SiblingPool:
@@ -121,14 +132,21 @@ class Contest:
 
 
 def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
-           passages: frozenset[tuple[str, ...]] = frozenset(), model: str | None = None) -> list[Claim | None]:
+           passages: frozenset[tuple[str, ...]] = frozenset(), model: str | None = None,
+           threshold: float | None = None) -> list[Claim | None]:
     """Per contest, the rival that fits its passage best when it fits better than the item itself, else None.
-    All queries of all contests are counted in one ``WordStats`` pass."""
+
+    A rival fits better when it scores higher there, or (given the check's ``threshold``) when it
+    is a soft match there itself, at or above the threshold, aligning ``EVIDENCE_RATIO`` times the
+    item's content words: the passage is then a small part of a copy of the rival (3 words of a
+    short question inside a copied legal case that reproduces 30). All queries of all contests
+    are counted in one ``WordStats`` pass."""
     if not contests:
         return []
     texts_of: dict[int, str] = {}
-    regions = [_region(index, c.match, texts_of) for c in contests]
-    entrants = [[c.own, *pool.rivals(c.match.passage, c.own)] for c in contests]
+    near = [_region(index, c.match, texts_of, 0) for c in contests]
+    entrants = [[c.own, *_union(pool.rivals(c.match.passage, c.own), pool.rivals(text, c.own))]
+                for c, (text, _) in zip(contests, near, strict=True)]
     texts = sorted({s.text for group in entrants for s in group})
     parsed: dict[str, list] = {}
     for t in texts:
@@ -139,28 +157,35 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
     stats = WordStats(index)
     stats.prepare([w for ws in parsed.values() for w in ws])
     made = {t: soft_query(t, ws, stats) for t, ws in parsed.items()}  # copied per contest: weighting replaces fields
-    scored: list[list[tuple[Sibling, float, int, int]]] = []
-    for c, (text, base), group in zip(contests, regions, entrants, strict=True):
+    scored: list[list[Entry]] = []
+    regions: list[tuple[str, int]] = []
+    for c, group in zip(contests, entrants, strict=True):
         group = [s for s in group if s.text in parsed]
         queries = [replace(made[s.text]) for s in group]
         template_factors(queries, passages)
         for s, q in zip(group, queries, strict=True):
             if s is not c.own:  # a rival is judged whole: to take the passage it has to be reproduced as a
                 q.parts = q.parts[:1]  # whole (a first line of 3 content words fits any passage holding them)
-        row = []
+        # each entrant is scored on the passage and as much text each side as it is long (a copy of
+        # a long item around a short passage lies all inside that), cut from one read of the document
+        text, base = _region(index, c.match, texts_of, max((len(s.text) for s in group), default=0))
+        regions.append((text, base))
         pw = words(text)
+        row = []
         for s, q in zip(group, queries, strict=True):
-            score, a, b, _ = verify(q, text, pw)
-            row.append((s, score, base + a, base + b))
+            lo, hi = _bounds(c.match, len(s.text))
+            mine = [w for w in pw if w.start >= lo - base and w.end <= hi - base]
+            score, a, b, aligned = verify(q, text, mine)
+            row.append(Entry(s, score, base + a, base + b, len(aligned)))
         scored.append(row)
     # the word scores first: only a sibling that fits the passage better by words is a rival at all;
     # a sentence model then has to agree (it can veto a claim, never make one), so it encodes only
     # the few passages with such a rival
-    rows: list[list[tuple[Sibling, float, int, int]]] = []
+    rows: list[list[Entry]] = []
     for c, row in zip(contests, scored, strict=True):
-        own = next((r for r in row if r[0] is c.own), None)
-        ahead = [] if own is None else [r for r in row if r[0] is not c.own and r[1] > own[1]
-                                        and _overlaps(r[2], r[3], c.match.start_char, c.match.end_char)]
+        own = next((r for r in row if r.sibling is c.own), None)
+        ahead = [] if own is None else [r for r in row if r.sibling is not c.own and _wins(r, own, threshold)
+                                        and _overlaps(r.start, r.end, c.match.start_char, c.match.end_char)]
         rows.append([own, *ahead] if ahead else [])
     if model is not None:
         rows = _with_model(model, rows, regions)
@@ -168,23 +193,52 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
     for row in rows:
         best: Claim | None = None
         if row:
-            own_score = row[0][1]
-            for s, score, _, _ in row[1:]:
-                if score > own_score and (best is None or score > best.rival_score):
-                    best = Claim(s, score, own_score)
+            own = row[0]
+            for r in row[1:]:
+                if _wins(r, own, threshold) and (best is None or r.score > best.rival_score):
+                    best = Claim(r.sibling, r.score, own.score, r.words, own.words)
         out.append(best)
     return out
 
 
-def _region(index: IndexReader, m: SoftMatch, texts_of: dict[int, str]) -> tuple[str, int]:
-    """The document text around a passage and the character offset it starts at (``texts_of``:
-    documents already read in this call)."""
+@dataclass(frozen=True)
+class Entry:
+    """An entrant's best span around a contested passage: score, document characters, words aligned."""
+
+    sibling: Sibling
+    score: float
+    start: int
+    end: int
+    words: int
+
+
+def _wins(rival: Entry, own: Entry, threshold: float | None) -> bool:
+    """Whether a rival fits the passage better than the item: a higher score, or a soft match of its
+    own there with ``EVIDENCE_RATIO`` times the item's aligned words."""
+    if rival.score > own.score:
+        return True
+    return threshold is not None and rival.score >= threshold and rival.words >= EVIDENCE_RATIO * max(own.words, 1)
+
+
+def _bounds(m: SoftMatch, length: int) -> tuple[int, int]:
+    """Document characters scored around a passage for an entrant whose text is ``length`` long."""
+    margin = max(MARGIN_CHARS, m.end_char - m.start_char, length)
+    return max(0, m.start_char - margin), m.end_char + margin
+
+
+def _region(index: IndexReader, m: SoftMatch, texts_of: dict[int, str], length: int) -> tuple[str, int]:
+    """The document text around a passage for an entrant ``length`` long (``_bounds``) and the
+    character offset it starts at (``texts_of``: documents already read in this call)."""
     text = texts_of.get(m.document)
     if text is None:
         text = texts_of[m.document] = index.document_by_index(m.document).text
-    margin = max(MARGIN_CHARS, m.end_char - m.start_char)
-    a = max(0, m.start_char - margin)
-    return text[a : m.end_char + margin], a
+    a, b = _bounds(m, length)
+    return text[a:b], a
+
+
+def _union(*groups: list[Sibling]) -> list[Sibling]:
+    """The siblings of several rival lists, each once, in order."""
+    return list({s.key: s for g in groups for s in g}.values())
 
 
 def _overlaps(a: int, b: int, c: int, d: int) -> bool:
@@ -192,14 +246,13 @@ def _overlaps(a: int, b: int, c: int, d: int) -> bool:
     return shorter > 0 and min(b, d) - max(a, c) >= MIN_OVERLAP * shorter
 
 
-def _with_model(model_dir: str, rows: list[list[tuple[Sibling, float, int, int]]],
-                regions: list[tuple[str, int]]) -> list[list[tuple[Sibling, float, int, int]]]:
+def _with_model(model_dir: str, rows: list[list[Entry]], regions: list[tuple[str, int]]) -> list[list[Entry]]:
     """The word scores mixed with the model's cosine of each entrant's text and its span, as the
     soft tier mixes them (tracer.query.soft.model.combined_score); each distinct text is encoded once."""
     from tracer.query.soft.model import combined_score, load_model
 
-    pairs = [(s.text, text[a - base : b - base]) for row, (text, base) in zip(rows, regions, strict=True)
-             for s, _, a, b in row]
+    pairs = [(r.sibling.text, text[r.start - base : r.end - base]) for row, (text, base) in zip(rows, regions, strict=True)
+             for r in row]
     if not pairs:
         return rows
     distinct = list(dict.fromkeys(t for p in pairs for t in p))
@@ -207,6 +260,7 @@ def _with_model(model_dir: str, rows: list[list[tuple[Sibling, float, int, int]]
     at = {t: k for k, t in enumerate(distinct)}
     out = []
     for row, (text, base) in zip(rows, regions, strict=True):
-        out.append([(s, combined_score(score, float(vecs[at[s.text]] @ vecs[at[text[a - base : b - base]]]))
-                     if b > a else 0.0, a, b) for s, score, a, b in row])
+        out.append([replace(r, score=combined_score(r.score, float(vecs[at[r.sibling.text]]
+                                                                   @ vecs[at[text[r.start - base : r.end - base]]]))
+                            if r.end > r.start else 0.0) for r in row])
     return out

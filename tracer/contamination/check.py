@@ -423,7 +423,7 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
                              depth=SOFT_DEPTH)
     kept = [[m for m in v.matches if own_aligned(m, words) >= OWN_WORDS] for v, words in zip(verdicts, clean_own,
                                                                                              strict=True)]
-    chosen, notes = _unclaimed(index, clean, kept, pool, passages, opts.soft_model)
+    chosen, notes = _unclaimed(index, clean, kept, pool, passages, opts.soft_model, opts.soft_cutoff)
     for r, v, ms, m, note in zip(clean, verdicts, kept, chosen, notes, strict=True):
         r.soft, r.soft_note = m, v.note
         if v.matches and not ms:
@@ -438,9 +438,11 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
 
 
 def _unclaimed(index: IndexReader, results: list[ItemResult], kept: list[list[SoftMatch]], pool: SiblingPool | None,
-               passages: frozenset[tuple[str, ...]], model: str | None) -> tuple[list[SoftMatch | None], list[str]]:
+               passages: frozenset[tuple[str, ...]], model: str | None,
+               threshold: float) -> tuple[list[SoftMatch | None], list[str]]:
     """Per item, its first passage in ``kept`` that no other item of ``pool`` takes, and the note of
-    the first one taken (tracer.contamination.attribution). A passage is contested only once the
+    the first one taken (tracer.contamination.attribution; ``threshold``: the soft cutoff, which a
+    rival taking a passage by evidence must reach there). A passage is contested only once the
     ones before it were taken: one ``claims`` call per round, at most ``SOFT_DEPTH`` rounds."""
     chosen: list[SoftMatch | None] = [None] * len(results)
     notes = [""] * len(results)
@@ -451,7 +453,8 @@ def _unclaimed(index: IndexReader, results: list[ItemResult], kept: list[list[So
     while open_:
         contests = [Contest(pool.sibling(results[i].item), kept[i][at[i]]) for i in open_]
         still = []
-        for i, claim in zip(open_, claims(index, contests, pool, passages, model), strict=True):
+        for i, claim in zip(open_, claims(index, contests, pool, passages, model, threshold),
+                                  strict=True):
             if claim is None:
                 chosen[i] = kept[i][at[i]]
                 continue
