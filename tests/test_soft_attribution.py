@@ -40,6 +40,14 @@ CASE_PARA = ("Renting a flat over a bakery, a tenant went down to the cellar one
              "failed. While relighting its pilot flame the tenant received an electric shock from a frayed cable the "
              "landlord had promised to replace, and was stunned for a moment but unhurt. Can the tenant recover if "
              "suing the landlord for negligence?")
+# a multiple-choice item copied verbatim into d3 (its input holds the options; the label is one of them),
+# and a short question whose words are those of one of its wrong options
+WATER = ("A city council is reviewing how its water utility sets prices. Which of the following statements is "
+         "correct?\nMetered billing charges each household for the water it actually uses.\nA flat monthly fee "
+         "rewards the households that conserve.\nDesalination plants lower the salinity of seawater through "
+         "reverse osmosis membranes.\nUtility rates are fixed by national law and never change.")
+WATER_LABEL = "Metered billing charges each household for the water it actually uses."
+OSMOSIS = "How do desalination plants use reverse osmosis membranes on seawater?\nThey filter out the dissolved salts."
 SHOCK = "To receive an electric shock there must be a\nvoltage difference across part of the body."
 
 
@@ -57,6 +65,7 @@ def planted(tmp_path_factory):
     (d / "one.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     texts[4] = _plant(texts[4], SIBLING_PARA)
     texts[5] = _plant(texts[5], CASE_PARA)
+    texts[3] = _plant(texts[3], WATER)
     (d / "two.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     for name in ("one", "two"):
         tracer.build([str(d / f"{name}.jsonl")], str(d / name), id_field="id", progress=False)
@@ -111,6 +120,18 @@ def test_a_short_question_inside_a_siblings_rephrasing_is_that_siblings(planted)
     shock = check_items(two, [_item("shock", SHOCK)], soft, reference=[_item("case", CASE)])[0]
     assert not shock.contaminated and shock.soft is None
     assert "fits item mmlu/test#case better" in shock.soft_note and "; it aligns" in shock.soft_note
+
+
+def test_a_question_matching_a_copied_items_wrong_option_is_not_contaminated(planted):
+    """A copied multiple-choice item is searched as its question and answer, but as a rival it is
+    also read whole: the options in its copy are its text, not a copy of another item."""
+    _, two = planted
+    soft = CheckOptions(soft=True)
+    alone = check_items(two, [_item("osmosis", OSMOSIS)], soft)[0]
+    assert alone.match == "soft" and alone.soft.doc_id == "d3" and "reverse osmosis" in alone.soft.passage
+    water = BenchItem("water", "mmlu", "test", WATER, WATER_LABEL)
+    osmosis = check_items(two, [_item("osmosis", OSMOSIS)], soft, reference=[water])[0]
+    assert not osmosis.contaminated and "fits item mmlu/test#water better" in osmosis.soft_note
 
 
 def test_a_true_paraphrase_is_kept_among_same_story_siblings(planted):

@@ -12,8 +12,9 @@ better``). Better means a higher score there, or a soft match of the rival's own
 check's threshold) aligning twice the item's words: three words of a short question inside a
 copy of a long case item are a piece of that copy. Each entrant is scored on the passage and as
 much document text each side as the entrant is long, so a long item's copy around a short
-passage is judged whole. Rivals are the siblings sharing the most rare words with the passage
-and with its neighbourhood.
+passage is judged whole; a multiple-choice rival is also read with all its options (a question
+matching a wrong option of a copied item matches that item's own text). Rivals are the siblings
+sharing the most rare words with the passage and with its neighbourhood.
 
 The rivals of an item are taken from the whole check, never from the batch it falls in, so an
 item's result does not depend on batching (streamed results stay the same). Both the item and its
@@ -48,6 +49,12 @@ EVIDENCE_RATIO = 2  # a rival matching at the threshold with this many times the
 class Sibling:
     key: tuple[str, str, str]  # benchmark, split, id
     text: str  # what the soft tier searches for it (tracer.contamination.soft.soft_query_text)
+    full: str = ""  # its whole input where that differs (a question with all its options)
+
+    def readings(self) -> list[str]:
+        """The texts it is judged by as a rival: its query text and, for a verbatim copy of a
+        multiple-choice item (whose wrong options hold the passage), its whole input."""
+        return [self.text, self.full] if self.full else [self.text]
 
     @property
     def name(self) -> str:
@@ -81,7 +88,8 @@ class SiblingPool:
         for it in items:
             key = (it.benchmark, it.split, it.id)
             if key not in seen:
-                seen[key] = Sibling(key, query_text(it))
+                text = query_text(it)
+                seen[key] = Sibling(key, text, it.input if it.input.strip() != text.strip() else "")
         self.siblings = list(seen.values())
         self._where = {s.key: j for j, s in enumerate(self.siblings)}
         self._postings: dict[str, list[int]] | None = None
@@ -147,7 +155,8 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
     near = [_region(index, c.match, texts_of, 0) for c in contests]
     entrants = [[c.own, *_union(pool.rivals(c.match.passage, c.own), pool.rivals(text, c.own))]
                 for c, (text, _) in zip(contests, near, strict=True)]
-    texts = sorted({s.text for group in entrants for s in group})
+    texts = sorted({t for c, group in zip(contests, entrants, strict=True) for s in group
+                    for t in (s.readings() if s is not c.own else [s.text])})
     parsed: dict[str, list] = {}
     for t in texts:
         try:
@@ -160,23 +169,23 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
     scored: list[list[Entry]] = []
     regions: list[tuple[str, int]] = []
     for c, group in zip(contests, entrants, strict=True):
-        group = [s for s in group if s.text in parsed]
-        queries = [replace(made[s.text]) for s in group]
+        readings = [(s, t) for s in group for t in (s.readings() if s is not c.own else [s.text]) if t in parsed]
+        queries = [replace(made[t]) for _, t in readings]
         template_factors(queries, passages)
-        for s, q in zip(group, queries, strict=True):
+        for (s, _), q in zip(readings, queries, strict=True):
             if s is not c.own:  # a rival is judged whole: to take the passage it has to be reproduced as a
                 q.parts = q.parts[:1]  # whole (a first line of 3 content words fits any passage holding them)
         # each entrant is scored on the passage and as much text each side as it is long (a copy of
         # a long item around a short passage lies all inside that), cut from one read of the document
-        text, base = _region(index, c.match, texts_of, max((len(s.text) for s in group), default=0))
+        text, base = _region(index, c.match, texts_of, max((len(t) for _, t in readings), default=0))
         regions.append((text, base))
         pw = words(text)
         row = []
-        for s, q in zip(group, queries, strict=True):
-            lo, hi = _bounds(c.match, len(s.text))
+        for (s, t), q in zip(readings, queries, strict=True):  # a rival wins by either of its readings
+            lo, hi = _bounds(c.match, len(t))
             mine = [w for w in pw if w.start >= lo - base and w.end <= hi - base]
             score, a, b, aligned = verify(q, text, mine)
-            row.append(Entry(s, score, base + a, base + b, len(aligned)))
+            row.append(Entry(s, score, base + a, base + b, len(aligned), t))
         scored.append(row)
     # the word scores first: only a sibling that fits the passage better by words is a rival at all;
     # a sentence model then has to agree (it can veto a claim, never make one), so it encodes only
@@ -210,6 +219,7 @@ class Entry:
     start: int
     end: int
     words: int
+    text: str  # the reading scored (the sibling's query text or its whole input)
 
 
 def _wins(rival: Entry, own: Entry, threshold: float | None) -> bool:
@@ -251,7 +261,7 @@ def _with_model(model_dir: str, rows: list[list[Entry]], regions: list[tuple[str
     soft tier mixes them (tracer.query.soft.model.combined_score); each distinct text is encoded once."""
     from tracer.query.soft.model import combined_score, load_model
 
-    pairs = [(r.sibling.text, text[r.start - base : r.end - base]) for row, (text, base) in zip(rows, regions, strict=True)
+    pairs = [(r.text, text[r.start - base : r.end - base]) for row, (text, base) in zip(rows, regions, strict=True)
              for r in row]
     if not pairs:
         return rows
@@ -260,7 +270,7 @@ def _with_model(model_dir: str, rows: list[list[Entry]], regions: list[tuple[str
     at = {t: k for k, t in enumerate(distinct)}
     out = []
     for row, (text, base) in zip(rows, regions, strict=True):
-        out.append([replace(r, score=combined_score(r.score, float(vecs[at[r.sibling.text]]
+        out.append([replace(r, score=combined_score(r.score, float(vecs[at[r.text]]
                                                                    @ vecs[at[text[r.start - base : r.end - base]]]))
                             if r.end > r.start else 0.0) for r in row])
     return out
