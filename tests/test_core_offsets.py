@@ -101,33 +101,6 @@ def test_byte_table_offsets_equal_decoded_prefixes(bpe_index, monkeypatch):
     assert inside > 20 and added > 20  # both awkward cases were hit
 
 
-def test_bytes_index_offsets_equal_decoded_prefixes(tmp_path):
-    """The bytes tokenizer's table (each id its own byte) gives the offsets and snippets of decoding
-    the document's prefix, at every position, inside multi-byte characters included."""
-    texts = make_texts(60, seed=23, max_words=120)
-    for i in range(0, len(texts), 3):
-        texts[i] = texts[i][:30] + " ÿ日本語😀 café " + texts[i][30:] + " Ωmega"
-    corpus = write_jsonl(tmp_path / "c.jsonl", [{"id": f"d{i}", "text": t} for i, t in enumerate(texts)])
-    tracer.build([corpus], tmp_path / "idx", id_field="id", shard_tokens=6000, progress=False)
-    index = tracer.open(tmp_path / "idx")
-    assert index.tokenizer.byte_level is not None and len(index.shards) > 1
-    rng = random.Random(8)
-    inside = 0
-    for _ in range(2000):
-        shard_no = rng.randrange(len(index.shards))
-        shard = index.shards[shard_no]
-        position = rng.randrange(shard.n_tokens)
-        if shard.tokens[position] == index.tokenizer.separator:
-            continue
-        length, context = rng.choice([1, 2, 5, 40]), rng.choice([3, 20, 80])
-        span = documents.doc_span(index, shard_no, position, length, context)
-        got = (span.doc_index, span.token_start, span.token_end, span.char_start, span.char_end,
-               span.snippet, span.snippet_start)
-        assert got == _decode_oracle(index, shard_no, position, length, context), (shard_no, position)
-        inside += int(shard.tokens[position]) & 0xC0 == 0x80
-    assert inside > 10
-
-
 def test_same_as_decode_path_except_a_start_inside_a_character(bpe_index, monkeypatch):
     """The decode path gives ce = cs + len(decode(match)); a match starting on a character's tail
     bytes decodes them to extra U+FFFDs there, which the prefix count does not add."""

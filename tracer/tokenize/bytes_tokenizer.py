@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 
 from tracer.tokenize.base import Encoding
-from tracer.tokenize.hf import ByteLevelTable
 
 
 class BytesTokenizer:
@@ -45,22 +42,6 @@ class BytesTokenizer:
 
     def normalize_text(self, text: str) -> str:
         return text
-
-    @cached_property
-    def byte_level(self):
-        """Each id is its own byte, so character offsets are counted UTF-8 lead bytes (a numba
-        sum over the document's prefix) instead of a decode of that prefix: a trace or find
-        places each document hit in a few µs however far into a long document it lies."""
-        ids = np.arange(256, dtype=np.int64)
-        return _BytesTable(offsets=np.arange(257, dtype=np.int64), data=ids.astype(np.uint8),
-                              leads=((ids & 0xC0) != 0x80).astype(np.int64))
-
-
-class _BytesTable(ByteLevelTable):
-    """The byte table of the bytes tokenizer: decoding is the plain UTF-8 decode of the ids."""
-
-    def decode(self, ids: np.ndarray) -> str:
-        return np.asarray(ids, dtype=np.uint8).tobytes().decode("utf-8", errors="replace")
 
 
 def _char_index_of_bytes(ids: np.ndarray) -> np.ndarray:
