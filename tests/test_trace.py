@@ -230,3 +230,36 @@ def test_longest_match_kernel_equals_brute_force(which, request, texts, hf_encod
         assert got.tolist() == want
         assert full.lengths.tolist() == want
         assert full.counts.tolist() == [oracle.count(ids[i:i + n]) if n else 0 for i, n in enumerate(want)]
+
+
+def test_ascii_fast_path_equals_the_generic_one(bytes_many, texts):
+    """ASCII text on a bytes index skips the tokenizer's offsets: its ids, offsets, delimiter
+    limits and word boundaries must be the generic path's, and so must every trace."""
+    from tracer.query import trace as trace_module
+    from tracer.query.trace_spans import delimiter_limits
+    from tracer.tokenize.boundaries import token_boundaries
+
+    rng = random.Random(11)
+    ascii_texts = [t.encode("ascii", "ignore").decode() for t in texts if t.isascii() or rng.random() < 0.5]
+    queries = [make_query(rng, ascii_texts).encode("ascii", "ignore").decode() for _ in range(40)]
+    queries += ["a", "..", "x_y.z\n\nfoo_bar 12.5 baz", "no delimiters here at all", "end."]
+    fast_used = 0
+    for q in queries:
+        for delimiters in ("\n.", "", ".;,", "\u3002\n"):
+            fast = trace_module._ascii_bytes(bytes_many, q, delimiters)
+            searched, ids, starts, ends, _ = trace_module._encode(bytes_many, q)
+            want = (ids, starts, ends, delimiter_limits(searched, starts, ends, delimiters),
+                    token_boundaries(starts, searched, bytes_many.tokenizer.ascii_words))
+            assert fast is not None
+            fast_used += 1
+            for got, exp in zip(fast, want, strict=True):
+                assert np.array_equal(got, exp), (q, delimiters)
+    assert trace_module._ascii_bytes(bytes_many, "caf\u00e9 au lait", "\n.") is None  # not ASCII: generic path
+    results = [bytes_many.trace(q, min_len=3, max_docs=2).to_json() for q in queries]
+    real = trace_module._ascii_bytes
+    trace_module._ascii_bytes = lambda *a: None
+    try:
+        assert [bytes_many.trace(q, min_len=3, max_docs=2).to_json() for q in queries] == results
+    finally:
+        trace_module._ascii_bytes = real
+    assert fast_used == 4 * len(queries) and any(r["spans"] for r in results)

@@ -21,7 +21,7 @@ def word_boundaries(text: str, ascii_only: bool) -> np.ndarray:
     return out
 
 
-_ASCII_WORD = np.asarray([chr(c).isalnum() or chr(c) == "_" for c in range(128)], dtype=bool)
+ASCII_WORD = np.asarray([chr(c).isalnum() or chr(c) == "_" for c in range(128)], dtype=bool)
 
 
 def word_chars(text: str, ascii_only: bool) -> np.ndarray:
@@ -31,7 +31,7 @@ def word_chars(text: str, ascii_only: bool) -> np.ndarray:
     cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     small = cp < 128
     word = np.zeros(len(cp), dtype=bool)
-    word[small] = _ASCII_WORD[cp[small]]
+    word[small] = ASCII_WORD[cp[small]]
     if not ascii_only and not small.all():
         big = ~small
         distinct, where = np.unique(cp[big], return_inverse=True)
