@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from test_contamination_soft import ORIG, PARA
-from test_soft_attribution import COPIED, SIBLING
+from test_soft_attribution import CASE, CASE_PARA, COPIED, SHOCK, SIBLING
 from web_helpers import http_server
 
 import tracer
@@ -37,6 +37,7 @@ def test_soft_category_and_aligned_words(tmp_path, request, with_model):
     texts = [inspect.getsource(importlib.import_module(m)) for m in ("argparse", "textwrap", "difflib", "shlex")]
     texts[1] = texts[1][:4000] + "\n\n" + PARA + "\n\n" + texts[1][4000:]
     texts[2] = texts[2][:3000] + "\n\n" + COPIED + "\n\n" + texts[2][3000:]  # item 2 copied: its sibling 3 is not
+    texts[3] = texts[3][:3000] + "\n\n" + CASE_PARA + "\n\n" + texts[3][3000:]  # item 4 rephrased; item 5's words in it
     (tmp_path / "c.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     tracer.build([str(tmp_path / "c.jsonl")], str(tmp_path / "idx"), id_field="id", progress=False)
     bench = tmp_path / "walks_test.jsonl"
@@ -44,7 +45,9 @@ def test_soft_category_and_aligned_words(tmp_path, request, with_model):
                      + json.dumps({"question": "Purple giraffes juggle lemons at midnight near the old mill; "
                                                "how many lemons fall?", "answer": "#### 3"}) + "\n"
                      + json.dumps({"question": COPIED, "answer": "B"}) + "\n"
-                     + json.dumps({"question": SIBLING, "answer": "C"}) + "\n")
+                     + json.dumps({"question": SIBLING, "answer": "C"}) + "\n"
+                     + json.dumps({"question": CASE, "answer": "No"}) + "\n"
+                     + json.dumps({"question": SHOCK, "answer": "yes"}) + "\n")
     profile = tempfile.mkdtemp(prefix="tracer-chromium-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
@@ -65,12 +68,19 @@ def test_soft_category_and_aligned_words(tmp_path, request, with_model):
             rows = driver.find_elements(By.CSS_SELECTOR, "#contam-table tbody tr")
             cats = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_elements(By.TAG_NAME, "td")[2].text for r in rows}
             assert cats["0"] == "soft" and cats["1"] == cats["3"] == "clean" and cats["2"] not in ("clean", "soft"), cats
+            assert cats["4"] == "soft" and cats["5"] == "clean", cats
             next(r for r in rows if r.find_elements(By.TAG_NAME, "td")[0].text == "3").click()
             note = driver.find_element(By.CSS_SELECTOR, "#contam-detail .soft-note").text
             assert "fits item" in note and "#2 better" in note, note
             if not with_model:
                 driver.save_screenshot(str(tmp_path / "soft-note.png"))
                 print(f"screenshot: {tmp_path / 'soft-note.png'}")
+                # a short question inside item 4's rephrasing: taken by evidence, and the note says so
+                next(r for r in rows if r.find_elements(By.TAG_NAME, "td")[0].text == "5").click()
+                note = driver.find_element(By.CSS_SELECTOR, "#contam-detail .soft-note").text
+                assert "#4 better" in note and "it aligns" in note, note
+                driver.save_screenshot(str(tmp_path / "soft-evidence.png"))
+                print(f"screenshot: {tmp_path / 'soft-evidence.png'}")
             next(r for r in rows if r.find_elements(By.TAG_NAME, "td")[0].text == "0").click()
             soft = driver.find_element(By.CSS_SELECTOR, "#contam-detail .soft-match")
             assert "Soft match" in soft.text and "d1" in soft.text
