@@ -13,7 +13,7 @@
         meta.idx    u64 byte offsets of the meta lines, plus the final file size
         ids.bin     u64 pairs (hash of id, local doc index) sorted by hash: id -> document
         unigram.bin u64 counts of this part
-        sample.bin  every 64th suffix's first tokens, read into RAM to narrow lookups (tracer/index/sample.py)
+        sample.bin  every 128th suffix's first tokens, read into RAM to narrow lookups (tracer/index/sample.py)
         raw.bin/raw.idx  zstd raw text per document, for raw text and offsets: every part of a
                     normalized index, and parts where a HF tokenizer did not decode a document
                     back to its text (a lowercasing WordPiece); their manifest entry has "raw": true

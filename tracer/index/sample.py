@@ -12,11 +12,11 @@ array's pointer width.
     lens  u8[n_rows]           real tokens in each row (fewer than prefix only at the shard's end), padded to 8
     rows  dtype[n_rows, prefix] the tokens, zero-padded past lens
 
-Defaults: every 64th suffix, 8 bytes of tokens per row (8 byte tokens, 4 u16, 2 u32): 9 bytes
-per 64 tokens, 0.14 B/token against the index's >= 5 B/token, under 3% of the index. Shards with
-40-bit pointers (past 2^32 tokens) sample every 128th: a 4.5G-token shard's sample is then 0.32 GB
-of RAM instead of 0.64, its block of 128 entries is still 640 bytes (one or two pages), and the
-shard stays at 6.09 B/token instead of 6.16 (benchmarks/RESULTS.md, session 5).
+Defaults: every 128th suffix, 8 bytes of tokens per row (8 byte tokens, 4 u16, 2 u32): 9 bytes
+per 128 tokens, 0.07 B/token against the index's >= 5 B/token, 1.4% of a bytes index, which stays
+at 5.09 B/token (u32 pointers) and 6.09 (u40). A cold lookup's block of 128 entries is 512 or
+640 bytes (one or two pages). Every 64th was as fast cold and warm on a 1.19G-token shard and
+cost 5.16 B/token (benchmarks/RESULTS.md, session 11).
 
 The file is listed in the manifest and covered by the shard's block checksums when the build
 writes it; ``tracer sample DIR`` adds it to an index built before samples (the manifest,
@@ -50,16 +50,16 @@ from tracer.index.format import (
 SAMPLE = "sample.bin"
 MAGIC = b"TRSMPL01"
 HEADER = 64
-DEFAULT_EVERY = 64
-WIDE_EVERY = 128  # shards with 40-bit pointers
+DEFAULT_EVERY = 128
 DEFAULT_ROW_BYTES = 8
 
 SaSource = np.ndarray | Callable[[int, int, int], np.ndarray]
 
 
 def default_every(pointer_bytes: int) -> int:
-    """The sampling interval a shard gets by default: DEFAULT_EVERY, WIDE_EVERY for u40 shards."""
-    return WIDE_EVERY if pointer_bytes > 4 else DEFAULT_EVERY
+    """The sampling interval a shard gets by default, whatever its pointer width (u32 shards
+    sampled every 64th until session 11; a sample's header says its own)."""
+    return DEFAULT_EVERY
 
 
 def default_prefix(itemsize: int) -> int:

@@ -10,13 +10,13 @@ from tracer.cli.output import add_format, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from tracer.index.sample import DEFAULT_EVERY, DEFAULT_ROW_BYTES, WIDE_EVERY
+    from tracer.index.sample import DEFAULT_EVERY, DEFAULT_ROW_BYTES
 
     p = sub.add_parser("sample", help="add the in-RAM suffix-array sample to an index built without one")
     p.add_argument("index", metavar="DIR")
     p.add_argument("--every", type=int, default=None, metavar="K",
-                   help=f"sample every K-th suffix (default {DEFAULT_EVERY}, {WIDE_EVERY} for shards with 40-bit "
-                        "pointers: a cold lookup reads one block of K entries)")
+                   help=f"sample every K-th suffix (default {DEFAULT_EVERY}: a cold lookup reads one block of K "
+                        "entries)")
     p.add_argument("--prefix", type=int, default=None, metavar="P",
                    help=f"tokens kept per sampled suffix, 1..255 (default: {DEFAULT_ROW_BYTES} bytes' worth)")
     p.add_argument("--repair", action="store_true",
