@@ -74,7 +74,7 @@ def _ascii_bytes(index: IndexReader, text: str, delimiters: str) -> tuple[np.nda
 
     There token i is character i, so offsets, delimiter limits and word boundaries come from the
     bytes in a few array operations: the same arrays as ``_encode`` + ``delimiter_limits`` +
-    ``token_boundaries`` (tested), in a tenth of their ~150 µs, most of a short trace's overhead."""
+    ``token_boundaries`` (tested), 40-60 µs sooner on a 450-token trace (~5%; RESULTS.md, session 11)."""
     if type(index.tokenizer) is not BytesTokenizer or index.normalization or not text.isascii():
         return None
     ids = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
