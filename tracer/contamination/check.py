@@ -453,8 +453,8 @@ def _unclaimed(index: IndexReader, results: list[ItemResult], kept: list[list[So
     while open_:
         contests = [Contest(pool.sibling(results[i].item), kept[i][at[i]]) for i in open_]
         still = []
-        for i, claim in zip(open_, claims(index, contests, pool, passages, model, threshold),
-                                  strict=True):
+        found = claims(index, contests, pool, passages, model, threshold)
+        for i, claim in zip(open_, found, strict=True):
             if claim is None:
                 chosen[i] = kept[i][at[i]]
                 continue
