@@ -138,6 +138,25 @@ def test_merged_build_is_one_shard_with_the_same_answers(corpus, plain, tmp_path
         assert (positions == np.arange(index.n_tokens)).all()  # a permutation of the positions
 
 
+def test_balanced_jobs_are_few_and_even():
+    """A merged build's parts: as few as the part size allows, about equal, none over it; the
+    greedy packing (plain builds) leaves a file's remainder as a small job of its own."""
+    from tracer.corpus.sources import Slice, group_into_jobs
+
+    # two files of 1,280 and 3,370 bytes: slices of a whole part (a plain build) or of 1/32 of one
+    coarse = [Slice("text", size=s) for s in (1200, 80, 1200, 1200, 970)]
+    fine = [Slice("text", size=s) for total in (1280, 3370) for s in [37] * (total // 37) + [total % 37]]
+    greedy = [sum(s.size for s in j) for j in group_into_jobs(coarse, 1200)]
+    even = [sum(s.size for s in j) for j in group_into_jobs(fine, 1200, balanced=True)]
+    assert sum(even) == sum(greedy) == 4650
+    assert greedy == [1200, 80, 1200, 1200, 970]  # the first file's remainder is a part of its own
+    assert len(even) == 4 and max(even) <= 1200 and max(even) - min(even) <= 2 * 37, even
+    # a slice bigger than the part stays a job of its own; one slice is one job
+    big = [Slice("text", size=s) for s in (100, 5000, 100)]
+    assert [len(j) for j in group_into_jobs(big, 1200, balanced=True)] == [1, 1, 1]
+    assert group_into_jobs(big[:1], 1200, balanced=True) == [big[:1]]
+
+
 def tracer_positions(sa: np.ndarray) -> np.ndarray:
     from tracer.index.pointers import sa_slice
 

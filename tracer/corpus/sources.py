@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from tracer.corpus.columnar import read_arrow_file, read_parquet_groups
 from tracer.corpus.document import Document, ReadOptions, SkipLog
 from tracer.corpus.jsonl import read_jsonl_range, read_jsonl_stream
@@ -121,6 +123,9 @@ def _file_slices(path: Path, target_bytes: int) -> list[Slice]:
     return [Slice("text", files=((p, name),), size=os.path.getsize(p))]
 
 
+BALANCE_SLICES = 32  # a balanced plan cuts its inputs into slices of 1/32 of the job size
+
+
 def plan_slices(inputs: list[str], target_bytes: int) -> list[Slice]:
     """Slices for every input path, in a deterministic order.
 
@@ -161,8 +166,16 @@ def plan_slices(inputs: list[str], target_bytes: int) -> list[Slice]:
     return slices
 
 
-def group_into_jobs(slices: list[Slice], target_bytes: int) -> list[list[Slice]]:
-    """Consecutive slices packed into jobs of about ``target_bytes`` each (order kept)."""
+def group_into_jobs(slices: list[Slice], target_bytes: int, balanced: bool = False) -> list[list[Slice]]:
+    """Consecutive slices packed into jobs of about ``target_bytes`` each (order kept).
+
+    ``balanced``: as few jobs as ``target_bytes`` allows, of about equal size: cut at the slice
+    boundaries nearest to the total's equal shares, one job more while any passes the target. A
+    merged build asks for this: its sorted parts are merged pair by pair, so a small part left at
+    a file's end costs a whole pair of lookups over a big part, and each part more costs
+    (parts - 1) / 2 more lookups per entry. Its slices are cut finer (``BALANCE_SLICES``)."""
+    if balanced and len(slices) > 1:
+        return _balanced_jobs(slices, target_bytes)
     jobs: list[list[Slice]] = []
     current: list[Slice] = []
     size = 0
@@ -175,3 +188,20 @@ def group_into_jobs(slices: list[Slice], target_bytes: int) -> list[list[Slice]]
     if current:
         jobs.append(current)
     return jobs
+
+
+def _balanced_jobs(slices: list[Slice], target_bytes: int) -> list[list[Slice]]:
+    ends = np.cumsum([s.size for s in slices])  # ends[i]: bytes up to and including slice i
+    total = int(ends[-1])
+    n = max(1, -(-total // max(1, target_bytes)))
+    while True:
+        cuts = [0]
+        for k in range(1, n):
+            i = int(np.argmin(np.abs(ends - k * total / n))) + 1  # nearest boundary to the k-th share
+            if cuts[-1] < i < len(slices):
+                cuts.append(i)
+        cuts.append(len(slices))
+        jobs = [slices[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        if n >= len(slices) or all(sum(s.size for s in j) <= target_bytes for j in jobs if len(j) > 1):
+            return jobs
+        n += 1
