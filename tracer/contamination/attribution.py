@@ -156,7 +156,7 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
     entrants = [[c.own, *_union(pool.rivals(c.match.passage, c.own), pool.rivals(text, c.own))]
                 for c, (text, _) in zip(contests, near, strict=True)]
     texts = sorted({t for c, group in zip(contests, entrants, strict=True) for s in group
-                    for t in (s.readings() if s is not c.own else [s.text])})
+                    for t in _readings(s, c.own)})
     parsed: dict[str, list] = {}
     for t in texts:
         try:
@@ -169,7 +169,7 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
     scored: list[list[Entry]] = []
     regions: list[tuple[str, int]] = []
     for c, group in zip(contests, entrants, strict=True):
-        readings = [(s, t) for s in group for t in (s.readings() if s is not c.own else [s.text]) if t in parsed]
+        readings = [(s, t) for s in group for t in _readings(s, c.own) if t in parsed]
         queries = [replace(made[t]) for _, t in readings]
         template_factors(queries, passages)
         for (s, _), q in zip(readings, queries, strict=True):
@@ -220,6 +220,11 @@ class Entry:
     end: int
     words: int
     text: str  # the reading scored (the sibling's query text or its whole input)
+
+
+def _readings(entrant: Sibling, own: Sibling) -> list[str]:
+    """The texts an entrant is scored by: the item its query text, a rival also its whole input."""
+    return [entrant.text] if entrant is own else entrant.readings()
 
 
 def _wins(rival: Entry, own: Entry, threshold: float | None) -> bool:
