@@ -9,7 +9,7 @@
 
 from tracer.corpus.document import Document, ReadOptions, SkipLog
 from tracer.corpus.records import Record, expand_input, iter_json_lines, iter_records, iter_text_lines
-from tracer.corpus.sources import Slice, group_into_jobs, plan_slices, read_slice
+from tracer.corpus.sources import Slice, group_into_jobs, plan_jobs, plan_slices, read_slice
 
 __all__ = ["Document", "ReadOptions", "Record", "SkipLog", "Slice", "expand_input", "group_into_jobs",
-           "iter_json_lines", "iter_records", "iter_text_lines", "plan_slices", "read_slice"]
+           "iter_json_lines", "iter_records", "iter_text_lines", "plan_jobs", "plan_slices", "read_slice"]

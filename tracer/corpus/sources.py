@@ -190,6 +190,14 @@ def group_into_jobs(slices: list[Slice], target_bytes: int, balanced: bool = Fal
     return jobs
 
 
+def plan_jobs(inputs: list[str], target_bytes: int, balanced: bool = False) -> list[list[Slice]]:
+    """The inputs cut into slices and packed into jobs of about ``target_bytes`` each (``balanced``:
+    even jobs from slices of ``1 / BALANCE_SLICES`` of a job; see ``group_into_jobs``); [] when
+    there is no input file."""
+    slices = plan_slices(inputs, max(1 << 16, target_bytes // BALANCE_SLICES) if balanced else target_bytes)
+    return group_into_jobs(slices, target_bytes, balanced=balanced)
+
+
 def _balanced_jobs(slices: list[Slice], target_bytes: int) -> list[list[Slice]]:
     ends = np.cumsum([s.size for s in slices])  # ends[i]: bytes up to and including slice i
     total = int(ends[-1])

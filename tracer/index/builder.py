@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tracer import __version__
-from tracer.corpus import ReadOptions, group_into_jobs, plan_slices
-from tracer.corpus.sources import BALANCE_SLICES
+from tracer.corpus import ReadOptions, plan_jobs
 from tracer.errors import IndexFormatError, InputError, TracerError
 from tracer.index.blocks import write_block_table
 from tracer.index.executors import Executor, make_executor
@@ -154,11 +153,9 @@ class Builder:
         part_tokens = sort_tokens if merging or shard_tokens is None else shard_tokens
         bytes_per_token = 1 if itemsize == 1 else 4
         target = max(1 << 16, part_tokens * bytes_per_token)
-        # a merged shard's parts are cut finer and packed evenly (group_into_jobs explains why)
-        slices = plan_slices(self.opts.inputs, max(1 << 16, target // BALANCE_SLICES) if merging else target)
-        if not slices:
+        groups = plan_jobs(self.opts.inputs, target, balanced=merging)  # a merged shard's parts: even
+        if not groups:
             raise InputError("no input files found in " + ", ".join(self.opts.inputs))
-        groups = group_into_jobs(slices, target, balanced=merging)
         width = None if merging else self.opts.pointer_bytes  # merged: the parts are u32, the merge decides
         jobs = [ShardJob(first_job + i, tuple(j), str(self.out), spec, self.opts.read, part_tokens,
                          pointer_bytes=width) for i, j in enumerate(groups)]

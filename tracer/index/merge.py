@@ -49,7 +49,7 @@ from tracer.index.format import (
     write_array,
     write_json_atomic,
 )
-from tracer.index.sample import SAMPLE, default_every, file_source, write_sample
+from tracer.index.sample import SAMPLE, file_source, write_sample
 from tracer.index.shard_job import finish_shard
 
 STATE = "merge-state.json"
@@ -363,7 +363,7 @@ def merge_shards(root: Path, entries: list[ShardEntry], name: str, *, separator:
         os.close(fd)
     files["sa.bin"] = {"size": n_tokens * width, "sha256": sha256_file(sa_path)}
     if n_tokens:  # the in-RAM sample for cold lookups, as every shard job writes one
-        files[SAMPLE] = write_sample(tmp, tokens, file_source(sa_path, width), n_tokens, default_every(width))
+        files[SAMPLE] = write_sample(tmp, tokens, file_source(sa_path, width), n_tokens)
     labels_path.unlink(missing_ok=True)
     shutil.rmtree(tmp / lf_rank.PAIRS, ignore_errors=True)  # also after a kill right after the cuts
     (tmp / STATE).unlink()

@@ -50,16 +50,10 @@ from tracer.index.format import (
 SAMPLE = "sample.bin"
 MAGIC = b"TRSMPL01"
 HEADER = 64
-DEFAULT_EVERY = 128
+DEFAULT_EVERY = 128  # every shard, whatever its pointer width (u32 shards had 64 before session 11)
 DEFAULT_ROW_BYTES = 8
 
 SaSource = np.ndarray | Callable[[int, int, int], np.ndarray]
-
-
-def default_every(pointer_bytes: int) -> int:
-    """The sampling interval a shard gets by default, whatever its pointer width (u32 shards
-    sampled every 64th until session 11; a sample's header says its own)."""
-    return DEFAULT_EVERY
 
 
 def default_prefix(itemsize: int) -> int:
@@ -287,7 +281,7 @@ def missing(manifest: Manifest) -> list[str]:
 def add_samples(root: str | Path, every: int | None = None, prefix: int | None = None,
                 progress: Callable[[str], None] | None = None, repair: bool = False) -> list[str]:
     """Add sample.bin to every shard part of an existing index that lacks one; return their names.
-    ``every``: None = ``default_every`` of each shard's pointer width.
+    ``every``: None = ``DEFAULT_EVERY``.
     ``repair``: also rewrite samples that are missing or fail their checksum.
 
     Safe to interrupt and rerun: each sample file is written and fsynced first, then (repair of a
@@ -308,7 +302,7 @@ def add_samples(root: str | Path, every: int | None = None, prefix: int | None =
         sa = file_source(folder / "sa.bin", entry.pointer_bytes)
         path = folder / SAMPLE
         tmp = path.with_name(SAMPLE + ".tmp")
-        interval = every if every is not None else default_every(entry.pointer_bytes)
+        interval = every if every is not None else DEFAULT_EVERY
         record = _write_parts(tmp, encode_sample(tokens, sa, entry.n_tokens, interval, prefix), durable=True)
         os.replace(tmp, path)
         fsync_dir(folder)

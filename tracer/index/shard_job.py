@@ -36,7 +36,7 @@ from tracer.index.format import (
     write_blob,
     write_json_atomic,
 )
-from tracer.index.sample import SAMPLE, default_every, write_sample
+from tracer.index.sample import SAMPLE, write_sample
 from tracer.index.sorters import SA_BACKENDS, get_sorter
 from tracer.index.suffix import max_shard_tokens, return_freed_heap
 from tracer.tokenize import BYTES, Tokenizer
@@ -180,7 +180,7 @@ def _write_part(job: ShardJob, tok: _Vocab, part: int, buf: _PartBuffer) -> Shar
     sa = get_sorter(job.sa_backend).sort(tokens, job.device)
     width = pointers.auto_pointer_bytes(n_tokens, job.pointer_bytes)
     files["sa.bin"] = write_array(tmp / "sa.bin", sa if width == 4 else pointers.encode(sa, width))
-    files[SAMPLE] = write_sample(tmp, tokens, sa, every=default_every(width))  # the in-RAM sample for cold lookups
+    files[SAMPLE] = write_sample(tmp, tokens, sa)  # the in-RAM sample for cold lookups
     del sa, tokens
     blocks = finish_shard(tmp, files)
     os.replace(tmp, final)
