@@ -73,8 +73,9 @@ def stem(word: str) -> str:
 # A small thesaurus of the substitutions paraphrasers make most (checked on the rephrased GSM8K,
 # MMLU and HumanEval development sets): each stem maps to its group's first word. Words the
 # corpus statistics cannot relate, kept short so that it does not merge different problems. The
-# second block (after the blank line) is the wording of questions about claims and research ("X argued that" / "X
-# contended that", "study" / "research", "idea" / "concept"), which rephrasings swap freely.
+# second block (after the blank line) is the wording of questions about claims and research ("X
+# argued that" / "X contended that", "study" / "research", "idea" / "concept"), which rephrasings
+# swap freely.
 _GROUPS = """
 buy purchas acquir
 shop store
