@@ -94,6 +94,21 @@ def test_content_words_by_hand():
             if is_content_word(w)] == ["1945", "sqrt", "x2", "S_10"]
 
 
+def test_a_list_of_small_numbers_is_not_a_long_number(tmp_path):
+    """Found on the soft evaluation (an MMLU test item against the Linux docs): "{1,2,3,4}" is a
+    list of short numbers, not one number with thousands separators, and was the whole of a
+    corpus match ("BUCK{1,2,3,4}", "chan_{1,2,3,4}_rw") that made the item contaminated."""
+    docs = [FILLER * 2 + "ramp delay on BUCK{1,2,3,4}. The events chan_{1,2,3,4}_rw are " + FILLER,
+            FILLER * 3 + "self.assertEqual(indexOf([1,2,2,3,2,5], 1), 0) " + FILLER]
+    index, _ = _write(tmp_path, docs, CHECKED)
+    sets = tracer.contamination.BenchItem("s1", "sets", "test", "Let l = [1,2,2,3,4]. In Python3, what is a "
+                                          "possible output of set(l)?\n{1}\n{1,2,2,3,4}\n{1,2,3,4}\n{4,3,2,2,1}",
+                                          "{1,2,3,4}")
+    r = check_items(index, [sets], CheckOptions())[0]
+    assert r.parts["label"].coverage == 1.0 and r.parts["label"].content_words == 0
+    assert not r.contaminated
+
+
 def test_numbers_with_separators_are_evidence():
     from tracer.contamination.words import WORD, PreparedText, content_mask
 
@@ -103,3 +118,9 @@ def test_numbers_with_separators_are_evidence():
     p = PreparedText(text, text, None, np.zeros(0, np.uint8), starts, ends, starts, ends, np.arange(len(spans)))
     got = [text[a:b] for (a, b), keep in zip(spans, content_mask(p), strict=True) if keep]
     assert got == ["pKa", "4", ".", "26", "3", "/", "16", "12", ":", "45"]
+    text = "80,000 and 1,234.5 but 1,2,3,4 and 12,34"
+    spans = [(m.start(), m.end()) for m in WORD.finditer(text)]
+    starts, ends = (np.asarray([s[k] for s in spans], np.int64) for k in (0, 1))
+    p = PreparedText(text, text, None, np.zeros(0, np.uint8), starts, ends, starts, ends, np.arange(len(spans)))
+    got = [text[a:b] for (a, b), keep in zip(spans, content_mask(p), strict=True) if keep]
+    assert got == ["80", ",", "000", "and", "1", ",", "234", ".", "5", "but", "and"]

@@ -130,7 +130,8 @@ def prepare(index: IndexReader, text: str, variant: tuple[str, np.ndarray] | Non
 def content_mask(p: PreparedText) -> np.ndarray:
     """Words that can be evidence that this particular item leaked: not punctuation, not a single
     character (an option label A-J, a variable), not a number of at most 3 digits (a number
-    written with separators in 4 or more characters, 4.26 or 3/16, counts as evidence).
+    written with separators in 4 or more characters, 4.26, 3/16 or 80,000, counts as evidence; a
+    list such as 1,2,3,4 does not).
 
     An MMLU item's options (``0 4 2 6``) recur across items of a subject; once the question is
     left out as template text, a corpus match of only such words says nothing about the item.
@@ -145,8 +146,9 @@ def content_mask(p: PreparedText) -> np.ndarray:
     return mask
 
 
-# a number written with separators (decimal point, comma, colon, slash), 4 or more characters
-_LONG_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)+")
+# a number written with separators, 4 or more characters: a decimal point, colon or slash between
+# any digits (4.26, 12:45, 3/16), a comma only before groups of 3 (80,000: "1,2,3,4" is a list)
+_LONG_NUMBER = re.compile(r"\d+(?:[.:/]\d+|,\d{3}(?!\d))+")
 
 
 def is_content_word(word: str) -> bool:
