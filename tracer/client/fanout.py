@@ -24,7 +24,8 @@ Every call goes to all groups at once (gRPC futures) and the answers are merged:
   matches in corpus order exactly as one index would when the groups' matches fit in ``exact_find_max``.
 - ``find_similar`` / ``find_similar_many``: each group's best ``limit`` passages per text, document
   numbers made global, merged to the best ``limit`` by score. Each group weighs words by its own
-  counts, so scores can differ a little from one index holding everything (see README "Soft matching").
+  counts, so scores can differ a little from one index holding everything (see README "Soft matching"),
+  and a match's ``elsewhere`` counts the documents of its own group.
 
 - ``soft_contamination``: the soft tier of a contamination check (``CheckOptions(soft=True)``) on
   every group; per item the best soft match over the groups wins (ties: the earlier group), its

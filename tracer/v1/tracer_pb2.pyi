@@ -768,7 +768,7 @@ class AlignedWord(_message.Message):
     def __init__(self, query_word: _Optional[str] = ..., passage_word: _Optional[str] = ...) -> None: ...
 
 class SoftMatch(_message.Message):
-    __slots__ = ("score", "document", "doc_id", "start_char", "end_char", "passage", "aligned", "lexical_score", "model_score")
+    __slots__ = ("score", "document", "doc_id", "start_char", "end_char", "passage", "aligned", "lexical_score", "model_score", "elsewhere")
     SCORE_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     DOC_ID_FIELD_NUMBER: _ClassVar[int]
@@ -778,6 +778,7 @@ class SoftMatch(_message.Message):
     ALIGNED_FIELD_NUMBER: _ClassVar[int]
     LEXICAL_SCORE_FIELD_NUMBER: _ClassVar[int]
     MODEL_SCORE_FIELD_NUMBER: _ClassVar[int]
+    ELSEWHERE_FIELD_NUMBER: _ClassVar[int]
     score: float
     document: int
     doc_id: str
@@ -787,7 +788,8 @@ class SoftMatch(_message.Message):
     aligned: _containers.RepeatedCompositeFieldContainer[AlignedWord]
     lexical_score: float
     model_score: float
-    def __init__(self, score: _Optional[float] = ..., document: _Optional[int] = ..., doc_id: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., passage: _Optional[str] = ..., aligned: _Optional[_Iterable[_Union[AlignedWord, _Mapping]]] = ..., lexical_score: _Optional[float] = ..., model_score: _Optional[float] = ...) -> None: ...
+    elsewhere: int
+    def __init__(self, score: _Optional[float] = ..., document: _Optional[int] = ..., doc_id: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., passage: _Optional[str] = ..., aligned: _Optional[_Iterable[_Union[AlignedWord, _Mapping]]] = ..., lexical_score: _Optional[float] = ..., model_score: _Optional[float] = ..., elsewhere: _Optional[int] = ...) -> None: ...
 
 class SoftMatches(_message.Message):
     __slots__ = ("matches",)

@@ -21,14 +21,14 @@ def match_to_msg(m: SoftMatch) -> pb.SoftMatch:
     return pb.SoftMatch(score=m.score, document=m.document, doc_id=m.doc_id, start_char=m.start_char,
                         end_char=m.end_char, passage=m.passage,
                         aligned=[pb.AlignedWord(query_word=a, passage_word=b) for a, b in m.aligned],
-                        lexical_score=m.lexical, model_score=m.semantic)
+                        lexical_score=m.lexical, model_score=m.semantic, elsewhere=m.elsewhere)
 
 
 def msg_to_match(m: pb.SoftMatch) -> SoftMatch:
     return SoftMatch(m.score, int(m.document), m.doc_id, int(m.start_char), int(m.end_char), m.passage,
                      [[a.query_word, a.passage_word] for a in m.aligned],
                      m.lexical_score if m.HasField("lexical_score") else None,
-                     m.model_score if m.HasField("model_score") else None)
+                     m.model_score if m.HasField("model_score") else None, int(m.elsewhere))
 
 
 def request(index: str, texts: list[str], limit: int | None, options: SoftOptions | None,

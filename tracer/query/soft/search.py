@@ -6,10 +6,17 @@ or number value), and a numba kernel picks the passage span with the best weight
 query recall and passage precision times number agreement (``tracer_native.best_aligned_span``).
 Reordering and inserted or deleted words cost little; a different problem (other numbers, other
 names and rare words) scores low. Offsets are the document's own characters, as find and trace.
+
+Each match also says in how many *other* documents the query's words come together about as well
+(``elsewhere``: a verified passage there scores at least ``COMMON_SHARE`` of the match's score, in
+a sentence unlike the match's own). A passage that stands alone is specific; the same few words
+found in many unrelated places ("a remote procedure call", "integer overflow occurs") are a
+common phrase of the corpus, and the contamination tier does not take a short one for a copy.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -34,6 +41,9 @@ REGION_FACTOR = 0.5  # verify the text of a candidate window and half a query le
 BETA2 = 1.0  # F1 of recall and precision
 NUMBER_FLOOR = 0.2  # the score kept when no number agrees
 MIN_EVIDENCE = 5  # signal words a passage needs to score fully (fewer: proportionally less)
+COMMON_SHARE = 0.6  # another document's passage scoring this share of a match's score says the same
+SAME_TEXT = 0.8  # enclosing sentences sharing this share of their words: copies of one text, not a phrase
+SENTENCE_END = re.compile(r"[.?!]\s|\n\s*\n|\n(?=\s*[-*#>\d])")  # where a passage's sentence stops
 
 
 @dataclass
@@ -50,11 +60,13 @@ class SoftMatch:
     aligned: list[list[str]]
     lexical: float | None = None  # with a model: the word verifier's score and the model's cosine
     semantic: float | None = None  # (``score`` mixes them; tracer.query.soft.model)
+    elsewhere: int = 0  # other documents (of the verified candidates) where the words come together as well
+
 
     def to_json(self) -> dict:
         out = {"score": round(self.score, 4), "document": self.document, "doc_id": self.doc_id,
                "start_char": self.start_char, "end_char": self.end_char, "passage": self.passage,
-               "aligned": self.aligned}
+               "aligned": self.aligned, "elsewhere": self.elsewhere}
         if self.lexical is not None:
             out["lexical_score"] = round(self.lexical, 4)
         if self.semantic is not None:
@@ -110,18 +122,57 @@ def verify(q: SoftQuery, text: str, pw: list[Word] | None = None) -> tuple[float
 
 
 def _search(index: IndexReader, q: SoftQuery, loc: Locator, least: float, opts: SoftOptions) -> list[SoftMatch]:
-    """Verified candidate passages scoring at least ``least``, best first, overlaps removed."""
-    found: list[SoftMatch] = []
+    """Verified candidate passages scoring at least ``least``, best first, overlaps removed, each
+    with its ``elsewhere`` count over all verified candidates."""
+    verified: list[tuple[SoftMatch, str, int, int]] = []  # with the region text and the span in it
     for c in candidates(q, loc, opts):
         region = _region(index, q, c)
         if region is None:
             continue
         doc, doc_id, text, base = region
         score, s, e, aligned = verify(q, text)
-        if score < least or e <= s:
+        if score <= 0.0 or e <= s:
             continue
-        found.append(SoftMatch(score, doc, doc_id, base + s, base + e, text[s:e], aligned))
-    return _best_apart(found)
+        verified.append((SoftMatch(score, doc, doc_id, base + s, base + e, text[s:e], aligned), text, s, e))
+    found = _best_apart([m for m, *_ in verified if m.score >= least])
+    if found:
+        _count_elsewhere(found, verified)
+    return found
+
+
+def _count_elsewhere(found: list[SoftMatch], verified: list[tuple[SoftMatch, str, int, int]]) -> None:
+    """Set each match's ``elsewhere``: the other documents whose verified passage scores at least
+    ``COMMON_SHARE`` of its score in a sentence that is not the match's own (copies of one text,
+    a benchmark mirrored in several places, are one text however many times they occur)."""
+    sentences: dict[int, frozenset[str]] = {}
+
+    def sentence(k: int) -> frozenset[str]:
+        if k not in sentences:
+            _, text, s, e = verified[k]
+            sentences[k] = sentence_keys(text, s, e)
+        return sentences[k]
+
+    at = {id(m): k for k, (m, *_) in enumerate(verified)}
+    for m in found:
+        mine = sentence(at[id(m)])
+        docs = set()
+        for k, (o, *_) in enumerate(verified):
+            if o.document == m.document or o.document in docs or o.score < COMMON_SHARE * m.score:
+                continue
+            theirs = sentence(k)
+            if len(mine & theirs) < SAME_TEXT * max(1, len(mine | theirs)):
+                docs.add(o.document)
+        m.elsewhere = len(docs)
+
+
+def sentence_keys(text: str, start: int, end: int) -> frozenset[str]:
+    """The word keys of the sentence (or line of a list) of ``text`` holding ``text[start:end]``."""
+    a = 0
+    for hit in SENTENCE_END.finditer(text, 0, start):
+        a = hit.end()
+    hit = SENTENCE_END.search(text, end)
+    b = hit.start() + 1 if hit else len(text)
+    return frozenset(w.key for w in words(text[a:b]))
 
 
 def _best_apart(found: list[SoftMatch]) -> list[SoftMatch]:
