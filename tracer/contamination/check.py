@@ -24,6 +24,7 @@ from tracer.contamination.verdict import evidence_note, judge
 from tracer.contamination.words import (
     PreparedText,
     content_mask,
+    is_content_word,
     json_escaped,
     ngram_hashes,
     prepare,
@@ -381,6 +382,29 @@ SOFT_TEMPLATE = ("soft: too short to judge (fewer than 3 content words outside t
 SOFT_DEPTH = 3  # passages per item the soft tier may walk: the best that is evidence and no sibling's wins
 SOFT_WEAK = ("soft: not enough evidence (the best match aligns fewer than 3 of the item's own content words: "
              "template text, option labels and short numbers do not count)")
+COMMON_WORDS = 6  # a match aligning at most this many content words of the item ...
+COMMON_DOCS = 2  # ... that come together as well in this many other documents is a common phrase
+
+
+def common_phrase(m: SoftMatch) -> bool:
+    """A short match whose words the corpus also puts together elsewhere: "a remote procedure call"
+    for a question about remote procedure calls. A copy of an item stands out; a few words that
+    unrelated documents share as well (``SoftMatch.elsewhere``, copies of one text counted once)
+    are a phrase of the corpus, not evidence. Short numbers and single letters do not make a match
+    long (``is_content_word``: examples of small numbers are everywhere; aligned pairs hold no
+    stopwords); a long match is evidence wherever else it is."""
+    return aligned_content(m) <= COMMON_WORDS and m.elsewhere >= COMMON_DOCS
+
+
+def aligned_content(m: SoftMatch) -> int:
+    """The distinct item words of a match's aligned pairs that can be evidence (``is_content_word``)."""
+    return len({a.casefold() for a, _ in m.aligned if is_content_word(a)})
+
+
+def common_note(m: SoftMatch) -> str:
+    return (f"soft: not evidence (the best match, document {m.doc_id!r} characters {m.start_char}-{m.end_char}, "
+            f"aligns {aligned_content(m)} content words of the item, and {m.elsewhere} other documents put them "
+            "together as well: a common phrase of the corpus)")
 
 
 def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
@@ -421,13 +445,14 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
             clean_own.append(words)
     verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_cutoff, floor, passages, opts.soft_model,
                              depth=SOFT_DEPTH)
-    kept = [[m for m in v.matches if own_aligned(m, words) >= OWN_WORDS] for v, words in zip(verdicts, clean_own,
-                                                                                             strict=True)]
+    kept = [[m for m in v.matches if own_aligned(m, words) >= OWN_WORDS and not common_phrase(m)]
+            for v, words in zip(verdicts, clean_own, strict=True)]
     chosen, notes = _unclaimed(index, clean, kept, pool, passages, opts.soft_model, opts.soft_cutoff)
-    for r, v, ms, m, note in zip(clean, verdicts, kept, chosen, notes, strict=True):
+    for r, v, ms, m, note, words in zip(clean, verdicts, kept, chosen, notes, clean_own, strict=True):
         r.soft, r.soft_note = m, v.note
-        if v.matches and not ms:
-            r.soft_note = SOFT_WEAK
+        if v.matches and not ms:  # why the best passage is no evidence
+            best = v.matches[0]
+            r.soft_note = SOFT_WEAK if own_aligned(best, words) < OWN_WORDS else common_note(best)
         if m is None and note:
             r.soft_note = note
         if r.soft is not None and r.soft.score >= opts.soft_cutoff:
