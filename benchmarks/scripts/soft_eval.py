@@ -199,6 +199,28 @@ def on_injection(m: dict | None, where: list) -> bool:
     return bool(m) and m["doc_id"] == where[0] and m["start_char"] < where[2] and where[1] < m["end_char"]
 
 
+def duplicates_of_injected(items: dict[str, list[BenchItem]], plan: Plan, report: dict) -> list[dict]:
+    """Negatives whose whole input (question and options, whitespace and case aside) is that of an
+    item injected verbatim: MMLU repeats some items across splits (test/501 is validation/137), so
+    these "negatives" are in the corpus word for word and calling them contaminated is right. They
+    are marked ``duplicate`` and left out of the false-positive rates."""
+    def norm(it: BenchItem) -> str:
+        return " ".join(it.input.split()).casefold()
+
+    injected = {norm(items["mmlu_val"][i]) for i in plan.val_in} | {norm(items["gsm8k_train"][i]) for i in plan.train_in}
+    by_id = {(it.benchmark, it.split, it.id): it for v in items.values() for it in v}
+    found = []
+    for name, g in report["groups"].items():
+        if not g["kind"].startswith("neg"):
+            continue
+        for r in g["rows"]:
+            it = by_id.get(tuple(r["key"]))
+            r["duplicate"] = it is not None and norm(it) in injected
+            if r["duplicate"]:
+                found.append({"group": name, "id": r["id"], "exact": r["exact"], "score": r["score"]})
+    return found
+
+
 def reference_key(item: BenchItem, by: str) -> str:
     """Which items check together as one benchmark: all splits of its name (MMLU test, dev and
     validation), or (``split``) only its own split, as a user checking one file gets."""
@@ -232,7 +254,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         rows = []
         for e, s in zip(exact, soft, strict=True):
             m = s.soft.to_json() if s.soft is not None else None
-            rows.append({"id": s.item.id, "exact": e.contaminated, "score": m["score"] if m else 0.0,
+            rows.append({"id": s.item.id, "key": [s.item.benchmark, s.item.split, s.item.id],
+                         "exact": e.contaminated, "score": m["score"] if m else 0.0,
                          "soft": m, "note": s.soft_note})
         located = None
         if g.keys:
@@ -240,6 +263,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         report["groups"][g.name] = {"kind": g.kind, "n": len(rows), "exact_s": t1 - t0, "soft_s": t2 - t1,
                                     "exact_unchanged": same_exact, "rows": rows, "located": located}
         print(f"{g.name}: {len(rows)} items, exact {t1 - t0:.1f} s, exact+soft {t2 - t1:.1f} s", file=sys.stderr)
+    report["duplicates"] = duplicates_of_injected(items, plan, report)
     report["speed"] = speed(index, items["gsm8k"], soft_opts)
     report["pairs"] = pair_test(index, items, meta["seed"], a.soft_model)
     if a.json:
@@ -322,7 +346,12 @@ def rate(rows: list[dict], t: float, keep: Callable[[dict], bool] = lambda r: Tr
 
 
 def _pooled(report: dict, kind: str) -> list[dict]:
-    return [r for g in report["groups"].values() if g["kind"] == kind for r in g["rows"]]
+    return [r for g in report["groups"].values() if g["kind"] == kind for r in _judged(g["rows"])]
+
+
+def _judged(rows: list[dict]) -> list[dict]:
+    """Rows that count in the rates: not a duplicate of an injected item (``duplicates_of_injected``)."""
+    return [r for r in rows if not r.get("duplicate")]
 
 
 def recall_by_benchmark(report: dict, t: float) -> dict[str, float]:
@@ -348,6 +377,10 @@ def choose_threshold(report: dict) -> tuple[float, str]:
                   f"({utility(best):.3f})")
 
 
+def _verdict(row: dict) -> str:
+    return "exact" if row["exact"] else f"soft {row['score']:.2f}"
+
+
 def print_report(report: dict, threshold: float) -> None:
     gs = report["groups"]
     print(f"\nShare of items called contaminated (exact tier, or soft score >= t); default t = {threshold}")
@@ -360,13 +393,17 @@ def print_report(report: dict, threshold: float) -> None:
                      for t in GRID]
             name += " (match on the translation)"
         else:
+            rows = _judged(rows)
             cells = [rate(rows, t) for t in GRID]
         print(f"| {name} | {g['kind']} | {len(rows)} | " + " | ".join(f"{c:.3f}" for c in cells)
               + f" | {rate(rows, 2.0):.3f} |")
-    hard = [r for g in gs.values() if g["kind"] == "neg-hard" for r in g["rows"]]
-    non = [r for g in gs.values() if g["kind"] == "neg-non-injected" for r in g["rows"]]
+    hard, non = _pooled(report, "neg-hard"), _pooled(report, "neg-non-injected")
     print(f"| all hard negatives | | {len(hard)} | " + " | ".join(f"{rate(hard, t):.4f}" for t in GRID) + " | |")
     print(f"| all non-injected | | {len(non)} | " + " | ".join(f"{rate(non, t):.4f}" for t in GRID) + " | |")
+    dups = report.get("duplicates", [])
+    if dups:
+        print("\nleft out of the negatives as duplicates of injected items (the same question and options): "
+              + ", ".join(f"{d['group']} {d['id']} ({_verdict(d)})" for d in dups))
     t, why = choose_threshold(report)
     print(f"\nchosen threshold on this data: {t} ({why})")
     print(f"at {threshold} (default): recall " + ", ".join(f"{k} {v:.3f}" for k, v in recall_by_benchmark(report, threshold).items())
