@@ -78,7 +78,7 @@ def test_soft_category_and_aligned_words(tmp_path, request, with_model):
                 # a short question inside item 4's rephrasing: taken by evidence, and the note says so
                 next(r for r in rows if r.find_elements(By.TAG_NAME, "td")[0].text == "5").click()
                 note = driver.find_element(By.CSS_SELECTOR, "#contam-detail .soft-note").text
-                assert "#4 better" in note and "it aligns" in note, note
+                assert "lies inside a match of item" in note and "#4 (it aligns" in note, note
                 driver.save_screenshot(str(tmp_path / "soft-evidence.png"))
                 print(f"screenshot: {tmp_path / 'soft-evidence.png'}")
             next(r for r in rows if r.find_elements(By.TAG_NAME, "td")[0].text == "0").click()

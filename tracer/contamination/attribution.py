@@ -8,9 +8,10 @@ passage is the copy of at most one item, so before a soft match makes an item co
 check scores the passage's neighbourhood in its document against the items of the check (and its
 reference) that share the most of the passage's words. When one of them fits better, the passage
 is that item's, and the item keeps its next passage or none (note ``soft: ... fits item X
-better``). Better means a higher score there, or a soft match of the rival's own there (at the
-check's threshold) aligning twice the item's words: three words of a short question inside a
-copy of a long case item are a piece of that copy. Each entrant is scored on the passage and as
+better``, or ``... lies inside a match of item X`` when taken by evidence). Better means a
+higher score there, or a soft match of the rival's own there (at the check's threshold) aligning
+twice the item's words: three words of a short question inside a copy of a long case item are a
+piece of that copy. Each entrant is scored on the passage and as
 much document text each side as the entrant is long, so a long item's copy around a short
 passage is judged whole; a multiple-choice rival is also read with all its options (a question
 matching a wrong option of a copied item matches that item's own text). Rivals are the siblings
@@ -73,11 +74,11 @@ class Claim:
     own_words: int = 0
 
     def note(self, m: SoftMatch) -> str:
-        why = f"{self.rival_score:.2f} against {self.own_score:.2f}"
+        where = f"soft: the best passage (document {m.doc_id!r}, characters {m.start_char}-{m.end_char})"
         if self.rival_score <= self.own_score:  # taken by evidence: the passage lies inside the rival's copy
-            why += f"; it aligns {self.rival_words} words there against {self.own_words}"
-        return (f"soft: the best passage (document {m.doc_id!r}, characters {m.start_char}-{m.end_char}) fits "
-                f"item {self.rival.name} better ({why})")
+            return (f"{where} lies inside a match of item {self.rival.name} (it aligns {self.rival_words} words "
+                    f"there against {self.own_words}; scores {self.rival_score:.2f} against {self.own_score:.2f})")
+        return f"{where} fits item {self.rival.name} better ({self.rival_score:.2f} against {self.own_score:.2f})"
 
 
 class SiblingPool:
