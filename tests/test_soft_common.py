@@ -43,6 +43,8 @@ def _texts() -> list[str]:
     for k, s in enumerate(PHRASE_SENTENCES):
         texts[2 + 5 * k] += s + " " + rng.choice(FILLER)
     texts[30] += "\n\n" + PARAPHRASE + "\n\n" + FILLER[0]
+    for k in (1, 6, 11):  # a heading, alone on its line, in three documents
+        texts[k] = "Scheduling latency tuning\n\n" + texts[k]
     for k in (31, 34, 37):  # one paraphrase, mirrored verbatim in three documents
         texts[k] = FILLER[k % 5] + "\n\n" + MIRRORED + "\n\n" + texts[k]
     return texts
@@ -68,9 +70,12 @@ def test_elsewhere_counts_the_other_documents_holding_the_words(index):
     # a passage found once stands alone
     alone = index.find_similar(PARAPHRASE, 1)[0]
     assert alone.document == 30 and alone.elsewhere == 0
-    # copies of one text (the same sentence) are one text however many documents hold them
-    mirrored = index.find_similar(MIRRORED, 3)
+    # copies of one text (the same sentence around the query's words) are one text however many
+    # documents hold them
+    mirrored = index.find_similar(MIRRORED_ITEM.input.split("\n")[0], 3)
     assert sorted(m.document for m in mirrored) == [31, 34, 37] and all(m.elsewhere == 0 for m in mirrored)
+    # a short phrase alone on its line in several documents (a heading) is a phrase: counted
+    assert [m.elsewhere for m in index.find_similar("scheduling latency tuning", 5)] == [2, 2, 2]
 
 
 def test_common_phrase_is_not_soft_contamination(index):

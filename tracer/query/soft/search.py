@@ -8,8 +8,8 @@ Reordering and inserted or deleted words cost little; a different problem (other
 names and rare words) scores low. Offsets are the document's own characters, as find and trace.
 
 Each match also says in how many *other* documents the query's words come together about as well
-(``elsewhere``: a verified passage there scores at least ``COMMON_SHARE`` of the match's score, in
-a sentence unlike the match's own). A passage that stands alone is specific; the same few words
+(``elsewhere``: a verified passage there scores at least ``COMMON_SHARE`` of the match's score and
+is not a copy of the same sentence). A passage that stands alone is specific; the same few words
 found in many unrelated places ("a remote procedure call", "integer overflow occurs") are a
 common phrase of the corpus, and the contamination tier does not take a short one for a copy.
 """
@@ -42,7 +42,7 @@ BETA2 = 1.0  # F1 of recall and precision
 NUMBER_FLOOR = 0.2  # the score kept when no number agrees
 MIN_EVIDENCE = 5  # signal words a passage needs to score fully (fewer: proportionally less)
 COMMON_SHARE = 0.6  # another document's passage scoring this share of a match's score says the same
-SAME_TEXT = 0.8  # enclosing sentences sharing this share of their words: copies of one text, not a phrase
+SAME_TEXT = 0.8  # sentences sharing this share of their words beyond the query's: copies of one text
 SENTENCE_END = re.compile(r"[.?!]\s|\n\s*\n|\n(?=\s*[-*#>\d])")  # where a passage's sentence stops
 
 
@@ -136,31 +136,35 @@ def _search(index: IndexReader, q: SoftQuery, loc: Locator, least: float, opts: 
         verified.append((SoftMatch(score, doc, doc_id, base + s, base + e, text[s:e], aligned), text, s, e))
     found = _best_apart([m for m, *_ in verified if m.score >= least])
     if found:
-        _count_elsewhere(found, verified)
+        _count_elsewhere(q, found, verified)
     return found
 
 
-def _count_elsewhere(found: list[SoftMatch], verified: list[tuple[SoftMatch, str, int, int]]) -> None:
+def _count_elsewhere(q: SoftQuery, found: list[SoftMatch], verified: list[tuple[SoftMatch, str, int, int]]) -> None:
     """Set each match's ``elsewhere``: the other documents whose verified passage scores at least
-    ``COMMON_SHARE`` of its score in a sentence that is not the match's own (copies of one text,
-    a benchmark mirrored in several places, are one text however many times they occur)."""
-    sentences: dict[int, frozenset[str]] = {}
+    ``COMMON_SHARE`` of its score, unless it is a copy of the same text (a benchmark mirrored in
+    several places is one text however many times it occurs). Two passages are copies when the
+    words of their sentences beyond the query's own are mostly the same: what surrounds a copied
+    paraphrase travels with it, what surrounds a common phrase does not. A sentence holding
+    nothing beyond the query's words (a heading "Remote Procedure Call") cannot tell, and counts."""
+    own = frozenset(q.keys)
+    context: dict[int, frozenset[str]] = {}
 
-    def sentence(k: int) -> frozenset[str]:
-        if k not in sentences:
+    def beyond(k: int) -> frozenset[str]:
+        if k not in context:
             _, text, s, e = verified[k]
-            sentences[k] = sentence_keys(text, s, e)
-        return sentences[k]
+            context[k] = sentence_keys(text, s, e) - own
+        return context[k]
 
     at = {id(m): k for k, (m, *_) in enumerate(verified)}
     for m in found:
-        mine = sentence(at[id(m)])
+        mine = beyond(at[id(m)])
         docs = set()
         for k, (o, *_) in enumerate(verified):
             if o.document == m.document or o.document in docs or o.score < COMMON_SHARE * m.score:
                 continue
-            theirs = sentence(k)
-            if len(mine & theirs) < SAME_TEXT * max(1, len(mine | theirs)):
+            theirs = beyond(k)
+            if not (mine and theirs and len(mine & theirs) >= SAME_TEXT * len(mine | theirs)):
                 docs.add(o.document)
         m.elsewhere = len(docs)
 
