@@ -43,6 +43,8 @@ def _texts() -> list[str]:
     for k, s in enumerate(PHRASE_SENTENCES):
         texts[2 + 5 * k] += s + " " + rng.choice(FILLER)
     texts[30] += "\n\n" + PARAPHRASE + "\n\n" + FILLER[0]
+    texts[20] += "Heap fragmentation overhead grows with the number of live allocations. " + FILLER[1]
+    texts[26] += "Measuring the heap fragmentation overhead needs a quiet machine. " + FILLER[2]
     for k in (1, 6, 11):  # a heading, alone on its line, in three documents
         texts[k] = "Scheduling latency tuning\n\n" + texts[k]
     for k in (31, 34, 37):  # one paraphrase, mirrored verbatim in three documents
@@ -86,10 +88,22 @@ def test_common_phrase_is_not_soft_contamination(index):
     assert mirrored.match == "soft" and mirrored.soft.document in (31, 34, 37)
 
 
+def test_three_words_in_one_other_document_are_a_phrase(index):
+    """Three content words come together in two documents: the item's match there is no copy (a
+    4-6 word match needs two other documents, as the rpc test above shows with three)."""
+    heap = BenchItem("heap", "mmlu", "test", "Heap fragmentation overhead is caused by\nmany small allocations\n"
+                     "a slow disk\na cold cache\na missing swap file", "many small allocations")
+    texts = _texts()
+    assert sum("heap fragmentation overhead" in t.lower() for t in texts) == 2  # brute force
+    r = check_items(index, [heap], CheckOptions(soft=True))[0]
+    assert not r.contaminated and r.soft is None
+    assert "common phrase" in r.soft_note and "1 other documents" in r.soft_note
+
+
 def test_without_the_rule_the_phrase_would_match(index, monkeypatch):
     """The rule is what keeps the item clean: the phrase itself scores above the threshold."""
     import tracer.contamination.check as check
 
-    monkeypatch.setattr(check, "COMMON_DOCS", 10**6)
+    monkeypatch.setattr(check, "COMMON_WORDS", 0)
     rpc = check_items(index, [RPC_ITEM], CheckOptions(soft=True))[0]
     assert rpc.match == "soft" and "remote procedure call" in rpc.soft.passage.lower()

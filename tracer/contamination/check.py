@@ -383,7 +383,8 @@ SOFT_DEPTH = 3  # passages per item the soft tier may walk: the best that is evi
 SOFT_WEAK = ("soft: not enough evidence (the best match aligns fewer than 3 of the item's own content words: "
              "template text, option labels and short numbers do not count)")
 COMMON_WORDS = 6  # a match aligning at most this many content words of the item ...
-COMMON_DOCS = 2  # ... that come together as well in this many other documents is a common phrase
+COMMON_DOCS = 2  # ... that come together as well in this many other documents is a common phrase,
+FEW_WORDS = 3  # and one of at most this many in one other document
 
 
 def common_phrase(m: SoftMatch) -> bool:
@@ -392,8 +393,11 @@ def common_phrase(m: SoftMatch) -> bool:
     unrelated documents share as well (``SoftMatch.elsewhere``, copies of one text counted once)
     are a phrase of the corpus, not evidence. Short numbers and single letters do not make a match
     long (``is_content_word``: examples of small numbers are everywhere; aligned pairs hold no
-    stopwords); a long match is evidence wherever else it is."""
-    return aligned_content(m) <= COMMON_WORDS and m.elsewhere >= COMMON_DOCS
+    stopwords); a long match is evidence wherever else it is. The fewer the words, the less it
+    takes: three words together in one unrelated document are already a phrase ("An integer
+    overflow occurs when")."""
+    n = aligned_content(m)
+    return n <= COMMON_WORDS and m.elsewhere >= (1 if n <= FEW_WORDS else COMMON_DOCS)
 
 
 def aligned_content(m: SoftMatch) -> int:
