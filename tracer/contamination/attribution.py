@@ -11,11 +11,11 @@ is that item's, and the item keeps its next passage or none (note ``soft: ... fi
 better``, or ``... lies inside a match of item X`` when taken by evidence). Better means a
 higher score there, or a soft match of the rival's own there (at the check's threshold) aligning
 twice the item's words: three words of a short question inside a copy of a long case item are a
-piece of that copy. Each entrant is scored on the passage and as
-much document text each side as the entrant is long, so a long item's copy around a short
-passage is judged whole; a multiple-choice rival is also read with all its options (a question
-matching a wrong option of a copied item matches that item's own text). Rivals are the siblings
-sharing the most rare words with the passage and with its neighbourhood.
+piece of that copy. Each entrant is scored on the passage and as much document text each side as
+the entrant is long, so a long item's copy around a short passage is judged whole; a
+multiple-choice rival is also read with all its options (a question matching a wrong option of a
+copied item matches that item's own text). Rivals are the siblings sharing the most rare words
+with the passage and with its neighbourhood.
 
 The rivals of an item are taken from the whole check, never from the batch it falls in, so an
 item's result does not depend on batching (streamed results stay the same). Both the item and its

@@ -63,7 +63,9 @@ def run_soft(args: argparse.Namespace, limit: int) -> int:
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"{len(matches)} similar passages (score >= {options.score_threshold:g})")
     for m in matches:
-        head = Text(f"{m.score:.3f}{score_parts(m.to_json())} {m.doc_id} @ chars {m.start_char}-{m.end_char}: ", style="bold cyan")
+        also = f" (and {m.elsewhere} other documents)" if m.elsewhere else ""
+        head = Text(f"{m.score:.3f}{score_parts(m.to_json())} {m.doc_id} @ chars {m.start_char}-{m.end_char}{also}: ",
+                    style="bold cyan")
         head.append(m.passage.replace("\n", " "))
         console.print(head)
         pairs = Text("    aligned: ", style="dim")

@@ -62,7 +62,6 @@ class SoftMatch:
     semantic: float | None = None  # (``score`` mixes them; tracer.query.soft.model)
     elsewhere: int = 0  # other documents (of the verified candidates) where the words come together as well
 
-
     def to_json(self) -> dict:
         out = {"score": round(self.score, 4), "document": self.document, "doc_id": self.doc_id,
                "start_char": self.start_char, "end_char": self.end_char, "passage": self.passage,
