@@ -406,9 +406,10 @@ def aligned_content(m: SoftMatch) -> int:
 
 
 def common_note(m: SoftMatch) -> str:
+    others = "1 other document puts" if m.elsewhere == 1 else f"{m.elsewhere} other documents put"
     return (f"soft: not evidence (the best match, document {m.doc_id!r} characters {m.start_char}-{m.end_char}, "
-            f"aligns {aligned_content(m)} content words of the item, and {m.elsewhere} other documents put them "
-            "together as well: a common phrase of the corpus)")
+            f"aligns {aligned_content(m)} content words of the item, and {others} them together as well: a "
+            "common phrase of the corpus)")
 
 
 def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
