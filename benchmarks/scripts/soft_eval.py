@@ -13,7 +13,9 @@ benchmarks/common.py), and the ORIGINAL items as queries:
 - hard negatives, verbatim in the corpus so that near-identical template text is there to be
   confused with: 1,000 GSM8K train items and half of MMLU validation; queried: 1,000 other GSM8K
   train items, all of MMLU dev and the other half of validation; non-injected items also
-  include 1,000 MMLU test items of other subjects.
+  include 1,000 MMLU test items of other subjects. A negative whose whole input is that of an item
+  injected verbatim (MMLU repeats items across splits) is in the corpus word for word: it is
+  listed and left out of the false-positive rates (``duplicates_of_injected``).
 
 Each injection alternates between its own paragraph (between paragraphs of a document) and
 inline (mid-sentence). Queries run through ``check_items`` exactly as ``tracer contamination
