@@ -89,6 +89,31 @@ def test_item_of_only_options_and_numbers_is_too_short(tmp_path):
     assert r.parts["input"].coverage == 1.0 and not r.contaminated and r.note == TOO_SHORT
 
 
+def test_a_word_between_runs_of_single_digits_is_not_found_evidence(tmp_path):
+    """Found on the soft evaluation (MMLU test/63 against Python's test suite): "= (1, 2, 3, 4)" and
+    "1, 2), (1, 3), (" occur in any code with tuples, and the skip budget bridged them across
+    "Let", a content word the corpus never had there. A gap word counts only beside matches holding
+    something specific (a content word, or a number of 2 or 3 digits)."""
+    code = ("[(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1)]\n"
+            "A = (1, 2, 3, 4). See below.\n")
+    index, _ = _write(tmp_path, [FILLER * 3 + code + FILLER], CHECKED)
+    stem = "If A = ({}, {}, {}, {}). Let ~= {{({}, {}), ({}, {}), ({}, {})}}. Then ~ is"
+    options = "\nnot anti-symmetric\ntransitive\nreflexive\nsymmetric"
+    relation = tracer.contamination.BenchItem("63", "algebra", "test", stem.format(1, 2, 3, 4, 1, 2, 1, 3, 4, 2) + options,
+                                              "transitive")
+    r = check_items(index, [relation], CheckOptions())[0]
+    pm = r.parts["input"]
+    assert pm.skip_coverage > 0.5 and pm.matched_content_words == 0  # "Let" is bridged, not found
+    assert not r.contaminated and r.note == WEAK_MATCH
+    # the same shape with numbers of 2 digits: the matches are specific, and the bridged word counts
+    code = code.replace("(1, 2), (1, 3)", "(12, 24), (12, 31)").replace("(1, 2, 3, 4)", "(12, 24, 31, 47)")
+    index, _ = _write(tmp_path / "specific", [FILLER * 3 + code + FILLER], CHECKED)
+    relation = tracer.contamination.BenchItem("64", "algebra", "test",
+                                              stem.format(12, 24, 31, 47, 12, 24, 12, 31, 47, 24) + options, "transitive")
+    r = check_items(index, [relation], CheckOptions())[0]
+    assert r.parts["input"].matched_content_words == 1 and r.contaminated
+
+
 def test_content_words_by_hand():
     assert [w for w in ["0", "4", "12", "123", "1945", "A", "B", ".", "))", "sqrt", "Q", "x2", "S_10"]
             if is_content_word(w)] == ["1945", "sqrt", "x2", "S_10"]

@@ -28,6 +28,7 @@ from tracer.contamination.words import (
     json_escaped,
     ngram_hashes,
     prepare,
+    short_number_mask,
     text_ngram_hashes,
 )
 from tracer.errors import InputError
@@ -287,7 +288,7 @@ def _check_batch(
 
     # per part: the best spelling's word matches and metrics; spans to count and locate
     raw_template: dict[tuple[int, str], np.ndarray] = {}
-    raw_content: dict[tuple[int, str], np.ndarray] = {}
+    raw_content: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
     own: dict[int, frozenset[str]] = {}
     evidence: dict[int, list[PartEvidence]] = {}
     chosen: dict[tuple[int, str], tuple[_Part, np.ndarray, PartMetrics]] = {}
@@ -311,13 +312,13 @@ def _check_batch(
                 tmask = raw_template[key][np.minimum(starts, len(raw_template[key]) - 1)]
         key = (part.item_no, part.name)
         if key not in raw_content:  # as for template text: the part as written decides
-            cmask = content_mask(p)
-            raw_content[key] = _raw_word_chars(p, cmask)
+            cmask, nmask = content_mask(p), short_number_mask(p)
+            raw_content[key] = (_raw_word_chars(p, cmask), _raw_word_chars(p, nmask))
         else:
             starts = p.word_starts if p.raw_of is None else p.raw_of[p.word_starts]
-            cmask = raw_content[key][np.minimum(starts, len(raw_content[key]) - 1)]
+            cmask, nmask = (chars[np.minimum(starts, len(chars) - 1)] for chars in raw_content[key])
         pm, covered = part_metrics(m, n_eff, gpt3_n, opts.skip_budget, len(p.ids), p.word_tok, len(p.ids), tmask,
-                                   cmask)
+                                   cmask, nmask)
         if part.name == "input" and part.item_no not in own:  # the part as written: what the soft tier needs
             mine = cmask if tmask is None else cmask & ~tmask
             own[part.item_no] = frozenset(piece for w in np.flatnonzero(mine).tolist() for piece in

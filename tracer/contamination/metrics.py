@@ -18,8 +18,10 @@ n words (an MMLU option, ``#### 18``) is only covered as part of a longer match.
 - longest_match_count: how often the longest match occurs in the corpus;
 - content_words / matched_content_words: the item's own words (template text left out) that can
   be evidence (``words.content_mask``: not option labels, short numbers or punctuation), and
-  those of them inside matched spans. An item whose matched own words are all option labels
-  and short numbers is not contaminated on that alone (verdict.py: "not enough evidence").
+  those of them inside matched spans (a word a skip span bridges counts only beside matches that
+  hold more than single digits and punctuation: ``matched_evidence``). An item whose matched own
+  words are all option labels and short numbers is not contaminated on that alone (verdict.py:
+  "not enough evidence").
 
 Template words: text shared by several items of one benchmark (an MMLU subject's fixed
 question stem and options, a passage several questions refer to, a prompt header) says
@@ -178,7 +180,7 @@ def template_mask(ngram_hashes: list[int], n: int, words: int, template: set[int
 
 def part_metrics(
     m: np.ndarray, n: int, gpt3_n: int, budget: int, n_tokens: int, word_tok: np.ndarray, tok_count: int,
-    template: np.ndarray | None = None, content: np.ndarray | None = None,
+    template: np.ndarray | None = None, content: np.ndarray | None = None, short_numbers: np.ndarray | None = None,
 ) -> tuple[PartMetrics, np.ndarray]:
     """Metrics of one part from its word matches; also returns the covered-word mask.
 
@@ -207,9 +209,21 @@ def part_metrics(
         skip_words=int((skipped & keep).sum()),
         ngram_hits=int(((m[:slots] >= n) & starts_kept).sum()), ngram_slots=int(starts_kept.sum()),
         longest_match=longest, any_13gram=bool(w and longest >= gpt3_n),
-        content_words=int(strong.sum()), matched_content_words=int(((covered | skipped) & strong).sum()),
+        content_words=int(strong.sum()), matched_content_words=matched_evidence(covered, skipped, strong, short_numbers),
     )
     return pm, covered
+
+
+def matched_evidence(covered: np.ndarray, skipped: np.ndarray, strong: np.ndarray,
+                     short_numbers: np.ndarray | None) -> int:
+    """Content words inside matched spans. A word a skip span bridges (not itself found) counts only
+    when the matches around it hold something specific, a content word or a number of 2 or 3 digits:
+    runs of single digits and punctuation ("(1, 2), (1, 3)") occur in any code, and a gap word
+    between them ("Let") was never found in the corpus."""
+    found = covered & strong
+    if found.any() or (short_numbers is not None and (covered & short_numbers).any()):
+        return int(((covered | skipped) & strong).sum())
+    return int(found.sum())
 
 
 def combine(parts: list[PartMetrics]) -> PartMetrics:

@@ -146,6 +146,13 @@ def content_mask(p: PreparedText) -> np.ndarray:
     return mask
 
 
+def short_number_mask(p: PreparedText) -> np.ndarray:
+    """Numbers of 2 or 3 digits (12, 321): no evidence alone (``content_mask``), but a corpus match
+    holding them is more than the single digits and punctuation found in any code ("(1, 2), (1, 3)")."""
+    words = [p.qtext[a:b] for a, b in zip(p.word_starts.tolist(), p.word_ends.tolist(), strict=True)]
+    return np.fromiter((w.isdigit() and 2 <= len(w) <= 3 for w in words), bool, len(words))
+
+
 # a number written with separators, 4 or more characters: a decimal point, colon or slash between
 # any digits (4.26, 12:45, 3/16), a comma only before groups of 3 (80,000: "1,2,3,4" is a list)
 _LONG_NUMBER = re.compile(r"\d+(?:[.:/]\d+|,\d{3}(?!\d))+")
