@@ -185,7 +185,7 @@ def test_shared_source_passage_is_not_soft_evidence(tmp_path):
     """Two items of a benchmark share a source passage; the corpus holds a copy of one of them.
     The other item is not soft-contaminated on the passage once the benchmark's shared passages
     are known (without them the passage alone scores far above the threshold)."""
-    from tracer.contamination.soft import benchmark_passages
+    from tracer.contamination.soft import benchmark_text
     from tracer.query.soft.query import PASSAGE_NGRAM, shared_passages
     from tracer.query.soft.words import words
 
@@ -197,15 +197,15 @@ def test_shared_source_passage_is_not_soft_evidence(tmp_path):
     index = tracer.open(tmp_path / "idx")
     sibling = BenchItem("s", "hist", "test", SOURCE + "\n" + SIBLING_Q, "")
     mine = BenchItem("m", "hist", "test", SOURCE + "\n" + OWN_Q, "")
-    passages = benchmark_passages([mine, sibling, mine])
+    benchmark = benchmark_text([mine, sibling, mine])
     # hand-checked: every PASSAGE_NGRAM-word run of the passage, none reaching into either question
     n_source = len(words(SOURCE))
-    assert len(passages) == n_source - PASSAGE_NGRAM + 1 == len(shared_passages([SOURCE, SOURCE + " x", SOURCE]))
+    assert len(benchmark.passages) == n_source - PASSAGE_NGRAM + 1 == len(shared_passages([SOURCE, SOURCE + " x", SOURCE]))
     assert not shared_passages([SOURCE, SIBLING_Q, OWN_Q])  # nothing shared by two texts
     threshold = CheckOptions().soft_cutoff
     blind = soft_verdicts(index, [mine], threshold)[0].match
     assert blind is not None and blind.score >= 0.8  # the old behaviour: matched on the passage
-    seen = soft_verdicts(index, [mine], threshold, passages=passages)[0].match
+    seen = soft_verdicts(index, [mine], threshold, benchmark=benchmark)[0].match
     assert seen is None or seen.score < threshold
     # through check_items: the sibling as reference; the copied sibling itself is still found
     r_mine, r_sib = check_items(index, [mine, sibling], CheckOptions(soft=True))

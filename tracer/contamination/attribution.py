@@ -11,17 +11,22 @@ is that item's, and the item keeps its next passage or none (note ``soft: ... fi
 better``, or ``... lies inside a match of item X`` when taken by evidence). Better means a
 higher score there, or a soft match of the rival's own there (at the check's threshold) aligning
 twice the item's words: three words of a short question inside a copy of a long case item are a
-piece of that copy. Each entrant is scored on the passage and as much document text each side as
-the entrant is long, so a long item's copy around a short passage is judged whole; a
-multiple-choice rival is also read with all its options (a question matching a wrong option of a
-copied item matches that item's own text). Rivals are the siblings sharing the most rare words
-with the passage and with its neighbourhood.
+piece of that copy. A rival scoring nearly as well (``TWIN_SHARE``) takes it too (``... fits item
+X about as well``): near-twin items, such as HumanEval/40 and /43 (three or two elements of a
+list that sum to zero), cannot be told apart on a rephrasing by its words, and a passage that
+may be either's makes neither contaminated, unless the item aligns a number of 2 or more digits
+there that the rival lacks (a GSM8K story and its sibling with other numbers). Each entrant is
+scored on the passage and as much document text each side as the entrant is long, so a long
+item's copy around a short passage is judged whole; a multiple-choice rival is also read with
+all its options (a question matching a wrong option of a copied item matches that item's own
+text). Rivals are the siblings sharing the most rare words with the passage and with its
+neighbourhood.
 
 The rivals of an item are taken from the whole check, never from the batch it falls in, so an
 item's result does not depend on batching (streamed results stay the same). Both the item and its
-rivals are scored afresh the same way (one small batch, the benchmark's shared passages as
-template), so the comparison is like for like; with a sentence model the scores mix in its cosine
-as the soft tier's own scores do.
+rivals are scored afresh the same way (one small batch, with what the benchmark's items share:
+template text and word frequencies), so the comparison is like for like; with a sentence model
+the scores mix in its cosine as the soft tier's own scores do.
 """
 
 from __future__ import annotations
@@ -35,15 +40,23 @@ from tracer.contamination.inputs import BenchItem
 from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.soft import SoftMatch
-from tracer.query.soft.query import WordStats, check_text, soft_query, template_factors
+from tracer.query.soft.query import (
+    NO_BENCHMARK,
+    BenchmarkText,
+    WordStats,
+    check_text,
+    soft_query,
+    template_factors,
+)
 from tracer.query.soft.search import verify
-from tracer.query.soft.words import words
+from tracer.query.soft.words import number_weight, words
 
 RIVALS = 6  # siblings scored against each passage: those sharing the most of its rare words
 COMMON_SHARE = 0.05  # words in more than this share of the pool's items (and 50) do not pick rivals
 MARGIN_CHARS = 200  # document text scored around a passage, at least this much each side
 MIN_OVERLAP = 0.5  # a rival's best span must cover this share of the shorter span to claim the passage
 EVIDENCE_RATIO = 2  # a rival matching at the threshold with this many times the item's aligned words takes it
+TWIN_SHARE = 0.85  # a rival scoring this share of the item's score there fits as well: neither is told apart
 
 
 @dataclass(frozen=True)
@@ -65,20 +78,26 @@ class Sibling:
 
 @dataclass(frozen=True)
 class Claim:
-    """A sibling that fits a passage better than the item whose match it was."""
+    """A sibling that fits a passage at least as well as the item whose match it was, and why
+    (``how``: "better", "twin" or "evidence", see ``_wins``)."""
 
     rival: Sibling
     rival_score: float
     own_score: float
     rival_words: int = 0  # content words each aligns around the passage
     own_words: int = 0
+    how: str = "better"
 
     def note(self, m: SoftMatch) -> str:
         where = f"soft: the best passage (document {m.doc_id!r}, characters {m.start_char}-{m.end_char})"
-        if self.rival_score <= self.own_score:  # taken by evidence: the passage lies inside the rival's copy
-            return (f"{where} lies inside a match of item {self.rival.name} (it aligns {self.rival_words} words "
-                    f"there against {self.own_words}; scores {self.rival_score:.2f} against {self.own_score:.2f})")
-        return f"{where} fits item {self.rival.name} better ({self.rival_score:.2f} against {self.own_score:.2f})"
+        scores = f"{self.rival_score:.2f} against {self.own_score:.2f}"
+        if self.how == "better":
+            return f"{where} fits item {self.rival.name} better ({scores})"
+        if self.how == "twin":
+            return (f"{where} fits item {self.rival.name} about as well ({scores}): items this alike cannot be "
+                    "told apart on it")
+        return (f"{where} lies inside a match of item {self.rival.name} (it aligns {self.rival_words} words "
+                f"there against {self.own_words}; scores {scores})")
 
 
 class SiblingPool:
@@ -141,15 +160,16 @@ class Contest:
 
 
 def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
-           passages: frozenset[tuple[str, ...]] = frozenset(), model: str | None = None,
+           benchmark: BenchmarkText = NO_BENCHMARK, model: str | None = None,
            threshold: float | None = None) -> list[Claim | None]:
-    """Per contest, the rival that fits its passage best when it fits better than the item itself, else None.
+    """Per contest, the rival that fits its passage best when it fits at least as well as the item, else None.
 
-    A rival fits better when it scores higher there, or (given the check's ``threshold``) when it
-    is a soft match there itself, at or above the threshold, aligning ``EVIDENCE_RATIO`` times the
-    item's content words: the passage is then a small part of a copy of the rival (3 words of a
-    short question inside a copied legal case that reproduces 30). All queries of all contests
-    are counted in one ``WordStats`` pass."""
+    A rival fits as well when it scores higher there, or at least ``TWIN_SHARE`` of the item's
+    score and the item aligns no number there that the rival lacks (``_wins``), or (given the
+    check's ``threshold``) when it is a soft match there itself, at or above the threshold,
+    aligning ``EVIDENCE_RATIO`` times the item's content words: the passage is then a small part of
+    a copy of the rival (3 words of a short question inside a copied legal case that reproduces
+    30). All queries of all contests are counted in one ``WordStats`` pass."""
     if not contests:
         return []
     texts_of: dict[int, str] = {}
@@ -172,7 +192,7 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
     for c, group in zip(contests, entrants, strict=True):
         readings = [(s, t) for s in group for t in _readings(s, c.own) if t in parsed]
         queries = [replace(made[t]) for _, t in readings]
-        template_factors(queries, passages)
+        template_factors(queries, benchmark)
         for (s, _), q in zip(readings, queries, strict=True):
             if s is not c.own:  # a rival is judged whole: to take the passage it has to be reproduced as a
                 q.parts = q.parts[:1]  # whole (a first line of 3 content words fits any passage holding them)
@@ -186,7 +206,7 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
             lo, hi = _bounds(c.match, len(t))
             mine = [w for w in pw if w.start >= lo - base and w.end <= hi - base]
             score, a, b, aligned = verify(q, text, mine)
-            row.append(Entry(s, score, base + a, base + b, len(aligned), t))
+            row.append(Entry(s, score, base + a, base + b, len(aligned), t, _specific_numbers(aligned)))
         scored.append(row)
     # the word scores first: only a sibling that fits the passage better by words is a rival at all;
     # a sentence model then has to agree (it can veto a claim, never make one), so it encodes only
@@ -205,8 +225,9 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
         if row:
             own = row[0]
             for r in row[1:]:
-                if _wins(r, own, threshold) and (best is None or r.score > best.rival_score):
-                    best = Claim(r.sibling, r.score, own.score, r.words, own.words)
+                how = _wins(r, own, threshold)
+                if how and (best is None or r.score > best.rival_score):
+                    best = Claim(r.sibling, r.score, own.score, r.words, own.words, how)
         out.append(best)
     return out
 
@@ -221,6 +242,14 @@ class Entry:
     end: int
     words: int
     text: str  # the reading scored (the sibling's query text or its whole input)
+    numbers: frozenset[str] = frozenset()  # numbers of 2 or more digits it aligns there (their keys)
+
+
+def _specific_numbers(aligned: list[list[str]]) -> frozenset[str]:
+    """Keys of the aligned numbers that name a quantity of the problem (27 puppies, $80): single
+    digits are in every story and every list of examples (``number_weight``)."""
+    keys = (w.key for pair in aligned for w in words(pair[0])[:1])
+    return frozenset(k for k in keys if k.startswith("#") and number_weight(k) >= 1.0)
 
 
 def _readings(entrant: Sibling, own: Sibling) -> list[str]:
@@ -228,12 +257,19 @@ def _readings(entrant: Sibling, own: Sibling) -> list[str]:
     return [entrant.text] if entrant is own else entrant.readings()
 
 
-def _wins(rival: Entry, own: Entry, threshold: float | None) -> bool:
-    """Whether a rival fits the passage better than the item: a higher score, or a soft match of its
-    own there with ``EVIDENCE_RATIO`` times the item's aligned words."""
+def _wins(rival: Entry, own: Entry, threshold: float | None) -> str:
+    """How a rival fits the passage at least as well as the item ("" when it does not): "better", a
+    higher score; "twin", nearly as high (``TWIN_SHARE``) unless the item aligns a number of 2 or
+    more digits there that the rival does not (GSM8K's twin stories "Jana has 27 puppies ..." and
+    "... If there are 6 Pomeranian girls" are told apart by their numbers); "evidence", a soft
+    match of its own there with ``EVIDENCE_RATIO`` times the item's aligned words."""
     if rival.score > own.score:
-        return True
-    return threshold is not None and rival.score >= threshold and rival.words >= EVIDENCE_RATIO * max(own.words, 1)
+        return "better"
+    if rival.score > 0 and rival.score >= TWIN_SHARE * own.score and own.numbers <= rival.numbers:
+        return "twin"
+    if threshold is not None and rival.score >= threshold and rival.words >= EVIDENCE_RATIO * max(own.words, 1):
+        return "evidence"
+    return ""
 
 
 def _bounds(m: SoftMatch, length: int) -> tuple[int, int]:

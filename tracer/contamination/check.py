@@ -37,7 +37,7 @@ from tracer.index.reader import IndexReader
 from tracer.query.documents import DocSpan, doc_span, positions_to_docs
 from tracer.query.longest import longest_lengths, spans_with_counts
 from tracer.query.soft import SoftMatch
-from tracer.query.soft.query import shared_passages
+from tracer.query.soft.query import NO_BENCHMARK, BenchmarkText
 from tracer.query.soft.words import STOPWORDS
 from tracer.tokenize import RawOffsets
 
@@ -209,29 +209,29 @@ def iter_check_items(
     reference = list(reference or ())
     templates = _template_ngrams(index, prepared, reference, opts)
     pool = SiblingPool([it for it, _ in prepared] + reference, soft_query_text) if opts.soft else None
-    passages = shared_passages(pool.texts()) if pool else frozenset()
+    benchmark = BenchmarkText.of(pool.texts()) if pool else NO_BENCHMARK
     batch: list[tuple[BenchItem, list[list[PreparedText]]]] = []
     size, limit = 0, FIRST_BATCH_TOKENS
     for item, preps in prepared:
         batch.append((item, preps))
         size += sum(len(p.ids) for ps in preps for p in ps)
         if size >= limit:
-            yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, passages, pool)
+            yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, benchmark, pool)
             batch, size, limit = [], 0, min(2 * limit, BATCH_TOKENS)
     if batch:
-        yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, passages, pool)
+        yield from _results(index, batch, opts, templates, progress, evidence, soft_floor, benchmark, pool)
 
 
 def _results(index: IndexReader, batch: list[tuple[BenchItem, list[list[PreparedText]]]], opts: CheckOptions,
              templates: dict[str, set[int]], progress: Callable[[int], None] | None,
              evidence: list[list[PartEvidence]] | None = None,
              soft_floor: float | None = None,
-             passages: frozenset[tuple[str, ...]] = frozenset(),
+             benchmark: BenchmarkText = NO_BENCHMARK,
              pool: SiblingPool | None = None) -> Iterator[ItemResult]:
     own: list[frozenset[str]] = []
     results: Iterable[ItemResult] = _check_batch(index, batch, opts, templates, evidence, own)
     if opts.soft:
-        results = apply_soft_tier(index, list(results), own, opts, soft_floor, passages, pool)
+        results = apply_soft_tier(index, list(results), own, opts, soft_floor, benchmark, pool)
     for result in results:
         yield result
         if progress:
@@ -427,7 +427,7 @@ def _pieces(word: str) -> list[str]:
 
 def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[frozenset[str]], opts: CheckOptions,
                     floor: float | None = None,
-                    passages: frozenset[tuple[str, ...]] = frozenset(),
+                    benchmark: BenchmarkText = NO_BENCHMARK,
                     pool: SiblingPool | None = None) -> list[ItemResult]:
     """The soft tier (tracer.contamination.soft) on a batch's results: only items the exact tiers
     call clean are searched, and only their ``match``/``soft``/``contaminated`` change.
@@ -437,8 +437,8 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
     (tracer.contamination.attribution): a passage is the copy of one item, not of its siblings.
 
     ``floor``: keep soft matches down to this score (evaluation of thresholds); only those at or
-    above ``opts.soft_cutoff`` make an item contaminated. ``passages``: the benchmarks' shared
-    passages (``benchmark_passages``), template for the soft search.
+    above ``opts.soft_cutoff`` make an item contaminated. ``benchmark``: what the items of the
+    benchmarks share (``BenchmarkText``: template passages, word frequencies) for the soft search.
     """
     clean, clean_own = [], []
     for r, words in zip(results, own, strict=True):
@@ -449,11 +449,11 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
         else:
             clean.append(r)
             clean_own.append(words)
-    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_cutoff, floor, passages, opts.soft_model,
+    verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_cutoff, floor, benchmark, opts.soft_model,
                              depth=SOFT_DEPTH)
     kept = [[m for m in v.matches if own_aligned(m, words) >= OWN_WORDS and not common_phrase(m)]
             for v, words in zip(verdicts, clean_own, strict=True)]
-    chosen, notes = _unclaimed(index, clean, kept, pool, passages, opts.soft_model, opts.soft_cutoff)
+    chosen, notes = _unclaimed(index, clean, kept, pool, benchmark, opts.soft_model, opts.soft_cutoff)
     for r, v, ms, m, note, words in zip(clean, verdicts, kept, chosen, notes, clean_own, strict=True):
         r.soft, r.soft_note = m, v.note
         if v.matches and not ms:  # why the best passage is no evidence
@@ -469,7 +469,7 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
 
 
 def _unclaimed(index: IndexReader, results: list[ItemResult], kept: list[list[SoftMatch]], pool: SiblingPool | None,
-               passages: frozenset[tuple[str, ...]], model: str | None,
+               benchmark: BenchmarkText, model: str | None,
                threshold: float) -> tuple[list[SoftMatch | None], list[str]]:
     """Per item, its first passage in ``kept`` that no other item of ``pool`` takes, and the note of
     the first one taken (tracer.contamination.attribution; ``threshold``: the soft cutoff, which a
@@ -484,7 +484,7 @@ def _unclaimed(index: IndexReader, results: list[ItemResult], kept: list[list[So
     while open_:
         contests = [Contest(pool.sibling(results[i].item), kept[i][at[i]]) for i in open_]
         still = []
-        found = claims(index, contests, pool, passages, model, threshold)
+        found = claims(index, contests, pool, benchmark, model, threshold)
         for i, claim in zip(open_, found, strict=True):
             if claim is None:
                 chosen[i] = kept[i][at[i]]

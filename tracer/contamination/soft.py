@@ -26,7 +26,7 @@ from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.options import SoftOptions
 from tracer.query.soft import SoftMatch, TooShortError, find_similar_many
-from tracer.query.soft.query import check_text, shared_passages
+from tracer.query.soft.query import NO_BENCHMARK, BenchmarkText, check_text
 
 SOFT_TOO_SHORT = "soft: too short to judge (fewer than 3 content words that are not stopwords)"
 
@@ -71,21 +71,22 @@ def soft_options(threshold: float, floor: float | None = None, model: str | None
     return SoftOptions(threshold=threshold if floor is None else min(floor, threshold), model=model)
 
 
-def benchmark_passages(items: Iterable[BenchItem]) -> frozenset[tuple[str, ...]]:
-    """Word runs the soft queries of several of ``items`` share (all items of the benchmarks
-    checked, so that a batch's result does not depend on which siblings it holds): searched as
-    template, so an item that shares a source passage with a copied sibling is not matched on it."""
+def benchmark_text(items: Iterable[BenchItem]) -> BenchmarkText:
+    """What the soft queries of ``items`` share (all items of the benchmarks checked, so that a
+    batch's result does not depend on which siblings it holds): word runs several of them hold,
+    searched as template so that an item sharing a source passage with a copied sibling is not
+    matched on it, and how many items hold each word (tracer.query.soft.query.BenchmarkText)."""
     from tracer.contamination.attribution import SiblingPool
 
-    return shared_passages(SiblingPool(items, soft_query_text).texts())
+    return BenchmarkText.of(SiblingPool(items, soft_query_text).texts())
 
 
 def soft_verdicts(index: IndexReader, items: Sequence[BenchItem], threshold: float,
                   floor: float | None = None,
-                  passages: frozenset[tuple[str, ...]] = frozenset(), model: str | None = None,
+                  benchmark: BenchmarkText = NO_BENCHMARK, model: str | None = None,
                   depth: int = 1) -> list[SoftVerdict]:
     """The ``depth`` best soft matches per item (score >= threshold, or >= ``floor`` when given),
-    one batched search; ``passages``: shared passages of their benchmarks (``benchmark_passages``);
+    one batched search; ``benchmark``: what the items of their benchmarks share (``benchmark_text``);
     ``model``: a sentence model directory that re-scores the passages (tracer.query.soft.model)."""
     out = [SoftVerdict() for _ in items]
     texts, where = [], []
@@ -98,7 +99,7 @@ def soft_verdicts(index: IndexReader, items: Sequence[BenchItem], threshold: flo
         texts.append(text)
         where.append(k)
     if texts:
-        found = find_similar_many(index, texts, depth, soft_options(threshold, floor, model), passages=passages)
+        found = find_similar_many(index, texts, depth, soft_options(threshold, floor, model), benchmark=benchmark)
         for k, matches in zip(where, found, strict=True):
             out[k].matches = matches
     return out

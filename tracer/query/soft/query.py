@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +31,7 @@ TEMPLATE_NGRAM = 5
 TEMPLATE_SHARE = 0.02
 TEMPLATE_WEIGHT = 0.1
 TEMPLATE_BATCH = 20  # batches of at least this many texts down-weight words most of them share
+DISTINCT_SHARE = 0.05  # a word in at most this share of a benchmark's items tells them apart: full weight
 PASSAGE_NGRAM = 25  # a run of this many words found in 2+ texts of a benchmark is a shared passage:
 # long enough that a common phrasing or a same-template sibling ("How many kilometres does she walk
 # with her ...") is not one, and a source document or instruction ("Construct a complete truth table ...") is
@@ -150,6 +151,7 @@ class SoftQuery:
     signal: np.ndarray  # bool per key: a content word of the query's own (not stop, number or template)
     first: dict[str, Word]  # the first word of each key (its spelling in the aligned pairs)
     n_tokens: int  # the query's length in index tokens (sizes the windows)
+    distinct: np.ndarray | None = None  # per key, how well it tells a benchmark's items apart (verification only)
 
     @property
     def key_id(self) -> dict[str, int]:
@@ -219,14 +221,54 @@ def shared_passages(texts: Iterable[str]) -> frozenset[tuple[str, ...]]:
     return frozenset(g for g, k in df.items() if k >= 2)
 
 
-def template_factors(queries: list[SoftQuery], passages: frozenset[tuple[str, ...]] = frozenset()) -> None:
+@dataclass(frozen=True)
+class BenchmarkText:
+    """What the items of the benchmarks checked share, counted over all of them (so that an item's
+    result does not depend on the batch it falls in): the word runs several of them hold
+    (``shared_passages``), template wherever a text holds them, and how many items hold each word."""
+
+    passages: frozenset[tuple[str, ...]] = frozenset()
+    holders: Mapping[str, int] = field(default_factory=dict)  # word key -> distinct item texts holding it
+    items: int = 0  # distinct item texts
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> BenchmarkText:
+        distinct = list(dict.fromkeys(texts))
+        holders: dict[str, int] = {}
+        for text in distinct:
+            for k in {w.key for w in words(text) if not w.stop and not w.number}:
+                holders[k] = holders.get(k, 0) + 1
+        return cls(shared_passages(distinct), holders, len(distinct))
+
+    def distinctness(self, q: SoftQuery) -> np.ndarray | None:
+        """Per key of ``q``, the factor its weight is verified with: 1 for a word in at most
+        ``DISTINCT_SHARE`` of the items (and for numbers, judged apart), falling with the log of
+        the share of items holding it to ``TEMPLATE_WEIGHT`` for a word nearly all of them hold.
+
+        The corpus weight says how rare a word is in the corpus; this says how much it tells one
+        item from its siblings. Half of HumanEval's prompts say "given a list of integers", so a
+        corpus passage aligning "given", "list", "integer" and "function" (another task's
+        rephrasing, a C translation) fits any of them. None (no factor) for fewer than
+        ``TEMPLATE_BATCH`` items: too few to tell a common word from a chance one."""
+        if self.items < TEMPLATE_BATCH:
+            return None
+        full = math.log(1.0 / DISTINCT_SHARE)
+        return np.asarray([1.0 if q.is_number[i] else
+                           min(1.0, max(TEMPLATE_WEIGHT, math.log(self.items / max(1, self.holders.get(k, 0))) / full))
+                           for i, k in enumerate(q.keys)])
+
+
+NO_BENCHMARK = BenchmarkText()
+
+
+def template_factors(queries: list[SoftQuery], benchmark: BenchmarkText = NO_BENCHMARK) -> None:
     """Down-weight, in place, a batch's template text: words inside a run of ``TEMPLATE_NGRAM``
     words that at least ``TEMPLATE_SHARE`` of the batch's texts (and 3) share ("For which of these
-    two scenarios does the main character ..."), and words inside any of the given shared
-    ``passages`` (``shared_passages`` of the whole benchmark, which a batch of some of its items
-    cannot see). They weigh a tenth and are no evidence, so items are told apart by what is their
-    own; words merely frequent in a benchmark ("list", "integer") keep their weight. Numbers are
-    left alone."""
+    two scenarios does the main character ..."), and words inside any of the ``benchmark``'s shared
+    passages (over the whole benchmark, which a batch of some of its items cannot see). They weigh
+    a tenth and are no evidence, so items are told apart by what is their own. Words merely
+    frequent in the benchmark ("list", "integer") keep their weight for retrieval and are verified
+    at less (``BenchmarkText.distinctness``). Numbers are left alone."""
     grams_of: list[set[tuple[str, ...]]] = [set() for _ in queries]
     df: dict[tuple[str, ...], int] = {}
     if len(queries) >= TEMPLATE_BATCH:
@@ -237,12 +279,13 @@ def template_factors(queries: list[SoftQuery], passages: frozenset[tuple[str, ..
                 df[g] = df.get(g, 0) + 1
     least = max(3, int(TEMPLATE_SHARE * len(queries)))
     for q, grams in zip(queries, grams_of, strict=True):
+        q.distinct = benchmark.distinctness(q)
         shared = {k for g in grams if df[g] >= least for k in g}
-        if passages:
+        if benchmark.passages:
             seq = [w.key for w in q.words]
             for i in range(len(seq) - PASSAGE_NGRAM + 1):
                 g = tuple(seq[i : i + PASSAGE_NGRAM])
-                if g in passages:
+                if g in benchmark.passages:
                     shared.update(g)
         if not shared:
             continue

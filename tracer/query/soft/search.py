@@ -6,6 +6,8 @@ or number value), and a numba kernel picks the passage span with the best weight
 query recall and passage precision times number agreement (``tracer_native.best_aligned_span``).
 Reordering and inserted or deleted words cost little; a different problem (other numbers, other
 names and rare words) scores low. Offsets are the document's own characters, as find and trace.
+Queries that are items of a benchmark (the contamination tier) are verified with each word's
+weight also scaled by how few of the benchmark's items hold it (``BenchmarkText.distinctness``).
 
 Each match also says in how many *other* documents the query's words come together about as well
 (``elsewhere``: a verified passage there scores at least ``COMMON_SHARE`` of the match's score and
@@ -27,7 +29,15 @@ from tracer.errors import InputError
 from tracer.index.reader import IndexReader
 from tracer.query.documents import character_start, doc_span, positions_to_docs
 from tracer.query.options import SoftOptions, check_int, resolve
-from tracer.query.soft.query import SoftQuery, WordStats, check_text, soft_query, template_factors
+from tracer.query.soft.query import (
+    NO_BENCHMARK,
+    BenchmarkText,
+    SoftQuery,
+    WordStats,
+    check_text,
+    soft_query,
+    template_factors,
+)
 from tracer.query.soft.retrieve import Candidate, Locator, candidates
 from tracer.query.soft.words import Word, number_weight, words
 from tracer_native import best_aligned_span
@@ -103,6 +113,8 @@ def verify(q: SoftQuery, text: str, pw: list[Word] | None = None) -> tuple[float
     max_len = int(SPAN_FACTOR * len(q.words) + SPAN_SLACK)
     score, a, b = 0.0, -1, -1
     for weight in q.parts:
+        if q.distinct is not None:
+            weight = weight * q.distinct
         signal = q.signal & (weight > 0)
         min_keys = float(max(1, min(MIN_EVIDENCE, int(signal.sum()))))
         s, x, y = best_aligned_span(key, content, number_w, weight, q.number_w, signal, max_len,
@@ -215,11 +227,11 @@ def _rescore(model: SentenceModel, queries: list[SoftQuery], found: list[list[So
 
 
 def find_similar_many(index: IndexReader, texts: Sequence[str], limit: int = 10, options: SoftOptions | None = None,
-                      passages: frozenset[tuple[str, ...]] = frozenset(), **overrides) -> list[list[SoftMatch]]:
+                      benchmark: BenchmarkText = NO_BENCHMARK, **overrides) -> list[list[SoftMatch]]:
     """``find_similar`` of many texts, counting and locating each distinct word once.
 
-    ``passages``: word runs that are template wherever a text holds them (``shared_passages`` of
-    the benchmark the texts come from; the contamination soft tier passes them).
+    ``benchmark``: what the items of the benchmark the texts come from share (template passages,
+    how many items hold each word: ``BenchmarkText``; the contamination soft tier passes it).
 
     Every text is checked first (a bad one raises ``InputError``/``TooShortError`` naming its
     number), so nothing runs on a batch that cannot finish."""
@@ -236,7 +248,7 @@ def find_similar_many(index: IndexReader, texts: Sequence[str], limit: int = 10,
     stats.prepare([w for ws in all_words for w in ws])
     loc = Locator(index, stats, opts.occurrences)
     queries = [soft_query(t, ws, stats) for t, ws in zip(texts, all_words, strict=True)]
-    template_factors(queries, passages)
+    template_factors(queries, benchmark)
     if limit == 0:
         return [[] for _ in queries]
     least = opts.score_threshold
