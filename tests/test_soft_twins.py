@@ -22,8 +22,9 @@ import pytest
 
 import tracer
 from tracer.contamination import BenchItem, CheckOptions, check_items
-from tracer.contamination.attribution import TWIN_SHARE, Entry, Sibling, _wins
+from tracer.contamination.attribution import TWIN_SHARE, Claim, Entry, Sibling, _wins
 from tracer.contamination.soft import benchmark_text, soft_verdicts
+from tracer.query.soft import SoftMatch
 from tracer.query.soft.query import (
     DISTINCT_SHARE,
     TEMPLATE_BATCH,
@@ -163,6 +164,9 @@ def test_the_twin_rule_by_hand():
     assert _wins(entry(0.58), entry(0.60, {"#27"}), None) == ""  # the item's own number tells them apart
     assert _wins(entry(0.58, {"#27", "#6"}), entry(0.60, {"#27"}), None) == "twin"
     assert _wins(entry(0.0), entry(0.0), None) == ""
+    m = SoftMatch(0.61, 3, "d3", 10, 40, "passage", [])
+    assert "about as well (0.608 against 0.613)" in Claim(s, 0.6084, 0.6131, how="twin").note(m)  # told apart
+    assert "better (0.64 against 0.61)" in Claim(s, 0.64, 0.61).note(m)
 
 
 def test_benchmark_word_weights_by_hand(index):

@@ -90,7 +90,8 @@ class Claim:
 
     def note(self, m: SoftMatch) -> str:
         where = f"soft: the best passage (document {m.doc_id!r}, characters {m.start_char}-{m.end_char})"
-        scores = f"{self.rival_score:.2f} against {self.own_score:.2f}"
+        digits = 2 if f"{self.rival_score:.2f}" != f"{self.own_score:.2f}" else 3  # 0.614 against 0.606
+        scores = f"{self.rival_score:.{digits}f} against {self.own_score:.{digits}f}"
         if self.how == "better":
             return f"{where} fits item {self.rival.name} better ({scores})"
         if self.how == "twin":
