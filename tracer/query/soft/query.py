@@ -213,9 +213,12 @@ def shared_passages(texts: Iterable[str]) -> frozenset[tuple[str, ...]]:
     passage or instruction that several items of a benchmark share ("This question refers to the
     following information. ..." and its document, a truth-table instruction). It is context, not
     the item: a corpus copy of a sibling item that shares it says nothing about this one."""
+    return _shared_runs([w.key for w in words(text)] for text in dict.fromkeys(texts))
+
+
+def _shared_runs(key_seqs: Iterable[list[str]]) -> frozenset[tuple[str, ...]]:
     df: dict[tuple[str, ...], int] = {}
-    for text in dict.fromkeys(texts):
-        seq = [w.key for w in words(text)]
+    for seq in key_seqs:
         for g in {tuple(seq[i : i + PASSAGE_NGRAM]) for i in range(len(seq) - PASSAGE_NGRAM + 1)}:
             df[g] = df.get(g, 0) + 1
     return frozenset(g for g, k in df.items() if k >= 2)
@@ -231,14 +234,16 @@ class BenchmarkText:
     holders: Mapping[str, int] = field(default_factory=dict)  # word key -> distinct item texts holding it
     items: int = 0  # distinct item texts
 
+    factors: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # cache of ``distinctness``
+
     @classmethod
     def of(cls, texts: Iterable[str]) -> BenchmarkText:
-        distinct = list(dict.fromkeys(texts))
+        seqs = [words(text) for text in dict.fromkeys(texts)]
         holders: dict[str, int] = {}
-        for text in distinct:
-            for k in {w.key for w in words(text) if not w.stop and not w.number}:
+        for ws in seqs:
+            for k in {w.key for w in ws if not w.stop and not w.number}:
                 holders[k] = holders.get(k, 0) + 1
-        return cls(shared_passages(distinct), holders, len(distinct))
+        return cls(_shared_runs([w.key for w in ws] for ws in seqs), holders, len(seqs))
 
     def distinctness(self, q: SoftQuery) -> np.ndarray | None:
         """Per key of ``q``, the factor its weight is verified with: 1 for a word in at most
@@ -252,10 +257,15 @@ class BenchmarkText:
         ``TEMPLATE_BATCH`` items: too few to tell a common word from a chance one."""
         if self.items < TEMPLATE_BATCH:
             return None
-        full = math.log(1.0 / DISTINCT_SHARE)
-        return np.asarray([1.0 if q.is_number[i] else
-                           min(1.0, max(TEMPLATE_WEIGHT, math.log(self.items / max(1, self.holders.get(k, 0))) / full))
-                           for i, k in enumerate(q.keys)])
+        out = np.ones(len(q.keys))
+        for i, k in enumerate(q.keys):
+            if not q.is_number[i]:
+                f = self.factors.get(k)
+                if f is None:
+                    share = max(1, self.holders.get(k, 0)) / self.items
+                    f = self.factors[k] = min(1.0, max(TEMPLATE_WEIGHT, math.log(share) / math.log(DISTINCT_SHARE)))
+                out[i] = f
+        return out
 
 
 NO_BENCHMARK = BenchmarkText()
