@@ -5,16 +5,11 @@ written here; the oracle is which document holds which item's copy."""
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import json
-
 import pytest
+from planted import planted_index
 
-import tracer
 from tracer.contamination import BenchItem, CheckOptions, check_items
 
-MODULES = ["argparse", "textwrap", "string", "difflib", "json.decoder", "shlex"]
 # copied verbatim into document d2
 COPIED = ("Economists at the central bank argue that in the long run the Phillips curve is vertical at the natural "
           "rate of unemployment, because workers' inflation expectations adjust to actual inflation. Which policy "
@@ -51,25 +46,11 @@ OSMOSIS = "How do desalination plants use reverse osmosis membranes on seawater?
 SHOCK = "To receive an electric shock there must be a\nvoltage difference across part of the body."
 
 
-def _plant(text: str, snippet: str) -> str:
-    cut = text.index("\n\n", len(text) // 2) + 2
-    return text[:cut] + snippet + "\n\n" + text[cut:]
-
-
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     d = tmp_path_factory.mktemp("attribution")
-    texts = [inspect.getsource(importlib.import_module(m)) for m in MODULES]
-    texts[1] = _plant(texts[1], PARA)
-    texts[2] = _plant(texts[2], COPIED)
-    (d / "one.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
-    texts[4] = _plant(texts[4], SIBLING_PARA)
-    texts[5] = _plant(texts[5], CASE_PARA)
-    texts[3] = _plant(texts[3], WATER)
-    (d / "two.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
-    for name in ("one", "two"):
-        tracer.build([str(d / f"{name}.jsonl")], str(d / name), id_field="id", progress=False)
-    return tracer.open(d / "one"), tracer.open(d / "two")
+    one = {1: PARA, 2: COPIED}
+    return planted_index(d / "one", one), planted_index(d / "two", {**one, 4: SIBLING_PARA, 5: CASE_PARA, 3: WATER})
 
 
 def _item(key: str, text: str) -> BenchItem:

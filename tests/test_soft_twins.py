@@ -13,14 +13,11 @@ holds which item's rephrasing, and, for the weights, their definition computed b
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import json
 import math
 
 import pytest
+from planted import planted_index
 
-import tracer
 from tracer.contamination import BenchItem, CheckOptions, check_items
 from tracer.contamination.attribution import TWIN_SHARE, Claim, Entry, Sibling, _wins
 from tracer.contamination.soft import benchmark_text, soft_verdicts
@@ -34,8 +31,6 @@ from tracer.query.soft.query import (
     check_text,
     soft_query,
 )
-
-MODULES = ["argparse", "textwrap", "string", "difflib", "json.decoder", "shlex"]
 
 TRIPLES = '''def triples_sum_to_zero(l: list):
     """
@@ -100,21 +95,9 @@ LIST_TASKS = [f'def task_{k}(lst):\n    """Given a list of integers, write a fun
               f'    >>> task_{k}([3, 1, 2])\n    """' for k, t in enumerate(TASKS)]
 
 
-def _plant(text: str, snippet: str) -> str:
-    cut = text.index("\n\n", len(text) // 2) + 2
-    return text[:cut] + snippet + "\n\n" + text[cut:]
-
-
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    d = tmp_path_factory.mktemp("twins")
-    texts = [inspect.getsource(importlib.import_module(m)) for m in MODULES]
-    texts[1] = _plant(texts[1], TRIPLES_PARA)
-    texts[2] = _plant(texts[2], PUPPIES_PARA)
-    texts[3] = _plant(texts[3], RUNNING_PEAK_PARA)
-    (d / "c.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
-    tracer.build([str(d / "c.jsonl")], str(d / "idx"), id_field="id", progress=False)
-    return tracer.open(d / "idx")
+    return planted_index(tmp_path_factory.mktemp("twins") / "c", {1: TRIPLES_PARA, 2: PUPPIES_PARA, 3: RUNNING_PEAK_PARA})
 
 
 def _item(key: str, text: str, benchmark: str = "humaneval") -> BenchItem:

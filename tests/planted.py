@@ -1,0 +1,38 @@
+"""A small real corpus for soft-matching tests: Python standard-library sources, with passages planted
+between their paragraphs (the tests' oracle is which document holds which planted passage)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+MODULES = ["argparse", "textwrap", "string", "difflib", "json.decoder", "shlex"]
+
+
+def module_texts() -> list[str]:
+    """The source of each of ``MODULES``: one document each."""
+    return [inspect.getsource(importlib.import_module(m)) for m in MODULES]
+
+
+def plant(text: str, snippet: str) -> str:
+    """``text`` with ``snippet`` as its own paragraph after the first blank line past its middle."""
+    cut = text.index("\n\n", len(text) // 2) + 2
+    return text[:cut] + snippet + "\n\n" + text[cut:]
+
+
+def planted_index(out, snippets: dict[int, str]):
+    """An index at ``out`` (a new directory) of ``module_texts()`` as documents d0..d5, with
+    ``snippets[k]`` planted into document k."""
+    import json
+    from pathlib import Path
+
+    import tracer
+
+    out = Path(out)
+    out.mkdir(parents=True)
+    texts = module_texts()
+    for k, snippet in snippets.items():
+        texts[k] = plant(texts[k], snippet)
+    (out / "corpus.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    tracer.build([str(out / "corpus.jsonl")], str(out / "idx"), id_field="id", progress=False)
+    return tracer.open(out / "idx")
