@@ -180,11 +180,14 @@ def template_mask(ngram_hashes: list[int], n: int, words: int, template: set[int
 
 def part_metrics(
     m: np.ndarray, n: int, gpt3_n: int, budget: int, n_tokens: int, word_tok: np.ndarray, tok_count: int,
-    template: np.ndarray | None = None, content: np.ndarray | None = None, short_numbers: np.ndarray | None = None,
+    template: np.ndarray | None = None, content: np.ndarray | None = None,
+    short_numbers: np.ndarray | None = None,
 ) -> tuple[PartMetrics, np.ndarray]:
     """Metrics of one part from its word matches; also returns the covered-word mask.
 
     ``content``: the words that can be evidence (``words.content_mask``; None: all of them).
+    ``short_numbers``: numbers of 2-3 digits (``words.short_number_mask``), which make the matches
+    beside a bridged word specific enough for it to count (``matched_evidence``).
     """
     w = len(m)
     keep = ~template if template is not None else np.ones(w, bool)
@@ -209,7 +212,8 @@ def part_metrics(
         skip_words=int((skipped & keep).sum()),
         ngram_hits=int(((m[:slots] >= n) & starts_kept).sum()), ngram_slots=int(starts_kept.sum()),
         longest_match=longest, any_13gram=bool(w and longest >= gpt3_n),
-        content_words=int(strong.sum()), matched_content_words=matched_evidence(covered, skipped, strong, short_numbers),
+        content_words=int(strong.sum()),
+        matched_content_words=matched_evidence(covered, skipped, strong, short_numbers),
     )
     return pm, covered
 
