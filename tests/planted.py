@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
+from pathlib import Path
+
+import tracer
+from tracer.query.index import Index
 
 MODULES = ["argparse", "textwrap", "string", "difflib", "json.decoder", "shlex"]
 
@@ -20,14 +25,9 @@ def plant(text: str, snippet: str) -> str:
     return text[:cut] + snippet + "\n\n" + text[cut:]
 
 
-def planted_index(out, snippets: dict[int, str]):
+def planted_index(out: str | Path, snippets: dict[int, str]) -> Index:
     """An index at ``out`` (a new directory) of ``module_texts()`` as documents d0..d5, with
     ``snippets[k]`` planted into document k."""
-    import json
-    from pathlib import Path
-
-    import tracer
-
     out = Path(out)
     out.mkdir(parents=True)
     texts = module_texts()

@@ -136,7 +136,7 @@ def content_mask(p: PreparedText) -> np.ndarray:
     An MMLU item's options (``0 4 2 6``) recur across items of a subject; once the question is
     left out as template text, a corpus match of only such words says nothing about the item.
     """
-    words = [p.qtext[a:b] for a, b in zip(p.word_starts.tolist(), p.word_ends.tolist(), strict=True)]
+    words = word_texts(p)
     mask = np.fromiter((is_content_word(w) for w in words), bool, len(words))
     for m in _LONG_NUMBER.finditer(p.qtext):  # 4.26, 3/16, 12:45: one number of several words
         if len(m.group()) < 4:
@@ -149,8 +149,13 @@ def content_mask(p: PreparedText) -> np.ndarray:
 def short_number_mask(p: PreparedText) -> np.ndarray:
     """Numbers of 2 or 3 digits (12, 321): no evidence alone (``content_mask``), but a corpus match
     holding them is more than the single digits and punctuation found in any code ("(1, 2), (1, 3)")."""
-    words = [p.qtext[a:b] for a, b in zip(p.word_starts.tolist(), p.word_ends.tolist(), strict=True)]
+    words = word_texts(p)
     return np.fromiter((w.isdigit() and 2 <= len(w) <= 3 for w in words), bool, len(words))
+
+
+def word_texts(p: PreparedText) -> list[str]:
+    """The words of a prepared part as the index sees them (its query text)."""
+    return [p.qtext[a:b] for a, b in zip(p.word_starts.tolist(), p.word_ends.tolist(), strict=True)]
 
 
 # a number written with separators, 4 or more characters: a decimal point, colon or slash between

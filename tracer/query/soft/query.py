@@ -233,7 +233,6 @@ class BenchmarkText:
     passages: frozenset[tuple[str, ...]] = frozenset()
     holders: Mapping[str, int] = field(default_factory=dict)  # word key -> distinct item texts holding it
     items: int = 0  # distinct item texts
-
     factors: dict[str, float] = field(default_factory=dict, compare=False, repr=False)  # cache of ``distinctness``
 
     @classmethod
