@@ -39,6 +39,7 @@ from tracer.query.longest import longest_lengths, spans_with_counts
 from tracer.query.soft import SoftMatch
 from tracer.query.soft.query import NO_BENCHMARK, BenchmarkText
 from tracer.query.soft.words import STOPWORDS
+from tracer.query.soft.words import words as soft_words
 from tracer.tokenize import RawOffsets
 
 BATCH_TOKENS = 1 << 20  # query tokens per kernel call, at most
@@ -382,7 +383,7 @@ SOFT_TEMPLATE = ("soft: too short to judge (fewer than 3 content words outside t
                  "option labels and short numbers do not count)")
 SOFT_DEPTH = 3  # passages per item the soft tier may walk: the best that is evidence and no sibling's wins
 SOFT_WEAK = ("soft: not enough evidence (the best match aligns fewer than 3 of the item's own content words: "
-             "template text, option labels and short numbers do not count)")
+             "template text, option labels and short numbers do not count; a name of several words counts once)")
 COMMON_WORDS = 6  # a match aligning at most this many content words of the item ...
 COMMON_DOCS = 2  # ... that come together as well in this many other documents is a common phrase,
 FEW_WORDS = 3  # and one of at most this many in one other document
@@ -414,9 +415,47 @@ def common_note(m: SoftMatch) -> str:
 
 
 def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
-    """Item words of a soft match's aligned pairs that are the item's own content words (``own``
-    holds them whole and split into their camelCase and snake_case pieces)."""
-    return len({w for w in (pair[0].casefold() for pair in m.aligned) if w in own and w not in STOPWORDS})
+    """Pieces of evidence in a soft match: the distinct item words of its aligned pairs that are the
+    item's own content words (``own`` holds them whole and split into their camelCase and
+    snake_case pieces), a name of several words counting once. "John Paul II" or "File Transfer
+    Protocol" in a passage is one thing the passage mentions, not three words of the item that
+    came together: a question about that pope or that protocol aligns it in any text naming them.
+    A name is a run of capitalized words of the passage with one space between them
+    (``name_runs``)."""
+    item_of: dict[str, str] = {}  # passage word as written -> the item word it aligns
+    for item_word, passage_word in m.aligned:
+        w = item_word.casefold()
+        if w in own and w not in STOPWORDS:
+            item_of.setdefault(passage_word, w)
+    if not item_of:
+        return 0
+    counted: set[str] = set()
+    pieces = 0
+    for run in name_runs(m.passage, item_of.keys()):
+        words_ = {item_of[w] for w in run}
+        pieces += bool(words_ - counted)  # an item word met again adds nothing
+        counted |= words_
+    return pieces
+
+
+def name_runs(passage: str, aligned: Iterable[str]) -> list[list[str]]:
+    """The aligned words of ``passage`` (as written) in order, grouped into runs: consecutive
+    capitalized words separated by exactly one space form one run ("Guest State Buffer",
+    "John Paul II"); any other word stands alone."""
+    wanted = set(aligned)
+    runs_: list[list[str]] = []
+    prev = None
+    for w in soft_words(passage):
+        if w.text not in wanted:
+            prev = None
+            continue
+        if (prev is not None and prev.text[:1].isupper() and w.text[:1].isupper()
+                and passage[prev.end : w.start] == " "):
+            runs_[-1].append(w.text)
+        else:
+            runs_.append([w.text])
+        prev = w
+    return runs_
 
 
 def _pieces(word: str) -> list[str]:
