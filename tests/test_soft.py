@@ -164,30 +164,6 @@ def test_words_and_stems():
     assert [w.text for w in words("has_close_elements camelCase")] == ["has", "close", "elements", "camel", "Case"]
 
 
-def test_digits_glued_to_letters_are_not_numbers():
-    """A register R3 or a variable s0 names something: its digit is no quantity, so "three" in a
-    question about a three-state buffer does not align with the 3 of R3."""
-    ws = words("R3 holds mp3 s0, not 3 (x86_64)")
-    assert [(w.text, w.number, w.stop) for w in ws if w.text.isdigit()] == [
-        ("3", False, True), ("3", False, True), ("0", False, True), ("3", True, False), ("86", False, True),
-        ("64", True, False)]
-    assert {w.key for w in ws if w.text == "3"} == {"3", "#3"}  # glued and free 3 never share a key
-    from tracer.query.soft.query import SoftQuery, query_parts
-    from tracer.query.soft.search import verify
-
-    q_words = words("A three-state buffer has the following output states")
-    keys = list(dict.fromkeys(w.key for w in q_words))
-    first = {}
-    for w in q_words:
-        first.setdefault(w.key, w)
-    q = SoftQuery("", q_words, keys, np.ones(len(keys)), np.asarray([first[k].number for k in keys]),
-                  np.zeros(len(keys)), [], np.asarray([not first[k].stop and not first[k].number for k in keys]),
-                  first, len(q_words))
-    q.parts = query_parts(q)
-    aligned = verify(q, "Output:\n  R3: Return code\n\nGuest State Buffer")[3]
-    assert [a for a, _ in aligned] == ["output", "state", "buffer"]
-
-
 def test_question_wording_swaps_align(bytes_index):
     """Rephrasings swap the wording of a question about a claim or a study ("study" / "research",
     "suggested" / "proposes", "argued" / "contended"): those words align, so a stem whose evidence

@@ -43,7 +43,6 @@ from tracer.query.soft import SoftMatch
 from tracer.query.soft.query import (
     NO_BENCHMARK,
     BenchmarkText,
-    SoftQuery,
     WordStats,
     check_text,
     soft_query,
@@ -208,7 +207,7 @@ def claims(index: IndexReader, contests: Sequence[Contest], pool: SiblingPool,
             lo, hi = _bounds(c.match, len(t))
             mine = [w for w in pw if w.start >= lo - base and w.end <= hi - base]
             score, a, b, aligned = verify(q, text, mine)
-            row.append(Entry(s, score, base + a, base + b, len(aligned), t, _specific_numbers(q, aligned)))
+            row.append(Entry(s, score, base + a, base + b, len(aligned), t, _specific_numbers(aligned)))
         scored.append(row)
     # the word scores first: only a sibling that fits the passage better by words is a rival at all;
     # a sentence model then has to agree (it can veto a claim, never make one), so it encodes only
@@ -247,13 +246,11 @@ class Entry:
     numbers: frozenset[str] = frozenset()  # numbers of 2 or more digits it aligns there (their keys)
 
 
-def _specific_numbers(q: SoftQuery, aligned: list[list[str]]) -> frozenset[str]:
-    """Keys of the aligned numbers of query ``q`` that name a quantity of the problem (27 puppies,
-    $80): single digits are in every story and every list of examples (``number_weight``), and
-    digits glued to letters (x86) are names, not numbers (their key is not one of ``q``'s numbers)."""
-    numbers = {k for k, n in zip(q.keys, q.is_number.tolist(), strict=True) if n}
+def _specific_numbers(aligned: list[list[str]]) -> frozenset[str]:
+    """Keys of the aligned numbers that name a quantity of the problem (27 puppies, $80): single
+    digits are in every story and every list of examples (``number_weight``)."""
     keys = (w.key for pair in aligned for w in words(pair[0])[:1])
-    return frozenset(k for k in keys if k in numbers and number_weight(k) >= 1.0)
+    return frozenset(k for k in keys if k.startswith("#") and number_weight(k) >= 1.0)
 
 
 def _readings(entrant: Sibling, own: Sibling) -> list[str]:

@@ -162,11 +162,6 @@ def words(text: str) -> list[Word]:
     for m in WORD.finditer(text):
         raw = m.group()
         start = m.start()
-        if raw[0].isdigit() and start and text[start - 1].isalpha():
-            # digits glued to letters name something (R3, mp3, s0, fib4): not a quantity, so
-            # they align only with the same glued digits, never "three" or a list's 3
-            out.append(Word(raw, start, m.end(), raw, False, True))
-            continue
         parts = [(raw, start)]
         if not raw[0].isdigit() and CAMEL.search(raw):  # camelCase identifiers -> camel, case
             parts = []
