@@ -49,8 +49,8 @@ def test_pieces_of_evidence_by_hand():
     assert own_aligned(_match("Margaret Mead proposed what Mead", mead),
                        frozenset({"margaret", "mead", "suggested"})) == 2
     assert own_aligned(_match("Margaret Mead proposed", mead), frozenset({"suggested"})) == 1
-    assert name_runs("the Guest State Buffer of R3", ["Guest", "State", "Buffer", "of"]) == [["Guest", "State", "Buffer"],
-                                                                                           ["of"]]
+    runs = name_runs("the Guest State Buffer of R3", ["Guest", "State", "Buffer", "of"])
+    assert runs == [["Guest", "State", "Buffer"], ["of"]]
 
 
 @pytest.fixture(scope="module")

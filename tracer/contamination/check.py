@@ -432,9 +432,9 @@ def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
     counted: set[str] = set()
     pieces = 0
     for run in name_runs(m.passage, item_of.keys()):
-        words_ = {item_of[w] for w in run}
-        pieces += bool(words_ - counted)  # an item word met again adds nothing
-        counted |= words_
+        item_words = {item_of[w] for w in run}
+        pieces += bool(item_words - counted)  # an item word met again adds nothing
+        counted |= item_words
     return pieces
 
 
@@ -443,7 +443,7 @@ def name_runs(passage: str, aligned: Iterable[str]) -> list[list[str]]:
     capitalized words separated by exactly one space form one run ("Guest State Buffer",
     "John Paul II"); any other word stands alone."""
     wanted = set(aligned)
-    runs_: list[list[str]] = []
+    groups: list[list[str]] = []
     prev = None
     for w in soft_words(passage):
         if w.text not in wanted:
@@ -451,11 +451,11 @@ def name_runs(passage: str, aligned: Iterable[str]) -> list[list[str]]:
             continue
         if (prev is not None and prev.text[:1].isupper() and w.text[:1].isupper()
                 and passage[prev.end : w.start] == " "):
-            runs_[-1].append(w.text)
+            groups[-1].append(w.text)
         else:
-            runs_.append([w.text])
+            groups.append([w.text])
         prev = w
-    return runs_
+    return groups
 
 
 def _pieces(word: str) -> list[str]:
