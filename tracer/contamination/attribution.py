@@ -116,7 +116,7 @@ class SiblingPool:
         self._postings: dict[str, list[int]] | None = None
 
     def texts(self) -> list[str]:
-        """Each distinct item's soft query text (what ``shared_passages`` reads)."""
+        """Each distinct item's soft query text (what ``BenchmarkText.of`` reads)."""
         return [s.text for s in self.siblings]
 
     def sibling(self, item: BenchItem) -> Sibling:
