@@ -394,7 +394,7 @@ def common_phrase(m: SoftMatch) -> bool:
     for a question about remote procedure calls. A copy of an item stands out; a few words that
     unrelated documents share as well (``SoftMatch.elsewhere``, copies of one text counted once)
     are a phrase of the corpus, not evidence. Short numbers and single letters do not make a match
-    long (``is_content_word``: examples of small numbers are everywhere; aligned pairs hold no
+    long (``is_evidence_pair``: examples of small numbers are everywhere; aligned pairs hold no
     stopwords); a long match is evidence wherever else it is. The fewer the words, the less it
     takes: three words together in one unrelated document are already a phrase ("An integer
     overflow occurs when")."""
@@ -403,8 +403,16 @@ def common_phrase(m: SoftMatch) -> bool:
 
 
 def aligned_content(m: SoftMatch) -> int:
-    """The distinct item words of a match's aligned pairs that can be evidence (``is_content_word``)."""
-    return len({a.casefold() for a, _ in m.aligned if is_content_word(a)})
+    """The distinct item words of a match's aligned pairs that can be evidence (``is_evidence_pair``)."""
+    return len({a.casefold() for a, p in m.aligned if is_evidence_pair(a, p)})
+
+
+def is_evidence_pair(item_word: str, passage_word: str) -> bool:
+    """An aligned pair that can be evidence: a content word on both sides (``is_content_word``).
+    Soft search aligns a number word with its digits ("three" with "3"), and so with the 3 of a
+    register "R3" or of a list item: a short number in digits is no evidence on either side. "two"
+    aligned with "twice" or "two" is a word of both texts, and counts."""
+    return is_content_word(item_word) and is_content_word(passage_word)
 
 
 def common_note(m: SoftMatch) -> str:
@@ -417,15 +425,15 @@ def common_note(m: SoftMatch) -> str:
 def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
     """Pieces of evidence in a soft match: the distinct item words of its aligned pairs that are the
     item's own content words (``own`` holds them whole and split into their camelCase and
-    snake_case pieces), a name of several words counting once. "John Paul II" or "File Transfer
-    Protocol" in a passage is one thing the passage mentions, not three words of the item that
-    came together: a question about that pope or that protocol aligns it in any text naming them.
-    A name is a run of capitalized words of the passage with one space between them
-    (``name_runs``)."""
+    snake_case pieces; not a number word aligned with short digits, ``is_evidence_pair``), a
+    name of several words counting once. "John Paul II" or "File Transfer Protocol" in a passage
+    is one thing the passage mentions, not three words of the item that came together: a question
+    about that pope or that protocol aligns it in any text naming them. A name is a run of
+    capitalized words of the passage with one space between them (``name_runs``)."""
     item_of: dict[str, str] = {}  # passage word as written -> the item word it aligns
     for item_word, passage_word in m.aligned:
         w = item_word.casefold()
-        if w in own and w not in STOPWORDS:
+        if w in own and w not in STOPWORDS and is_evidence_pair(item_word, passage_word):
             item_of.setdefault(passage_word, w)
     if not item_of:
         return 0
