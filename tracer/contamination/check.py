@@ -387,6 +387,7 @@ SOFT_WEAK = ("soft: not enough evidence (the best match aligns fewer than 3 of t
 COMMON_WORDS = 6  # a match aligning at most this many content words of the item ...
 COMMON_DOCS = 2  # ... that come together as well in this many other documents is a common phrase,
 FEW_WORDS = 3  # and one of at most this many in one other document
+CHANCE_LOG10 = 0.0  # ... or whose words a corpus this size would put together this closely once by chance
 
 
 def common_phrase(m: SoftMatch) -> bool:
@@ -397,9 +398,24 @@ def common_phrase(m: SoftMatch) -> bool:
     long (``is_evidence_pair``: examples of small numbers are everywhere; aligned pairs hold no
     stopwords); a long match is evidence wherever else it is. The fewer the words, the less it
     takes: three words together in one unrelated document are already a phrase ("An integer
-    overflow occurs when")."""
+    overflow occurs when").
+
+    ``elsewhere`` counts only the documents the search looked at. A short match is a phrase as well
+    when its words are so frequent that the corpus would hold a passage this long with all of them
+    by chance (``SoftMatch.chance``, ``tracer.query.soft.search.log_chance``): "operate in blocking
+    mode" for a question on block cipher modes, "The cells contain the following" for one on cell
+    nuclei. A rephrased question names its subject ("Smart's work", "a sect", "pre-testing a
+    questionnaire"): rare enough that chance does not explain it."""
     n = aligned_content(m)
-    return n <= COMMON_WORDS and m.elsewhere >= (1 if n <= FEW_WORDS else COMMON_DOCS)
+    return n <= COMMON_WORDS and (m.elsewhere >= (1 if n <= FEW_WORDS else COMMON_DOCS) or by_chance(m))
+
+
+def by_chance(m: SoftMatch) -> bool:
+    """The corpus would hold about one passage like ``m`` or more by chance (``SoftMatch.chance``),
+    and ``m`` aligns at most ``COMMON_WORDS`` pairs, numbers included. The estimate takes words as
+    independent, which a run of agreeing numbers is not: "[-1, 2, -4, 5, 6] -> [2, 5, 6]" in a
+    rephrased HumanEval task is evidence although each small number is everywhere."""
+    return m.chance is not None and m.chance >= CHANCE_LOG10 and len(m.aligned) <= COMMON_WORDS
 
 
 def aligned_content(m: SoftMatch) -> int:
@@ -416,10 +432,13 @@ def is_evidence_pair(item_word: str, passage_word: str) -> bool:
 
 
 def common_note(m: SoftMatch) -> str:
-    others = "1 other document puts" if m.elsewhere == 1 else f"{m.elsewhere} other documents put"
-    return (f"soft: not evidence (the best match, document {m.doc_id!r} characters {m.start_char}-{m.end_char}, "
-            f"aligns {aligned_content(m)} content words of the item, and {others} them together as well: a "
-            "common phrase of the corpus)")
+    where = (f"soft: not evidence (the best match, document {m.doc_id!r} characters {m.start_char}-{m.end_char}, "
+             f"aligns {aligned_content(m)} content words of the item")
+    if m.elsewhere >= (1 if aligned_content(m) <= FEW_WORDS else COMMON_DOCS):
+        others = "1 other document puts" if m.elsewhere == 1 else f"{m.elsewhere} other documents put"
+        return f"{where}, and {others} them together as well: a common phrase of the corpus)"
+    return (f"{where}, words so frequent that the corpus would hold about {10 ** m.chance:.3g} passages this "
+            "long with all of them by chance: a common phrase of the corpus)")
 
 
 def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:

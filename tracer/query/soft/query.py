@@ -152,6 +152,7 @@ class SoftQuery:
     first: dict[str, Word]  # the first word of each key (its spelling in the aligned pairs)
     n_tokens: int  # the query's length in index tokens (sizes the windows)
     distinct: np.ndarray | None = None  # per key, how well it tells a benchmark's items apart (verification only)
+    rarity: np.ndarray | None = None  # per key, log10(corpus tokens / occurrences): uncapped, numbers too
 
     @property
     def key_id(self) -> dict[str, int]:
@@ -172,7 +173,10 @@ def soft_query(text: str, ws: list[Word], stats: WordStats) -> SoftQuery:
     if boiler:
         f = np.asarray([TEMPLATE_WEIGHT if k in boiler else 1.0 for k in keys])
         weight, signal = weight * f, signal & (f == 1.0)
-    q = SoftQuery(text, ws, keys, weight, is_number, number_w, [], signal, first, n_tok)
+    n = max(stats.index.n_tokens, 1)
+    rarity = np.asarray([0.0 if first[k].stop else math.log10(n / (stats.word_count(first[k]) + 1.0))
+                         for k in keys], dtype=np.float64)
+    q = SoftQuery(text, ws, keys, weight, is_number, number_w, [], signal, first, n_tok, rarity=rarity)
     q.parts = query_parts(q)
     return q
 

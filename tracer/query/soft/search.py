@@ -18,6 +18,7 @@ common phrase of the corpus, and the contamination tier does not take a short on
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -71,6 +72,7 @@ class SoftMatch:
     lexical: float | None = None  # with a model: the word verifier's score and the model's cosine
     semantic: float | None = None  # (``score`` mixes them; tracer.query.soft.model)
     elsewhere: int = 0  # other documents (of the verified candidates) where the words come together as well
+    chance: float | None = None  # log10 of the passages this long holding the aligned words by chance (``log_chance``)
 
     def to_json(self) -> dict:
         out = {"score": round(self.score, 4), "document": self.document, "doc_id": self.doc_id,
@@ -148,7 +150,24 @@ def _search(index: IndexReader, q: SoftQuery, loc: Locator, least: float, opts: 
     found = _best_apart([m for m, *_ in verified if m.score >= least])
     if found:
         _count_elsewhere(q, found, verified)
+        for m in found:
+            m.chance = log_chance(q, m.aligned, len(index.tokenizer.encode(m.passage)), index.n_tokens)
     return found
+
+
+def log_chance(q: SoftQuery, aligned: list[list[str]], passage_tokens: int, corpus_tokens: int) -> float:
+    """log10 of how many passages of ``passage_tokens`` tokens a corpus of ``corpus_tokens`` would
+    hold with all the aligned query words if words fell independently: each word is in a given
+    passage with probability min(1, length * its corpus frequency). About 0 or more (one such
+    passage or more, by chance alone): the words are frequent enough to meet anywhere ("operate",
+    "blocking", "mode"); a name or a rare term among them makes it small. Independence makes the
+    estimate low for words that go together (a phrase): the test errs towards calling a match
+    evidence."""
+    ids = {q.first[k].text: i for i, k in enumerate(q.keys)}
+    length = math.log10(max(passage_tokens, 1))
+    rarity = q.rarity if q.rarity is not None else np.zeros(len(q.keys))
+    log_p = [min(0.0, length - float(rarity[ids[a]])) for a, _ in aligned if a in ids]
+    return math.log10(max(corpus_tokens, 1)) + sum(log_p)
 
 
 def _count_elsewhere(q: SoftQuery, found: list[SoftMatch], verified: list[tuple[SoftMatch, str, int, int]]) -> None:
