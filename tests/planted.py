@@ -36,3 +36,22 @@ def planted_index(out: str | Path, snippets: dict[int, str]) -> Index:
     (out / "corpus.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     tracer.build([str(out / "corpus.jsonl")], str(out / "idx"), id_field="id", progress=False)
     return tracer.open(out / "idx")
+
+
+def assert_soft_copy(index: Index, item, doc_id: str, planted: str):
+    """``item`` is contaminated by a soft match inside ``planted``, in document ``doc_id``; the result."""
+    from tracer.contamination import CheckOptions, check_items
+
+    r = check_items(index, [item], CheckOptions(soft=True))[0]
+    assert r.contaminated and r.match == "soft"
+    assert r.soft.doc_id == doc_id and r.soft.passage in planted
+    return r
+
+
+def assert_no_soft_copy(index: Index, item):
+    """``item`` is not contaminated and has no soft match; the result (its ``soft_note`` says why)."""
+    from tracer.contamination import CheckOptions, check_items
+
+    r = check_items(index, [item], CheckOptions(soft=True))[0]
+    assert not r.contaminated and r.match is None
+    return r

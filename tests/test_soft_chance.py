@@ -14,9 +14,9 @@ import math
 
 import numpy as np
 import pytest
-from planted import module_texts, planted_index
+from planted import assert_no_soft_copy, assert_soft_copy, module_texts, planted_index
 
-from tracer.contamination import BenchItem, CheckOptions, check_items
+from tracer.contamination import BenchItem, CheckOptions
 from tracer.contamination.check import aligned_content, by_chance, common_phrase
 from tracer.contamination.soft import soft_verdicts
 from tracer.query.soft.query import WordStats, check_text, soft_query
@@ -67,16 +67,13 @@ def test_frequent_words_together_are_no_copy(indexes):
     # threshold, aligns 3+ content words, and no other document the search saw holds them
     assert best is not None and best.score >= cutoff and aligned_content(best) >= 3 and best.elsewhere == 0
     assert best.chance is not None and best.chance >= 0 and by_chance(best) and common_phrase(best)
-    r = check_items(index, [HELP], CheckOptions(soft=True))[0]
-    assert not r.contaminated and r.match is None
+    r = assert_no_soft_copy(index, HELP)
     assert "the corpus would hold about" in r.soft_note and "by chance: a common phrase" in r.soft_note
 
 
 def test_a_rare_name_makes_it_a_copy(indexes):
     _, index = indexes
-    r = check_items(index, [RARE], CheckOptions(soft=True))[0]
-    assert r.contaminated and r.match == "soft"
-    assert r.soft.doc_id == "d4" and r.soft.passage in REPHRASED
+    r = assert_soft_copy(index, RARE, "d4", REPHRASED)
     assert r.soft.chance is not None and r.soft.chance < 0
 
 

@@ -11,9 +11,9 @@ which document holds the rephrasing, and the counts are computed by hand.
 from __future__ import annotations
 
 import pytest
-from planted import planted_index
+from planted import assert_no_soft_copy, assert_soft_copy, planted_index
 
-from tracer.contamination import BenchItem, CheckOptions, check_items
+from tracer.contamination import BenchItem, CheckOptions
 from tracer.contamination.check import OWN_WORDS, SOFT_WEAK, name_runs, own_aligned
 from tracer.contamination.soft import soft_verdicts
 from tracer.query.soft import SoftMatch
@@ -66,13 +66,9 @@ def test_a_passage_naming_the_subject_is_not_a_copy(indexes):
     # the passage scores above the threshold: counted word by word it would make the item contaminated
     assert best is not None and best.doc_id == "d1" and best.score >= cutoff
     assert len(best.aligned) >= OWN_WORDS
-    r = check_items(index, [POPE], CheckOptions(soft=True))[0]
-    assert not r.contaminated and r.match is None
-    assert r.soft_note == SOFT_WEAK
+    assert assert_no_soft_copy(index, POPE).soft_note == SOFT_WEAK
 
 
 def test_a_rephrased_question_naming_it_is_found(indexes):
     _, index = indexes
-    r = check_items(index, [POPE], CheckOptions(soft=True))[0]
-    assert r.contaminated and r.match == "soft"
-    assert r.soft.doc_id == "d3" and r.soft.passage in REPHRASED
+    assert_soft_copy(index, POPE, "d3", REPHRASED)

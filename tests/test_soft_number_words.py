@@ -12,9 +12,9 @@ computed by hand.
 from __future__ import annotations
 
 import pytest
-from planted import planted_index
+from planted import assert_no_soft_copy, assert_soft_copy, planted_index
 
-from tracer.contamination import BenchItem, CheckOptions, check_items
+from tracer.contamination import BenchItem, CheckOptions
 from tracer.contamination.check import SOFT_WEAK, aligned_content, is_evidence_pair, own_aligned
 from tracer.contamination.soft import soft_verdicts
 from tracer.query.soft import SoftMatch
@@ -56,13 +56,9 @@ def test_a_register_number_is_not_evidence(indexes):
     # the passage scores above the threshold, aligning "three" with the 3 of R3
     assert best is not None and best.doc_id == "d1" and best.score >= cutoff
     assert ["three", "3"] in best.aligned
-    r = check_items(index, [BUFFER], CheckOptions(soft=True))[0]
-    assert not r.contaminated and r.match is None
-    assert r.soft_note == SOFT_WEAK
+    assert assert_no_soft_copy(index, BUFFER).soft_note == SOFT_WEAK
 
 
 def test_a_rephrased_question_is_still_found(indexes):
     _, index = indexes
-    r = check_items(index, [BUFFER], CheckOptions(soft=True))[0]
-    assert r.contaminated and r.match == "soft"
-    assert r.soft.doc_id == "d3" and r.soft.passage in REPHRASED
+    assert_soft_copy(index, BUFFER, "d3", REPHRASED)
