@@ -14,6 +14,9 @@ Each match also says in how many *other* documents the query's words come togeth
 is not a copy of the same sentence). A passage that stands alone is specific; the same few words
 found in many unrelated places ("a remote procedure call", "integer overflow occurs") are a
 common phrase of the corpus, and the contamination tier does not take a short one for a copy.
+Each match also carries ``chance``: how many passages of its length the corpus would hold with its
+aligned words by chance alone (``log_chance``), for the phrases whose other places the search did
+not look at.
 """
 
 from __future__ import annotations
