@@ -406,8 +406,13 @@ def common_phrase(m: SoftMatch) -> bool:
     mode" for a question on block cipher modes, "The cells contain the following" for one on cell
     nuclei. A rephrased question names its subject ("Smart's work", "a sect", "pre-testing a
     questionnaire"): rare enough that chance does not explain it."""
-    n = aligned_content(m)
-    return n <= COMMON_WORDS and (m.elsewhere >= (1 if n <= FEW_WORDS else COMMON_DOCS) or by_chance(m))
+    return aligned_content(m) <= COMMON_WORDS and (found_elsewhere(m) or by_chance(m))
+
+
+def found_elsewhere(m: SoftMatch) -> bool:
+    """Other documents the search saw put ``m``'s words together as well: 1 is enough for a match
+    of at most ``FEW_WORDS`` content words, ``COMMON_DOCS`` for a longer one."""
+    return m.elsewhere >= (1 if aligned_content(m) <= FEW_WORDS else COMMON_DOCS)
 
 
 def by_chance(m: SoftMatch) -> bool:
@@ -434,7 +439,7 @@ def is_evidence_pair(item_word: str, passage_word: str) -> bool:
 def common_note(m: SoftMatch) -> str:
     where = (f"soft: not evidence (the best match, document {m.doc_id!r} characters {m.start_char}-{m.end_char}, "
              f"aligns {aligned_content(m)} content words of the item")
-    if m.elsewhere >= (1 if aligned_content(m) <= FEW_WORDS else COMMON_DOCS):
+    if found_elsewhere(m):
         others = "1 other document puts" if m.elsewhere == 1 else f"{m.elsewhere} other documents put"
         return f"{where}, and {others} them together as well: a common phrase of the corpus)"
     return (f"{where}, words so frequent that the corpus would hold about {10 ** m.chance:.3g} passages this "
