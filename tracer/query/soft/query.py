@@ -128,13 +128,18 @@ class WordStats:
             total += self.counts.get(f, 0)
         return total
 
+    def rarity(self, w: Word) -> float:
+        """log10(corpus tokens / occurrences): how rare the word is, uncapped (0 for a stopword)."""
+        if w.stop:
+            return 0.0
+        return math.log10(max(self.index.n_tokens, 1) / (self.word_count(w) + 1.0))
+
     def weight(self, w: Word) -> float:
         if w.stop:
             return STOP_WEIGHT
         if w.number:
             return NUMBER_WEIGHT
-        n = max(self.index.n_tokens, 1)
-        return float(min(MAX_WEIGHT, max(0.5, math.log10(n / (self.word_count(w) + 1.0)))))
+        return float(min(MAX_WEIGHT, max(0.5, self.rarity(w))))
 
 
 @dataclass
@@ -151,8 +156,8 @@ class SoftQuery:
     signal: np.ndarray  # bool per key: a content word of the query's own (not stop, number or template)
     first: dict[str, Word]  # the first word of each key (its spelling in the aligned pairs)
     n_tokens: int  # the query's length in index tokens (sizes the windows)
+    rarity: np.ndarray  # float64 per key: ``WordStats.rarity``, numbers too (chance of a match)
     distinct: np.ndarray | None = None  # per key, how well it tells a benchmark's items apart (verification only)
-    rarity: np.ndarray | None = None  # per key, log10(corpus tokens / occurrences): uncapped, numbers too
 
     @property
     def key_id(self) -> dict[str, int]:
@@ -173,10 +178,8 @@ def soft_query(text: str, ws: list[Word], stats: WordStats) -> SoftQuery:
     if boiler:
         f = np.asarray([TEMPLATE_WEIGHT if k in boiler else 1.0 for k in keys])
         weight, signal = weight * f, signal & (f == 1.0)
-    n = max(stats.index.n_tokens, 1)
-    rarity = np.asarray([0.0 if first[k].stop else math.log10(n / (stats.word_count(first[k]) + 1.0))
-                         for k in keys], dtype=np.float64)
-    q = SoftQuery(text, ws, keys, weight, is_number, number_w, [], signal, first, n_tok, rarity=rarity)
+    rarity = np.asarray([stats.rarity(first[k]) for k in keys], dtype=np.float64)
+    q = SoftQuery(text, ws, keys, weight, is_number, number_w, [], signal, first, n_tok, rarity)
     q.parts = query_parts(q)
     return q
 

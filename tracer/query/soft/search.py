@@ -168,8 +168,7 @@ def log_chance(q: SoftQuery, aligned: list[list[str]], passage_tokens: int, corp
     evidence."""
     ids = {q.first[k].text: i for i, k in enumerate(q.keys)}
     length = math.log10(max(passage_tokens, 1))
-    rarity = q.rarity if q.rarity is not None else np.zeros(len(q.keys))
-    log_p = [min(0.0, length - float(rarity[ids[a]])) for a, _ in aligned if a in ids]
+    log_p = [min(0.0, length - float(q.rarity[ids[a]])) for a, _ in aligned if a in ids]
     return math.log10(max(corpus_tokens, 1)) + sum(log_p)
 
 
