@@ -26,6 +26,8 @@ read off one run.
     flock /work/bench/heavy.lock python -m benchmarks.scripts.soft_eval corpus [--work DIR] [--seed 0]
     flock /work/bench/heavy.lock python -m benchmarks.scripts.soft_eval run [--work DIR] [--json OUT]
     flock /work/bench/heavy.lock python -m benchmarks.scripts.soft_eval run --soft-model DIR ...   # with a sentence model
+    python -m benchmarks.scripts.soft_eval run --work DIR --rates-only --json OUT   # rates of one seed, ~2 min
+    python -m benchmarks.scripts.soft_eval negatives --index IDX   # all 13,841 other MMLU test items, ~3 min
     python -m benchmarks.scripts.soft_eval pairs [--work DIR] [--soft-model DIR]  # the LLM Decontaminator pair test
 """
 
@@ -266,8 +268,9 @@ def cmd_run(a: argparse.Namespace) -> int:
                                     "exact_unchanged": same_exact, "rows": rows, "located": located}
         print(f"{g.name}: {len(rows)} items, exact {t1 - t0:.1f} s, exact+soft {t2 - t1:.1f} s", file=sys.stderr)
     report["duplicates"] = duplicates_of_injected(items, plan, report)
-    report["speed"] = speed(index, items["gsm8k"], soft_opts)
-    report["pairs"] = pair_test(index, items, meta["seed"], a.soft_model)
+    if not a.rates_only:
+        report["speed"] = speed(index, items["gsm8k"], soft_opts)
+        report["pairs"] = pair_test(index, items, meta["seed"], a.soft_model)
     if a.json:
         Path(a.json).write_text(json.dumps(report))
     print_report(report, soft_opts.soft_cutoff)
@@ -412,6 +415,8 @@ def print_report(report: dict, threshold: float) -> None:
           + f"; FPR hard {rate(hard, threshold):.4f}, non-injected {rate(non, threshold):.4f}")
     print(f"exact verdicts unchanged by the soft tier in every group: "
           f"{all(g['exact_unchanged'] for g in gs.values())}")
+    if "speed" not in report:  # run --rates-only
+        return
     s = report["speed"]
     print(f"speed: {s['items']} GSM8K test items, exact {s['exact_s']} s, exact + soft {s['soft_s']} s "
           f"({s['soft_contaminated']} soft matches at the default threshold)")
@@ -434,6 +439,31 @@ def cmd_pairs(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_negatives(a: argparse.Namespace) -> int:
+    """All MMLU test items of subjects other than sociology (13,841; the run samples 1,000 of them),
+    checked with the soft tier against ``--index``: nothing of them is injected, so every item called
+    contaminated is a false positive of the base corpus (or an exact-tier call on a verbatim copy of
+    a near-duplicate validation item, listed apart). Any index works, one built from a corpus with
+    nothing injected too: a held-out estimate of the false-positive rate on unrelated text."""
+    items = load()
+    index = tracer.open(a.index)
+    soc_questions = {it.input.split("\n")[0].strip() for it in items["sociology"]}
+    other = [it for it in items["mmlu"] if it.input.split("\n")[0].strip() not in soc_questions]
+    reference = items["mmlu"] + items["mmlu_dev"] + items["mmlu_val"]
+    t0 = time.perf_counter()
+    res = check_items(index, other, replace(CheckOptions(), soft=True), reference=reference)
+    soft = [r for r in res if r.match == "soft"]
+    exact = [r for r in res if r.match in ("exact", "normalized")]
+    print(f"{len(res)} MMLU test items (not sociology) against {a.index} ({index.n_tokens:,} tokens) in "
+          f"{time.perf_counter() - t0:.0f} s: soft {len(soft)} ({len(soft) / len(res):.3%}), "
+          f"exact {len(exact)} ({len(exact) / len(res):.3%})")
+    for r in soft:
+        print(f"  {r.item.id} {r.soft.score:.3f} {r.soft.doc_id} {r.soft.passage[:100]!r}")
+    if a.json:
+        Path(a.json).write_text(json.dumps([r.to_json() for r in res if r.contaminated]))
+    return 0
+
+
 def cmd_show(a: argparse.Namespace) -> int:
     report = json.loads(Path(a.json).read_text())
     print_report(report, CheckOptions(soft_threshold=a.threshold, soft_model=report.get("soft_model")).soft_cutoff)
@@ -452,17 +482,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threshold", type=float)
     p.add_argument("--soft-model", help="a sentence model directory that re-scores soft matches")
     p.add_argument("--json")
+    p.add_argument("--rates-only", action="store_true",
+                   help="recall and false-positive rates only: no speed run, no pair test (a seed in ~2 min)")
     p.add_argument("--reference", choices=("benchmark", "split"), default="benchmark",
                    help="the items a group is checked with (templates, shared passages, soft attribution): all "
                         "splits of its benchmark (default) or its own split only")
     p = sub.add_parser("pairs")
     p.add_argument("--work", default=default_work)
     p.add_argument("--soft-model", help="a sentence model directory mixed into the pair scores")
+    p = sub.add_parser("negatives", help="every MMLU test item outside sociology against an index: false positives")
+    p.add_argument("--index", required=True)
+    p.add_argument("--json", help="write the items called contaminated here")
     p = sub.add_parser("show", help="re-print the tables of a saved --json report")
     p.add_argument("json")
     p.add_argument("--threshold", type=float)
     a = ap.parse_args(argv)
-    return {"corpus": cmd_corpus, "run": cmd_run, "pairs": cmd_pairs, "show": cmd_show}[a.cmd](a)
+    return {"corpus": cmd_corpus, "run": cmd_run, "pairs": cmd_pairs, "negatives": cmd_negatives,
+            "show": cmd_show}[a.cmd](a)
 
 
 if __name__ == "__main__":
