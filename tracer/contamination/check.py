@@ -19,7 +19,7 @@ from tracer.contamination.attribution import Contest, SiblingPool, claims
 from tracer.contamination.inputs import BenchItem
 from tracer.contamination.metrics import PartMetrics, combine, part_metrics, runs, template_mask, word_matches
 from tracer.contamination.options import CheckOptions
-from tracer.contamination.soft import soft_query_text, soft_verdicts
+from tracer.contamination.soft import multiple_choice, soft_query_text, soft_verdicts
 from tracer.contamination.verdict import evidence_note, judge
 from tracer.contamination.words import (
     PreparedText,
@@ -38,6 +38,7 @@ from tracer.query.documents import DocSpan, doc_span, positions_to_docs
 from tracer.query.longest import longest_lengths, spans_with_counts
 from tracer.query.soft import SoftMatch
 from tracer.query.soft.query import NO_BENCHMARK, BenchmarkText
+from tracer.query.soft.search import asks
 from tracer.query.soft.words import STOPWORDS
 from tracer.query.soft.words import words as soft_words
 from tracer.tokenize import RawOffsets
@@ -446,6 +447,34 @@ def common_note(m: SoftMatch) -> str:
             "long with all of them by chance: a common phrase of the corpus)")
 
 
+def off_question(m: SoftMatch, item: BenchItem) -> bool:
+    """A match of a multiple-choice question (``multiple_choice``) that neither asks (``m.asks``)
+    nor gives the answer (aligns a word of it that the question lacks, or has one in its sentence,
+    ``m.around``: a span fitted to the question may stop before the answer): a statement on the
+    question's subject ("Due to Carpal tunnel syndrome, Barbara cannot use her left hand" in a word problem, for
+    "Which of the following is true about the carpal tunnel syndrome?"; "Sorting time is O(n log n)
+    both on average and worst-case" in a sort routine, for one asking which algorithm sorts that
+    fast), not a copy. A copy of a question asks
+    it, rephrased or not ("The middle classes that emerged in the 1800s were:"), or states its
+    answer ("... 'sex' is produced through the performance of gender"). Questions that do not
+    ask (a sentence to complete) and matches whose sentence was not seen (``asks`` None, as read
+    from the wire) are not judged."""
+    mc = multiple_choice(item)
+    if mc is None or m.asks is not False or not asks(mc[0]):
+        return False
+    question, answer = mc
+    answer_keys = {w.key for w in soft_words(answer) if not w.stop and not w.number}
+    answer_keys -= {w.key for w in soft_words(question)}
+    if answer_keys & m.around:
+        return False
+    return not any(w.key in answer_keys for item_word, _ in m.aligned for w in soft_words(item_word))
+
+
+def off_question_note(m: SoftMatch) -> str:
+    return (f"soft: not evidence (the best match, document {m.doc_id!r} characters {m.start_char}-{m.end_char}, "
+            "is a statement on the question's subject: it neither asks the question nor gives its answer)")
+
+
 def own_aligned(m: SoftMatch, own: frozenset[str]) -> int:
     """Pieces of evidence in a soft match: the distinct item words of its aligned pairs that are the
     item's own content words (``own`` holds them whole and split into their camelCase and
@@ -522,14 +551,16 @@ def apply_soft_tier(index: IndexReader, results: list[ItemResult], own: list[fro
             clean_own.append(words)
     verdicts = soft_verdicts(index, [r.item for r in clean], opts.soft_cutoff, floor, benchmark, opts.soft_model,
                              depth=SOFT_DEPTH)
-    kept = [[m for m in v.matches if own_aligned(m, words) >= OWN_WORDS and not common_phrase(m)]
-            for v, words in zip(verdicts, clean_own, strict=True)]
+    kept = [[m for m in v.matches if own_aligned(m, words) >= OWN_WORDS and not common_phrase(m)
+             and not off_question(m, r.item)]
+            for r, v, words in zip(clean, verdicts, clean_own, strict=True)]
     chosen, notes = _unclaimed(index, clean, kept, pool, benchmark, opts.soft_model, opts.soft_cutoff)
     for r, v, ms, m, note, words in zip(clean, verdicts, kept, chosen, notes, clean_own, strict=True):
         r.soft, r.soft_note = m, v.note
         if v.matches and not ms:  # why the best passage is no evidence
             best = v.matches[0]
-            r.soft_note = SOFT_WEAK if own_aligned(best, words) < OWN_WORDS else common_note(best)
+            r.soft_note = (SOFT_WEAK if own_aligned(best, words) < OWN_WORDS else
+                           common_note(best) if common_phrase(best) else off_question_note(best))
         if m is None and note:
             r.soft_note = note
         if r.soft is not None and r.soft.score >= opts.soft_cutoff:

@@ -44,11 +44,20 @@ class SoftVerdict:
         return self.matches[0] if self.matches else None
 
 
+def multiple_choice(item: BenchItem) -> tuple[str, str] | None:
+    """(question, answer) of an item that is a question and its 4 options with the answer among
+    them (MMLU's layout); None for any other item."""
+    lines = item.input.split("\n")
+    if item.label and len(lines) >= 5 and item.label in lines[-4:]:
+        return "\n".join(lines[:-4]), item.label
+    return None
+
+
 def soft_query_text(item: BenchItem) -> str:
     """What the soft tier searches for an item (see the module docstring)."""
-    lines = item.input.split("\n")
-    if item.label and len(lines) >= 5 and item.label in lines[-4:]:  # a question and its 4 options
-        return "\n".join([*lines[:-4], item.label])
+    mc = multiple_choice(item)
+    if mc is not None:
+        return "\n".join(mc)
     text = item.input
     if item.label and _note(text) == SOFT_TOO_SHORT:
         text = f"{item.input}\n{item.label}" if item.input else item.label

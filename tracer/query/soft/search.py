@@ -16,7 +16,8 @@ found in many unrelated places ("a remote procedure call", "integer overflow occ
 common phrase of the corpus, and the contamination tier does not take a short one for a copy.
 Each match also carries ``chance``: how many passages of its length the corpus would hold with its
 aligned words by chance alone (``log_chance``), for the phrases whose other places the search did
-not look at.
+not look at; and ``asks``: whether its sentence asks something (``sentence_asks``), with the words
+of that sentence (``around``), for telling a copy of a question from a statement on its subject.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,6 +59,10 @@ MIN_EVIDENCE = 5  # signal words a passage needs to score fully (fewer: proporti
 COMMON_SHARE = 0.6  # another document's passage scoring this share of a match's score says the same
 SAME_TEXT = 0.8  # sentences sharing this share of their words beyond the query's: copies of one text
 SENTENCE_END = re.compile(r"[.?!]\s|\n\s*\n|\n(?=\s*[-*#>\d])")  # where a passage's sentence stops
+CLAUSE_END = re.compile(r"[.?!:](?=\s|$)|\n\s*\n")  # ... and where a question's stem stops ("... were:")
+# a question mark, a stem ending in a colon, or a question word opening a clause ("Which of ...",
+# not the relative "Mercury and Venus, which are nearer")
+ASKING = re.compile(r"\?|:(?=\s|$)|(?:^\s*|[.?!:]\s+|\n\s*)(?:what|which|who|whom|whose|how|why|when|where)\b", re.I)
 
 
 @dataclass
@@ -76,6 +81,8 @@ class SoftMatch:
     semantic: float | None = None  # (``score`` mixes them; tracer.query.soft.model)
     elsewhere: int = 0  # other documents (of the verified candidates) where the words come together as well
     chance: float | None = None  # log10 of the passages this long holding the aligned words by chance (``log_chance``)
+    asks: bool | None = None  # the passage's sentence asks something (``sentence_asks``)
+    around: frozenset[str] = field(default=frozenset(), repr=False)  # word keys of its sentence (``sentence_keys``)
 
     def to_json(self) -> dict:
         out = {"score": round(self.score, 4), "document": self.document, "doc_id": self.doc_id,
@@ -153,9 +160,30 @@ def _search(index: IndexReader, q: SoftQuery, loc: Locator, least: float, opts: 
     found = _best_apart([m for m, *_ in verified if m.score >= least])
     if found:
         _count_elsewhere(q, found, verified)
+        region_of = {id(m): (text, s, e) for m, text, s, e in verified}
         for m in found:
             m.chance = log_chance(q, m.aligned, len(index.tokenizer.encode(m.passage)), index.n_tokens)
+            m.asks = sentence_asks(*region_of[id(m)])
+            m.around = sentence_keys(*region_of[id(m)])
     return found
+
+
+def sentence_asks(text: str, start: int, end: int) -> bool:
+    """Whether the clauses of ``text`` holding ``text[start:end]`` ask something (``asks``); a
+    clause stops at a sentence end, a colon or a blank line."""
+    a = 0
+    for hit in CLAUSE_END.finditer(text, 0, start):
+        a = hit.end()
+    hit = CLAUSE_END.search(text, end)
+    return asks(text[a : hit.end() if hit else len(text)])
+
+
+def asks(text: str) -> bool:
+    """A question mark, a stem ending in a colon ("The middle classes that emerged in the 1800s
+    were:") or a clause opening with a question word ("Which of the following best describes"):
+    how a question reads, rephrased or not. A relative "which" or "who" inside a clause is a
+    statement's ("Mercury and Venus, which are nearer to the sun")."""
+    return bool(ASKING.search(text))
 
 
 def log_chance(q: SoftQuery, aligned: list[list[str]], passage_tokens: int, corpus_tokens: int) -> float:
