@@ -451,7 +451,7 @@ def cmd_negatives(a: argparse.Namespace) -> int:
     other = [it for it in items["mmlu"] if it.input.split("\n")[0].strip() not in soc_questions]
     reference = items["mmlu"] + items["mmlu_dev"] + items["mmlu_val"]
     t0 = time.perf_counter()
-    res = check_items(index, other, replace(CheckOptions(), soft=True), reference=reference)
+    res = check_items(index, other, replace(CheckOptions(), soft=True, soft_model=a.soft_model), reference=reference)
     soft = [r for r in res if r.match == "soft"]
     exact = [r for r in res if r.match in ("exact", "normalized")]
     print(f"{len(res)} MMLU test items (not sociology) against {a.index} ({index.n_tokens:,} tokens) in "
@@ -493,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("negatives", help="every MMLU test item outside sociology against an index: false positives")
     p.add_argument("--index", required=True)
     p.add_argument("--json", help="write the items called contaminated here")
+    p.add_argument("--soft-model", help="a sentence model directory that re-scores soft matches")
     p = sub.add_parser("show", help="re-print the tables of a saved --json report")
     p.add_argument("json")
     p.add_argument("--threshold", type=float)
