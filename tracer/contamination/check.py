@@ -451,14 +451,14 @@ def off_question(m: SoftMatch, item: BenchItem) -> bool:
     """A match of a multiple-choice question (``multiple_choice``) that neither asks (``m.asks``)
     nor gives the answer (aligns a word of it that the question lacks, or has one in its sentence,
     ``m.around``: a span fitted to the question may stop before the answer): a statement on the
-    question's subject ("Due to Carpal tunnel syndrome, Barbara cannot use her left hand" in a word problem, for
-    "Which of the following is true about the carpal tunnel syndrome?"; "Sorting time is O(n log n)
-    both on average and worst-case" in a sort routine, for one asking which algorithm sorts that
-    fast), not a copy. A copy of a question asks
-    it, rephrased or not ("The middle classes that emerged in the 1800s were:"), or states its
-    answer ("... 'sex' is produced through the performance of gender"). Questions that do not
-    ask (a sentence to complete) and matches whose sentence was not seen (``asks`` None, as read
-    from the wire) are not judged."""
+    question's subject, not a copy. "Due to Carpal tunnel syndrome, Barbara cannot use her left
+    hand" in a word problem, for "Which of the following is true about the carpal tunnel
+    syndrome?"; "Sorting time is O(n log n) both on average and worst-case" in a sort routine, for
+    one asking which algorithm sorts that fast. A copy of a question asks it, rephrased or not
+    ("The middle classes that emerged in the 1800s were:"), or states its answer ("... 'sex' is
+    produced through the performance of gender"). Questions that do not ask (a sentence to
+    complete) and matches whose sentence was not seen (``asks`` None, as read from the wire) are
+    not judged."""
     mc = multiple_choice(item)
     if mc is None or m.asks is not False or not asks(mc[0]):
         return False
